@@ -1,0 +1,32 @@
+# The project's one entry point. `make run` and `make test` work as the first command
+# on a fresh machine with Python 3.11: they build the virtual environment when needed.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+SERVICES := auth-service location-service profile-service
+REQUIREMENTS := requirements-dev.txt auth-service/requirements.txt location-service/requirements.txt profile-service/requirements.txt
+
+.PHONY: run test lint unit venv clean
+
+$(INSTALLED): $(REQUIREMENTS)
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+venv: $(INSTALLED)
+
+run: $(INSTALLED)
+	$(BIN)/python -m tools.localstack
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/mypy shared/servicekit
+	@for service in $(SERVICES); do MYPYPATH=shared $(BIN)/mypy $$service/chalicelib || exit 1; done
+
+test: lint
+	$(BIN)/python -m pytest -n auto --dist loadgroup
+
+clean:
+	rm -rf $(VENV) .local .pytest_cache .mypy_cache .ruff_cache test-artifacts

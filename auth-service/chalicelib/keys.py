@@ -1,0 +1,145 @@
+"""The auth service's signing keys: a key ring with one active key, published as a JWKS.
+
+The ring is a JSON document kept as a secret (SSM SecureString or Secrets Manager in
+deployed stages, a file locally): ``{"active": <kid>, "keys": [{"kid", "private_key"}]}``
+with PKCS#8 PEM Ed25519 keys. Every key in the ring is published, so tokens signed
+by a key being rotated out still verify; only the active one signs. See
+docs/security.md for the rotation procedure.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from jwt.algorithms import OKPAlgorithm
+
+from servicekit import secrets
+from servicekit import settings as env
+from servicekit.lazy import Lazy
+from servicekit.tokens import ALGORITHM, KeySet, TokenVerifier
+
+from .settings import settings
+
+
+def thumbprint(private_key: Ed25519PrivateKey) -> str:
+    """The RFC 7638 thumbprint of the public key: a stable, collision-free ``kid``."""
+    public = OKPAlgorithm.to_jwk(private_key.public_key(), as_dict=True)
+    canonical = json.dumps({k: public[k] for k in ("crv", "kty", "x")}, separators=(",", ":"), sort_keys=True)
+    return base64.urlsafe_b64encode(hashlib.sha256(canonical.encode()).digest()).rstrip(b"=").decode()
+
+
+@dataclass(frozen=True)
+class KeyRing:
+    """Private keys by ``kid`` and the one that signs."""
+
+    keys: Mapping[str, Ed25519PrivateKey]
+    active: str
+
+    @classmethod
+    def generate(cls) -> KeyRing:
+        """A ring holding one new key, active."""
+        key = Ed25519PrivateKey.generate()
+        return cls({thumbprint(key): key}, thumbprint(key))
+
+    @classmethod
+    def loads(cls, document: str) -> KeyRing:
+        """Parse the stored document."""
+        data = json.loads(document)
+        keys = {}
+        for entry in data["keys"]:
+            key = serialization.load_pem_private_key(entry["private_key"].encode(), password=None)
+            if not isinstance(key, Ed25519PrivateKey):
+                raise ValueError(f"key {entry['kid']} is not an Ed25519 key")
+            keys[entry["kid"]] = key
+        if data["active"] not in keys:
+            raise ValueError("the active key is not in the ring")
+        return cls(keys, data["active"])
+
+    def dumps(self) -> str:
+        """The document to store."""
+        return json.dumps(
+            {
+                "active": self.active,
+                "keys": [
+                    {
+                        "kid": kid,
+                        "private_key": key.private_bytes(
+                            serialization.Encoding.PEM,
+                            serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption(),
+                        ).decode(),
+                    }
+                    for kid, key in self.keys.items()
+                ],
+            },
+            indent=2,
+        )
+
+    def with_new_key(self) -> KeyRing:
+        """Rotation step 1: add a key, published but not yet signing."""
+        key = Ed25519PrivateKey.generate()
+        return KeyRing({**self.keys, thumbprint(key): key}, self.active)
+
+    def activate(self, kid: str) -> KeyRing:
+        """Rotation step 2: sign with ``kid`` from now on."""
+        if kid not in self.keys:
+            raise ValueError(f"no key {kid} in the ring")
+        return KeyRing(self.keys, kid)
+
+    def without(self, kid: str) -> KeyRing:
+        """Rotation step 3: drop a retired key (never the active one)."""
+        if kid == self.active:
+            raise ValueError("the active key cannot be removed")
+        return KeyRing({k: v for k, v in self.keys.items() if k != kid}, self.active)
+
+    def sign(self, claims: Mapping[str, Any]) -> str:
+        """A compact JWS of ``claims`` with the active key, its ``kid`` in the header."""
+        return jwt.encode(dict(claims), self.keys[self.active], algorithm=ALGORITHM, headers={"kid": self.active})
+
+    def jwks(self) -> dict[str, list[dict[str, str]]]:
+        """The public half of every key in the ring."""
+        return {
+            "keys": [
+                {**OKPAlgorithm.to_jwk(key.public_key(), as_dict=True), "kid": kid, "use": "sig", "alg": ALGORITHM}
+                for kid, key in self.keys.items()
+            ]
+        }
+
+
+def new_token_id() -> str:
+    """A unique ``jti``."""
+    return uuid.uuid4().hex
+
+
+def _load() -> KeyRing:
+    reference = settings().signing_keys
+    try:
+        return KeyRing.loads(secrets.read(reference))
+    except secrets.SecretNotFoundError:
+        if not env.is_local():
+            raise
+    # The local stage makes its own key on first start (`make run` writes one first).
+    ring = KeyRing.generate()
+    secrets.write(reference, ring.dumps())
+    return ring
+
+
+key_ring = Lazy(_load)
+"""The process's key ring, read from its secret once per cold start."""
+
+
+def _own_verifier() -> TokenVerifier:
+    # The auth service verifies its own tokens against its own ring: no HTTP to itself.
+    return TokenVerifier(KeySet(lambda: key_ring().jwks()), issuer=settings().issuer, audience=settings().audience)
+
+
+verifier = Lazy(_own_verifier)

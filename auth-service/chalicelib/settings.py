@@ -1,0 +1,34 @@
+"""The auth service's configuration, read once from the stage's environment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from servicekit import settings as env
+from servicekit.lazy import Lazy
+
+ACCESS_TOKEN_TTL_S = 15 * 60
+REFRESH_TOKEN_TTL_S = 30 * 24 * 3600
+USER_SCOPE = "profile:write location:write"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the auth service needs to know about its stage."""
+
+    table_name: str
+    issuer: str
+    audience: str
+    signing_keys: str  # a servicekit.secrets reference to the key ring document
+
+
+def _load() -> Settings:
+    return Settings(
+        table_name=env.required("TABLE_NAME"),
+        issuer=env.required("TOKEN_ISSUER"),
+        audience=env.required("TOKEN_AUDIENCE"),
+        signing_keys=env.required("SIGNING_KEYS"),
+    )
+
+
+settings = Lazy(_load)

@@ -1,0 +1,231 @@
+"""The auth service's table: users, usernames, refresh-token families, lockouts, clients.
+
+One table, one string key ``pk`` prefixed by kind:
+
+| item | pk | main attributes |
+| --- | --- | --- |
+| user | ``user#<user_id>`` | username, password_hash, created_at |
+| username claim | ``username#<username>`` | user_id (uniqueness: written in the same transaction) |
+| refresh token | ``refresh#<sha256 of the token>`` | family_id, user_id, used, expires_at |
+| token family (one login) | ``family#<family_id>`` | user_id, revoked, expires_at |
+| failed logins | ``lockout#<username>`` | failures, window_ends, expires_at |
+| service client | ``client#<client_id>`` | secret_hash, scope, created_at |
+
+``expires_at`` is the TTL attribute, but DynamoDB deletes expired items only
+eventually (moto never): every read and condition checks it itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import TypedDict
+
+from servicekit.dynamo import Condition, Table, dynamodb
+from servicekit.errors import ConditionFailedError, ItemNotFoundError
+from servicekit.lazy import Lazy
+
+from .errors import InvalidRefreshTokenError, UsernameTakenError
+from .settings import settings
+
+NOT_EXISTS = Condition("attribute_not_exists(pk)")
+
+
+class UserItem(TypedDict):
+    pk: str
+    user_id: str
+    username: str
+    password_hash: str
+    created_at: str
+
+
+class RefreshItem(TypedDict):
+    pk: str
+    family_id: str
+    user_id: str
+    used: bool
+    expires_at: int
+
+
+class ClientItem(TypedDict):
+    pk: str
+    client_id: str
+    secret_hash: str
+    scope: str
+    created_at: str
+
+
+def refresh_key(token: str) -> dict[str, str]:
+    """Refresh tokens are stored by hash: a leaked table does not leak usable tokens."""
+    return {"pk": "refresh#" + hashlib.sha256(token.encode()).hexdigest()}
+
+
+class AuthStore:
+    """Reads and conditional writes of the auth table."""
+
+    def __init__(self, table: Table) -> None:
+        self._table = table
+
+    # Users
+
+    def add_user(self, user: UserItem) -> None:
+        """Write the user and claim the username in one transaction: 409 if it is taken."""
+        try:
+            self._table.transact(
+                [
+                    self._table.put_op({"pk": f"username#{user['username']}", "user_id": user["user_id"]}, NOT_EXISTS),
+                    self._table.put_op(dict(user), NOT_EXISTS),
+                ]
+            )
+        except ConditionFailedError:
+            raise UsernameTakenError(f"The username {user['username']} is taken.") from None
+
+    def user(self, user_id: str) -> UserItem:
+        """The user (``ItemNotFoundError`` if none)."""
+        return self._table.get({"pk": f"user#{user_id}"})  # type: ignore[return-value]
+
+    def user_by_name(self, username: str) -> UserItem | None:
+        """The user holding ``username``, or None."""
+        try:
+            claim = self._table.get({"pk": f"username#{username}"})
+            return self.user(claim["user_id"])
+        except ItemNotFoundError:
+            return None
+
+    def set_password_hash(self, user_id: str, password_hash: str) -> None:
+        """Replace the hash (after a parameter upgrade)."""
+        self._table.put({**self.user(user_id), "password_hash": password_hash})
+
+    # Failed logins
+
+    def failures(self, username: str, now: int) -> tuple[int, int]:
+        """Failed logins in the current window and when it ends (0, 0 when none)."""
+        try:
+            item = self._table.get({"pk": f"lockout#{username}"})
+        except ItemNotFoundError:
+            return 0, 0
+        if item["window_ends"] <= now:
+            return 0, 0
+        return item["failures"], item["window_ends"]
+
+    def record_failure(self, username: str, now: int, window_s: int) -> None:
+        """Count a failed login: a new window if none is open, else one more in it (atomic)."""
+        key = {"pk": f"lockout#{username}"}
+        try:
+            self._table.update_with(
+                key,
+                Condition(
+                    "SET failures = :one, window_ends = :ends, expires_at = :ends",
+                    values={":one": 1, ":ends": now + window_s},
+                ),
+                Condition("attribute_not_exists(pk) OR window_ends <= :now", values={":now": now}),
+            )
+        except ConditionFailedError:
+            try:
+                self._table.update_with(
+                    key,
+                    Condition("ADD failures :one", values={":one": 1}),
+                    Condition("window_ends > :now", values={":now": now}),
+                )
+            except ConditionFailedError:
+                # The window closed between the two writes: start a new one.
+                self.record_failure(username, now, window_s)
+
+    def clear_failures(self, username: str) -> None:
+        """A successful login closes the window."""
+        self._table.delete({"pk": f"lockout#{username}"})
+
+    # Refresh-token families
+
+    def start_family(self, family_id: str, user_id: str, token: str, expires_at: int) -> None:
+        """A login: a new family with its first refresh token."""
+        self._table.transact(
+            [
+                self._table.put_op(
+                    {"pk": f"family#{family_id}", "user_id": user_id, "revoked": False, "expires_at": expires_at},
+                    NOT_EXISTS,
+                ),
+                self._table.put_op(self._refresh_item(token, family_id, user_id, expires_at), NOT_EXISTS),
+            ]
+        )
+
+    def refresh_token(self, token: str, now: int) -> RefreshItem:
+        """The stored refresh token; 401 if unknown or expired."""
+        try:
+            item: RefreshItem = self._table.get(refresh_key(token))  # type: ignore[assignment]
+        except ItemNotFoundError:
+            raise InvalidRefreshTokenError("The refresh token is not valid.") from None
+        if item["expires_at"] <= now:
+            raise InvalidRefreshTokenError("The refresh token has expired.")
+        return item
+
+    def rotate(self, old: str, new: str, item: RefreshItem, now: int) -> None:
+        """Mark ``old`` used and store ``new`` in its family, if ``old`` was unused and the family alive.
+
+        One transaction: of two concurrent uses of the same token, exactly one wins,
+        and the loser is treated as reuse.
+        """
+        family_key = {"pk": f"family#{item['family_id']}"}
+        try:
+            self._table.transact(
+                [
+                    self._table.update_op(
+                        refresh_key(old),
+                        Condition("SET used = :true", values={":true": True}),
+                        Condition("used = :false AND expires_at > :now", values={":false": False, ":now": now}),
+                    ),
+                    self._table.check_op(family_key, Condition("revoked = :false", values={":false": False})),
+                    self._table.put_op(
+                        self._refresh_item(new, item["family_id"], item["user_id"], item["expires_at"]), NOT_EXISTS
+                    ),
+                ]
+            )
+        except ConditionFailedError as exc:
+            if 0 in exc.args:
+                self.revoke_family(item["family_id"])
+                raise InvalidRefreshTokenError("The refresh token was used already; the login is revoked.") from None
+            raise InvalidRefreshTokenError("The refresh token has been revoked.") from None
+
+    def revoke_family(self, family_id: str) -> None:
+        """Every refresh token of the login stops working."""
+        try:
+            self._table.update_with(
+                {"pk": f"family#{family_id}"},
+                Condition("SET revoked = :true", values={":true": True}),
+                Condition("attribute_exists(pk)"),
+            )
+        except ConditionFailedError:
+            pass  # expired and gone already: nothing left to revoke
+
+    def family_revoked(self, family_id: str) -> bool:
+        """Whether the login has been revoked."""
+        try:
+            return bool(self._table.get({"pk": f"family#{family_id}"})["revoked"])
+        except ItemNotFoundError:
+            return True
+
+    # Service clients
+
+    def put_client(self, client: ClientItem) -> None:
+        """Create or replace a service client."""
+        self._table.put(dict(client))
+
+    def client(self, client_id: str) -> ClientItem | None:
+        """The client, or None."""
+        try:
+            return self._table.get({"pk": f"client#{client_id}"})  # type: ignore[return-value]
+        except ItemNotFoundError:
+            return None
+
+    @staticmethod
+    def _refresh_item(token: str, family_id: str, user_id: str, expires_at: int) -> dict[str, object]:
+        return {
+            **refresh_key(token),
+            "family_id": family_id,
+            "user_id": user_id,
+            "used": False,
+            "expires_at": expires_at,
+        }
+
+
+auth_store = Lazy(lambda: AuthStore(Table(dynamodb(), settings().table_name)))
+"""The process's store."""

@@ -1,0 +1,41 @@
+"""Registering users and reading them back."""
+
+from __future__ import annotations
+
+import uuid
+
+from servicekit.clock import clock
+from servicekit.errors import ItemNotFoundError
+
+from . import passwords
+from .errors import NotAUserError, UserNotFoundError
+from .models import Registration, User
+from .store import UserItem, auth_store
+
+
+def register(registration: Registration) -> User:
+    """Create the user; 409 if the (lower-cased) username is taken."""
+    user_id = str(uuid.uuid4())
+    item: UserItem = {
+        "pk": f"user#{user_id}",
+        "user_id": user_id,
+        "username": registration.username,
+        "password_hash": passwords.hash_password(registration.password),
+        "created_at": clock().iso(),
+    }
+    auth_store().add_user(item)
+    return _public(item)
+
+
+def current_user(subject: str) -> User:
+    """The user a token was issued to; 403 for a service client's token."""
+    if subject.startswith("client:"):
+        raise NotAUserError("This route is for users; the token belongs to a service client.")
+    try:
+        return _public(auth_store().user(subject))
+    except ItemNotFoundError:
+        raise UserNotFoundError("The token's user does not exist.") from None
+
+
+def _public(item: UserItem) -> User:
+    return User(user_id=item["user_id"], username=item["username"], created_at=item["created_at"])

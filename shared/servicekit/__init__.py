@@ -1,0 +1,1 @@
+"""The small library the three services share: settings, tables, tokens, bodies, HTTP."""

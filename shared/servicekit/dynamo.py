@@ -1,0 +1,320 @@
+"""DynamoDB access for the services: one client per process, a small ``Table``, typed errors.
+
+botocore's ``ClientError`` never leaves this module: a failed condition becomes
+``ConditionFailedError``, a missing item ``ItemNotFoundError``, and a database that
+does not answer (after botocore's ``standard`` retries with backoff, which cover
+throttling) ``StoreUnavailableError``, rendered as 503.
+
+boto3 is imported on first use only: it costs about 120 ms, and importing ``app.py``
+is the whole cold start of an authorizer, which never touches a table.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+import os
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from . import settings
+from .errors import ConditionFailedError, ItemNotFoundError, StoreUnavailableError
+from .lazy import Lazy
+
+logger = logging.getLogger(__name__)
+
+Item = dict[str, Any]
+VERSION = "version"
+
+# Short timeouts: a request must fail fast with a 503, never hang, when the database is
+# away. Throttling and transient errors are retried by botocore's standard mode.
+CONNECT_TIMEOUT_S = 1.0
+READ_TIMEOUT_S = 3.0
+MAX_ATTEMPTS = 3
+TRANSACTION_ATTEMPTS = 4
+
+_UNAVAILABLE_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+        "ResourceNotFoundException",
+    }
+)
+
+
+def _new_client() -> Any:
+    import boto3
+    from botocore.config import Config
+
+    options: dict[str, Any] = {
+        "region_name": settings.optional("AWS_REGION") or settings.optional("AWS_DEFAULT_REGION"),
+        "endpoint_url": settings.optional("AWS_ENDPOINT_URL_DYNAMODB"),
+        "config": Config(
+            retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS},
+            connect_timeout=CONNECT_TIMEOUT_S,
+            read_timeout=READ_TIMEOUT_S,
+        ),
+    }
+    if settings.is_local() and not os.environ.get("AWS_ACCESS_KEY_ID"):
+        # The local DynamoDB (moto's server) accepts any credentials; a developer
+        # should not need an AWS profile to run the stack.
+        options.update(aws_access_key_id="local", aws_secret_access_key="local")  # noqa: S106
+    return boto3.session.Session().client("dynamodb", **options)
+
+
+dynamodb = Lazy(_new_client)
+"""The process's DynamoDB client (tests override it with one made under moto)."""
+
+
+def _codec() -> tuple[Any, Any]:
+    from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+    return TypeSerializer(), TypeDeserializer()
+
+
+codec = Lazy(_codec)
+
+
+def _to_decimal(value: Any) -> Any:
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, dict):
+        return {k: _to_decimal(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_to_decimal(v) for v in value]
+    return value
+
+
+def _from_decimal(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _from_decimal(v) for k, v in value.items()}
+    if isinstance(value, (list, set)):
+        return [_from_decimal(v) for v in value]
+    return value
+
+
+def serialize(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Plain Python values (floats included) to DynamoDB's attribute-value shape."""
+    serializer, _ = codec()
+    return {k: serializer.serialize(_to_decimal(v)) for k, v in values.items()}
+
+
+def deserialize(item: Mapping[str, Any]) -> Item:
+    """DynamoDB's attribute-value shape to plain Python values (numbers as int or float)."""
+    _, deserializer = codec()
+    return {k: _from_decimal(deserializer.deserialize(v)) for k, v in item.items()}
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A condition or key expression with its placeholder names and values."""
+
+    expression: str
+    names: Mapping[str, str] | None = None
+    values: Mapping[str, Any] | None = None
+
+    def params(self, key: str = "ConditionExpression") -> dict[str, Any]:
+        """The request parameters that carry this expression."""
+        params: dict[str, Any] = {key: self.expression}
+        if self.names:
+            params["ExpressionAttributeNames"] = dict(self.names)
+        if self.values:
+            params["ExpressionAttributeValues"] = serialize(self.values)
+        return params
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a query, and the opaque token of the next one (None at the end)."""
+
+    items: list[Item]
+    next_token: str | None
+
+
+class Table:
+    """One DynamoDB table. Every write can carry a condition; every failure is typed."""
+
+    def __init__(self, client: Any, name: str) -> None:
+        self._client = client
+        self.name = name
+
+    def get(self, key: Mapping[str, Any]) -> Item:
+        """The item with ``key`` (a strongly consistent read), or ``ItemNotFoundError``."""
+        response = self._call("get_item", TableName=self.name, Key=serialize(key), ConsistentRead=True)
+        if "Item" not in response:
+            raise ItemNotFoundError(self._describe(key))
+        return deserialize(response["Item"])
+
+    def put(self, item: Mapping[str, Any], condition: Condition | None = None) -> None:
+        """Write ``item`` whole, if ``condition`` holds (``ConditionFailedError`` otherwise)."""
+        params = condition.params() if condition else {}
+        self._call("put_item", TableName=self.name, Item=serialize(item), **params)
+
+    def update(
+        self,
+        key: Mapping[str, Any],
+        changes: Mapping[str, Any],
+        *,
+        expected_version: int | None = None,
+        must_exist: bool = False,
+    ) -> Item:
+        """Set ``changes`` and add one to ``version`` in one atomic write; return the new item.
+
+        With ``expected_version`` the write happens only if the stored version is that
+        one (optimistic concurrency); without it, concurrent writers each still get
+        their own increment, because DynamoDB applies ``ADD`` atomically.
+        """
+        names = {"#version": VERSION}
+        values: dict[str, Any] = {":one": 1}
+        assignments = []
+        for i, (field, value) in enumerate(changes.items()):
+            names[f"#f{i}"] = field
+            values[f":v{i}"] = value
+            assignments.append(f"#f{i} = :v{i}")
+        expression = (f"SET {', '.join(assignments)} " if assignments else "") + "ADD #version :one"
+        clauses = []
+        if expected_version is not None:
+            clauses.append("#version = :expected")
+            values[":expected"] = expected_version
+        if must_exist:
+            names["#key"] = next(iter(key))
+            clauses.append("attribute_exists(#key)")
+        params = Condition(" AND ".join(clauses)).params() if clauses else {}
+        params.update(
+            UpdateExpression=expression,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=serialize(values),
+        )
+        response = self._call("update_item", TableName=self.name, Key=serialize(key), ReturnValues="ALL_NEW", **params)
+        return deserialize(response["Attributes"])
+
+    def update_with(self, key: Mapping[str, Any], update: Condition, condition: Condition | None = None) -> Item:
+        """Apply an update expression of the caller's (counters, flags), if ``condition`` holds."""
+        operation = self.update_op(key, update, condition)["Update"]
+        response = self._call("update_item", ReturnValues="ALL_NEW", **operation)
+        return deserialize(response["Attributes"])
+
+    def delete(self, key: Mapping[str, Any], *, must_exist: bool = False) -> None:
+        """Delete the item; with ``must_exist``, ``ItemNotFoundError`` when there was none."""
+        params = {}
+        if must_exist:
+            params = Condition("attribute_exists(#key)", names={"#key": next(iter(key))}).params()
+        try:
+            self._call("delete_item", TableName=self.name, Key=serialize(key), **params)
+        except ConditionFailedError:
+            raise ItemNotFoundError(self._describe(key)) from None
+
+    def query(self, key_condition: Condition, *, limit: int = 100, page_token: str | None = None) -> Page:
+        """One page of the items matching ``key_condition``; pass ``next_token`` on for more."""
+        params = key_condition.params("KeyConditionExpression")
+        if page_token:
+            params["ExclusiveStartKey"] = _decode_token(page_token)
+        response = self._call("query", TableName=self.name, Limit=limit, ConsistentRead=True, **params)
+        last = response.get("LastEvaluatedKey")
+        return Page(
+            items=[deserialize(item) for item in response.get("Items", [])],
+            next_token=_encode_token(last) if last else None,
+        )
+
+    def query_all(self, key_condition: Condition, *, page_size: int = 100) -> Iterator[Item]:
+        """Every item matching ``key_condition``, following the pages."""
+        token: str | None = None
+        while True:
+            page = self.query(key_condition, limit=page_size, page_token=token)
+            yield from page.items
+            if page.next_token is None:
+                return
+            token = page.next_token
+
+    # Operations for ``transact``: each is one entry of TransactWriteItems.
+
+    def put_op(self, item: Mapping[str, Any], condition: Condition | None = None) -> dict[str, Any]:
+        """A Put for ``transact``."""
+        return {"Put": {"TableName": self.name, "Item": serialize(item), **(condition.params() if condition else {})}}
+
+    def update_op(
+        self, key: Mapping[str, Any], update: Condition, condition: Condition | None = None
+    ) -> dict[str, Any]:
+        """An Update for ``transact``; ``update`` carries the update expression."""
+        params = update.params("UpdateExpression")
+        if condition:
+            cond = condition.params()
+            params["ConditionExpression"] = cond["ConditionExpression"]
+            params.setdefault("ExpressionAttributeNames", {}).update(cond.get("ExpressionAttributeNames", {}))
+            params.setdefault("ExpressionAttributeValues", {}).update(cond.get("ExpressionAttributeValues", {}))
+        return {"Update": {"TableName": self.name, "Key": serialize(key), **params}}
+
+    def check_op(self, key: Mapping[str, Any], condition: Condition) -> dict[str, Any]:
+        """A ConditionCheck for ``transact``."""
+        return {"ConditionCheck": {"TableName": self.name, "Key": serialize(key), **condition.params()}}
+
+    def transact(self, operations: Sequence[Mapping[str, Any]]) -> None:
+        """All of ``operations`` or none: ``ConditionFailedError`` names which conditions failed.
+
+        A transaction that collides with another one in flight is retried, so the
+        loser of a race sees the winner's write and fails on its condition.
+        """
+        for attempt in range(TRANSACTION_ATTEMPTS):
+            try:
+                self._call("transact_write_items", TransactItems=list(operations))
+                return
+            except _TransactionConflict:
+                time.sleep(0.02 * 2**attempt)
+        raise StoreUnavailableError("The database is busy; retry the request.")
+
+    def _call(self, operation: str, **params: Any) -> dict[str, Any]:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            return getattr(self._client, operation)(**params)  # type: ignore[no-any-return]
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            code = error.get("Code", "")
+            if code == "ConditionalCheckFailedException":
+                raise ConditionFailedError(operation) from exc
+            if code == "TransactionCanceledException":
+                reasons = [r.get("Code", "None") for r in exc.response.get("CancellationReasons", [])]
+                if "TransactionConflict" in reasons:
+                    raise _TransactionConflict() from exc
+                failed = [i for i, reason in enumerate(reasons) if reason == "ConditionalCheckFailed"]
+                if failed or not reasons:
+                    raise ConditionFailedError(*failed) from exc
+            if code in _UNAVAILABLE_CODES or code == "TransactionCanceledException":
+                logger.warning("dynamodb %s failed: %s", operation, code)
+                raise StoreUnavailableError("The database is unavailable; retry the request.") from exc
+            raise
+        except BotoCoreError as exc:
+            # Connection refused, timeouts, endpoint errors: after botocore's retries.
+            logger.warning("dynamodb %s failed: %s", operation, type(exc).__name__)
+            raise StoreUnavailableError("The database is unavailable; retry the request.") from exc
+
+    def _describe(self, key: Mapping[str, Any]) -> str:
+        return ", ".join(f"{k}={v}" for k, v in key.items())
+
+
+class _TransactionConflict(Exception):
+    """Another transaction touched the same items at the same time."""
+
+
+def _encode_token(key: Mapping[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(key, sort_keys=True).encode()).decode()
+
+
+def _decode_token(token: str) -> dict[str, Any]:
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(token.encode()))
+    except (binascii.Error, ValueError) as exc:
+        raise ValueError("malformed page token") from exc
+    if not isinstance(decoded, dict):
+        raise ValueError("malformed page token")
+    return decoded

@@ -1,0 +1,41 @@
+"""HTTP errors the services raise beyond Chalice's own, and the shared data errors.
+
+Chalice renders any ``ChaliceViewError`` as ``{"Code": <class name>, "Message": ...}``
+with the class's ``STATUS_CODE``: the contract's error shape. Services name their
+domain errors ``<Thing><Condition>Error`` as subclasses of these, in their own
+``chalicelib/errors.py``, so the class name is the ``Code`` clients see.
+"""
+
+from __future__ import annotations
+
+from chalice import ChaliceViewError
+
+
+class PreconditionFailedError(ChaliceViewError):
+    """412: an ``If-Match`` precondition did not hold."""
+
+    STATUS_CODE = 412
+
+
+class PayloadTooLargeError(ChaliceViewError):
+    """413: the request body is over the limit."""
+
+    STATUS_CODE = 413
+
+
+class ServiceUnavailableError(ChaliceViewError):
+    """503: a dependency of the service is down; the client may retry."""
+
+    STATUS_CODE = 503
+
+
+class StoreUnavailableError(ServiceUnavailableError):
+    """The database did not answer, or refused after retries. Rendered as 503."""
+
+
+class ItemNotFoundError(Exception):
+    """No item has the key (or it has expired). Services translate it to their 404."""
+
+
+class ConditionFailedError(Exception):
+    """A conditional write's condition did not hold; nothing was written."""

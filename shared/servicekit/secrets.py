@@ -1,0 +1,59 @@
+"""Reading a secret by reference: ``ssm:<parameter name>``, ``secretsmanager:<secret id>``, ``file:<path>``.
+
+Deployed stages keep secrets in SSM Parameter Store (SecureString) or Secrets Manager;
+the local stage keeps them in files under ``.local/`` that ``make run`` writes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import settings
+
+
+class SecretNotFoundError(RuntimeError):
+    """The reference names nothing that could be read."""
+
+
+def read(reference: str) -> str:
+    """The secret's text. Called once per cold start, from an accessor."""
+    kind, _, name = reference.partition(":")
+    if kind == "file":
+        path = Path(name)
+        if not path.is_file():
+            raise SecretNotFoundError(f"secret file {name} does not exist")
+        return path.read_text()
+    if kind in ("ssm", "secretsmanager"):
+        import boto3
+
+        region = settings.optional("AWS_REGION") or settings.optional("AWS_DEFAULT_REGION")
+        client = boto3.session.Session().client(kind, region_name=region)
+        if kind == "ssm":
+            return client.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]  # type: ignore[no-any-return]
+        return client.get_secret_value(SecretId=name)["SecretString"]  # type: ignore[no-any-return]
+    raise SecretNotFoundError(f"unknown secret reference {reference!r}: use ssm:, secretsmanager: or file:")
+
+
+def write(reference: str, value: str) -> None:
+    """Store a secret (the bootstrap and the local stack create them); idempotent overwrite."""
+    kind, _, name = reference.partition(":")
+    if kind == "file":
+        path = Path(name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(value)
+        return
+    if kind in ("ssm", "secretsmanager"):
+        import boto3
+
+        region = settings.optional("AWS_REGION") or settings.optional("AWS_DEFAULT_REGION")
+        client = boto3.session.Session().client(kind, region_name=region)
+        if kind == "ssm":
+            client.put_parameter(Name=name, Value=value, Type="SecureString", Overwrite=True)
+            return
+        try:
+            client.put_secret_value(SecretId=name, SecretString=value)
+        except client.exceptions.ResourceNotFoundException:
+            client.create_secret(Name=name, SecretString=value)
+        return
+    raise SecretNotFoundError(f"unknown secret reference {reference!r}: use ssm:, secretsmanager: or file:")

@@ -1,0 +1,65 @@
+"""Configuration from environment variables, with clear failures and local defaults.
+
+Each stage's variables are declared in the service's ``.chalice/config.json``. The
+``local`` stage leaves the addresses of the local stack out of that file on purpose:
+Chalice lets a stage's variables override the process environment, so anything the
+file fixed could not be moved to other ports by ``make run`` or the end-to-end tests.
+Instead, on the local stage an unset address falls back to the contract's default.
+"""
+
+from __future__ import annotations
+
+import os
+
+STAGE = "STAGE"
+LOCAL_STAGE = "local"
+
+# The local stack of ../shared/API.md: one place for its addresses.
+LOCAL_DEFAULTS = {
+    "AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:8000",
+    "AUTH_URL": "http://127.0.0.1:8001",
+    "LOCATION_URL": "http://127.0.0.1:8002",
+    "PROFILE_URL": "http://127.0.0.1:8003",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    # Secrets of the local stack, written by `make run` (relative to a service's folder).
+    "SIGNING_KEYS": "file:../.local/signing-keys.json",
+    "CLIENT_SECRET": "file:../.local/profile-client-secret",
+}
+
+
+class SettingsError(RuntimeError):
+    """A required environment variable is missing or malformed."""
+
+
+def is_local() -> bool:
+    """Whether this process runs the local stage (``chalice local`` or tests)."""
+    return os.environ.get(STAGE) == LOCAL_STAGE
+
+
+def optional(name: str) -> str | None:
+    """The variable's value; on the local stage, its local default; else None."""
+    value = os.environ.get(name, "").strip()
+    if value:
+        return value
+    if is_local():
+        return LOCAL_DEFAULTS.get(name)
+    return None
+
+
+def required(name: str) -> str:
+    """The variable's value, or a ``SettingsError`` that names it."""
+    value = optional(name)
+    if value is None:
+        raise SettingsError(f"environment variable {name} is not set")
+    return value
+
+
+def integer(name: str, default: int) -> int:
+    """An integer variable, ``default`` when unset."""
+    value = optional(name)
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise SettingsError(f"environment variable {name} must be an integer, got {value!r}") from None

@@ -1,0 +1,122 @@
+"""POST /users and GET /users/me."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import uuid
+from typing import Any
+
+import pytest
+
+from tests.auth.conftest import JSON, PASSWORD, post, register
+from tests.support.services import json_body
+from tests.support.tokens import bearer
+
+
+def test_register_returns_the_new_user(auth: Any) -> None:
+    response = post(auth, "/users", {"username": "alice", "password": PASSWORD})
+
+    assert response.status_code == 201
+    body = json_body(response)
+    assert set(body) == {"user_id", "username", "created_at"}
+    assert uuid.UUID(body["user_id"]).version == 4
+    assert body["username"] == "alice"
+    assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$", body["created_at"])
+
+
+def test_username_is_lower_cased_and_then_unique(auth: Any) -> None:
+    assert register(auth, "Alice")["username"] == "alice"
+
+    response = post(auth, "/users", {"username": "ALICE", "password": PASSWORD})
+
+    assert response.status_code == 409
+    assert json_body(response)["Code"] == "UsernameTakenError"
+
+
+def test_password_is_stored_only_as_an_argon2id_hash(auth: Any, aws: Any) -> None:
+    user = register(auth)
+
+    item = aws.get_item(TableName="auth-local", Key={"pk": {"S": f"user#{user['user_id']}"}})["Item"]
+
+    stored = item["password_hash"]["S"]
+    assert stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    assert PASSWORD not in json.dumps(item)
+
+
+def test_concurrent_registrations_of_one_username_create_exactly_one_user(auth: Any) -> None:
+    results: list[int] = []
+
+    def attempt() -> None:
+        results.append(post(auth, "/users", {"username": "racer", "password": PASSWORD}).status_code)
+
+    threads = [threading.Thread(target=attempt) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(results) == [201] + [409] * 7
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"password": PASSWORD}, "username"),
+        ({"username": "alice"}, "password"),
+        ({"username": "al", "password": PASSWORD}, "username"),
+        ({"username": "a" * 33, "password": PASSWORD}, "username"),
+        ({"username": "_alice", "password": PASSWORD}, "username"),
+        ({"username": "ali ce", "password": PASSWORD}, "username"),
+        ({"username": 42, "password": PASSWORD}, "username"),
+        ({"username": "alice", "password": "short"}, "password"),
+        ({"username": "alice", "password": "p" * 129}, "password"),
+        ({"username": "alice", "password": True}, "password"),
+        ({"username": "alice1234567", "password": "ALICE1234567"}, "password"),
+        ({"username": "alice", "password": PASSWORD, "admin": True}, "admin"),
+    ],
+)
+def test_invalid_registration_is_a_400_naming_the_field(auth: Any, body: dict[str, Any], field: str) -> None:
+    response = post(auth, "/users", body)
+
+    assert response.status_code == 400
+    assert json_body(response)["Code"] == "BadRequestError"
+    assert f"{field}`" in json_body(response)["Message"]
+
+
+@pytest.mark.parametrize("raw", [b"", b"{", b"[]", b"null", b'"alice"'])
+def test_a_body_that_is_not_a_json_object_is_a_400(auth: Any, raw: bytes) -> None:
+    response = auth.http.post("/users", headers=JSON, body=raw)
+
+    assert response.status_code == 400
+    assert json_body(response)["Code"] == "BadRequestError"
+
+
+def test_a_body_over_16_kib_is_a_413(auth: Any) -> None:
+    response = post(auth, "/users", {"username": "alice", "password": PASSWORD, "padding": "x" * 16384})
+
+    assert response.status_code == 413
+    assert json_body(response)["Code"] == "PayloadTooLargeError"
+
+
+def test_me_returns_the_token_owner(auth: Any, alice: dict[str, Any]) -> None:
+    response = auth.http.get("/users/me", headers=bearer(alice["tokens"]["access_token"]))
+
+    assert response.status_code == 200
+    assert json_body(response) == alice["user"]
+
+
+def test_me_without_a_token_is_a_401(auth: Any) -> None:
+    assert auth.http.get("/users/me").status_code == 401
+
+
+def test_me_with_a_service_token_is_a_403(auth: Any, key_ring: Any) -> None:
+    from tests.support.tokens import claims
+
+    token = key_ring.sign(claims("client:profile-service", scope="location:read"))
+
+    response = auth.http.get("/users/me", headers=bearer(token))
+
+    assert response.status_code == 403
+    assert json_body(response)["Code"] == "NotAUserError"

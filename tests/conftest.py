@@ -1,0 +1,62 @@
+"""Fixtures shared by every test: moto's DynamoDB with the three tables, keys, the apps."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from servicekit import dynamo, tables
+from servicekit.authorizer import verifier
+from servicekit.lazy import Lazy
+from servicekit.tokens import KeySet, TokenVerifier
+from tests.support import services
+from tests.support.tokens import AUDIENCE, ISSUER
+
+REGION = "us-east-1"
+
+
+@pytest.fixture(autouse=True)
+def _aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Never reach a real AWS account from a test, whatever the developer's profile says.
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL_DYNAMODB", raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+
+
+@pytest.fixture(scope="session")
+def key_ring() -> Any:
+    """The key ring every test signs with (the auth service's, in tests)."""
+    return services.load("auth").module("keys").KeyRing.generate()
+
+
+@pytest.fixture
+def aws(key_ring: Any) -> Iterator[Any]:
+    """moto's DynamoDB with the three tables; every lazy accessor starts fresh."""
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name=REGION)
+        for name in services.SERVICES:
+            tables.create(client, services.table_name(name), services.ROOT / f"{name}-service" / "resources.json")
+        Lazy.reset_all()
+        dynamo.dynamodb.override(client)
+        services.load("auth").module("keys").key_ring.override(key_ring)
+        verifier.override(TokenVerifier(KeySet(key_ring.jwks), issuer=ISSUER, audience=AUDIENCE))
+        yield client
+    Lazy.reset_all()
+
+
+@pytest.fixture
+def auth(aws: Any) -> Iterator[Any]:
+    """A test client of the auth service."""
+    with services.load("auth").client() as client:
+        yield client

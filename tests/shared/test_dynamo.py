@@ -1,0 +1,169 @@
+"""The shared table access against moto: conditions, conflicts, versions, pages, failures."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from servicekit.dynamo import Condition, Table
+from servicekit.errors import ConditionFailedError, ItemNotFoundError, StoreUnavailableError
+
+
+@pytest.fixture
+def table() -> Iterator[Table]:
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        client.create_table(
+            TableName="things",
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "N"},
+            ],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        )
+        yield Table(client, "things")
+
+
+KEY = {"pk": "a", "sk": 1}
+
+
+def test_put_then_get_round_trips_plain_values(table: Table) -> None:
+    item = {**KEY, "float": 12.5, "int": 7, "text": "x", "none": None, "flag": True, "nested": {"list": [1, 2.5]}}
+
+    table.put(item)
+
+    assert table.get(KEY) == item
+
+
+def test_get_of_a_missing_item_raises_item_not_found(table: Table) -> None:
+    with pytest.raises(ItemNotFoundError):
+        table.get(KEY)
+
+
+def test_a_conditional_put_that_fails_writes_nothing(table: Table) -> None:
+    table.put({**KEY, "v": 1})
+
+    with pytest.raises(ConditionFailedError):
+        table.put({**KEY, "v": 2}, Condition("attribute_not_exists(pk)"))
+
+    assert table.get(KEY)["v"] == 1
+
+
+def test_update_creates_the_item_at_version_one_and_bumps_it(table: Table) -> None:
+    first = table.update(KEY, {"name": "one"})
+    second = table.update(KEY, {"name": "two"})
+
+    assert (first["version"], second["version"]) == (1, 2)
+    assert second["name"] == "two"
+
+
+def test_update_with_the_expected_version_succeeds(table: Table) -> None:
+    table.update(KEY, {"name": "one"})
+
+    assert table.update(KEY, {"name": "two"}, expected_version=1)["version"] == 2
+
+
+def test_update_with_a_stale_version_conflicts_and_writes_nothing(table: Table) -> None:
+    table.update(KEY, {"name": "one"})
+    table.update(KEY, {"name": "two"})
+
+    with pytest.raises(ConditionFailedError):
+        table.update(KEY, {"name": "stale"}, expected_version=1)
+
+    assert table.get(KEY) == {**KEY, "name": "two", "version": 2}
+
+
+def test_update_that_must_exist_fails_on_a_missing_item(table: Table) -> None:
+    with pytest.raises(ConditionFailedError):
+        table.update(KEY, {"name": "x"}, must_exist=True)
+
+
+def test_concurrent_updates_lose_no_increment(table: Table) -> None:
+    table.update(KEY, {"name": "start"})
+
+    def write(i: int) -> None:
+        table.update(KEY, {"name": f"writer {i}"})
+
+    threads = [threading.Thread(target=write, args=(i,)) for i in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert table.get(KEY)["version"] == 21
+
+
+def test_delete_that_must_exist_raises_not_found(table: Table) -> None:
+    with pytest.raises(ItemNotFoundError):
+        table.delete(KEY, must_exist=True)
+
+
+def test_delete_removes_the_item(table: Table) -> None:
+    table.put(KEY)
+
+    table.delete(KEY, must_exist=True)
+
+    with pytest.raises(ItemNotFoundError):
+        table.get(KEY)
+
+
+def test_query_pages_through_every_item_in_order(table: Table) -> None:
+    for sk in range(25):
+        table.put({"pk": "a", "sk": sk})
+    table.put({"pk": "b", "sk": 0})
+    condition = Condition("pk = :pk", values={":pk": "a"})
+
+    first = table.query(condition, limit=10)
+    second = table.query(condition, limit=10, page_token=first.next_token)
+
+    assert [i["sk"] for i in first.items] == list(range(10))
+    assert [i["sk"] for i in second.items] == list(range(10, 20))
+    assert [i["sk"] for i in table.query_all(condition, page_size=7)] == list(range(25))
+
+
+def test_a_transaction_reports_which_condition_failed(table: Table) -> None:
+    table.put({"pk": "taken", "sk": 1})
+
+    with pytest.raises(ConditionFailedError) as failure:
+        table.transact(
+            [
+                table.put_op({"pk": "free", "sk": 1}, Condition("attribute_not_exists(pk)")),
+                table.put_op({"pk": "taken", "sk": 1}, Condition("attribute_not_exists(pk)")),
+            ]
+        )
+
+    assert failure.value.args == (1,)
+    with pytest.raises(ItemNotFoundError):
+        table.get({"pk": "free", "sk": 1})
+
+
+def test_an_unreachable_database_is_a_store_unavailable_error_quickly() -> None:
+    from botocore.config import Config
+
+    client = boto3.client(
+        "dynamodb",
+        region_name="us-east-1",
+        endpoint_url="http://127.0.0.1:9",  # discard port: nothing listens
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+        config=Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=0.5, read_timeout=0.5),
+    )
+
+    with pytest.raises(StoreUnavailableError) as failure:
+        Table(client, "things").get(KEY)
+
+    assert failure.value.STATUS_CODE == 503
+    assert "things" not in str(failure.value)
+
+
+def test_a_missing_table_is_a_store_unavailable_error(table: Any) -> None:
+    other = Table(table._client, "no-such-table")
+
+    with pytest.raises(StoreUnavailableError):
+        other.get(KEY)

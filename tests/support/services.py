@@ -1,0 +1,104 @@
+"""Loading the three Chalice apps side by side in one test run.
+
+Each app is ``app.py`` next to a package called ``chalicelib``: imported the usual
+way, the second service would silently get the first one's modules. Each app is
+executed under its own module name, and its ``chalicelib`` modules are taken out of
+``sys.modules`` afterwards and kept on the ``Service`` object instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import json
+import os
+import pkgutil
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from chalice import Chalice
+from chalice.test import Client
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVICES = ("auth", "location", "profile")
+
+
+@dataclass
+class Service:
+    """One loaded service: its app, its own ``chalicelib`` modules, its stage config."""
+
+    name: str
+    folder: Path
+    app: Chalice
+    app_module: ModuleType
+    modules: dict[str, ModuleType] = field(repr=False)
+
+    def module(self, name: str) -> ModuleType:
+        """The service's ``chalicelib.<name>``."""
+        return self.modules[f"chalicelib.{name}"]
+
+    def stage_env(self, stage: str = "local") -> dict[str, str]:
+        """The environment variables Chalice sets for ``stage``."""
+        return stage_env(self.name, stage)
+
+    def client(self, stage: str = "local") -> Client:
+        """``chalice.test.Client`` on this app, authorizer included."""
+        return Client(self.app, stage_name=stage, project_dir=str(self.folder))
+
+    @contextlib.contextmanager
+    def environment(self, stage: str = "local") -> Iterator[None]:
+        """The stage's variables in ``os.environ``, for calling the service's code directly."""
+        saved = dict(os.environ)
+        os.environ.update(self.stage_env(stage))
+        try:
+            yield
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+
+
+def _is_chalicelib(name: str) -> bool:
+    return name == "chalicelib" or name.startswith("chalicelib.")
+
+
+@cache
+def load(name: str) -> Service:
+    """Import ``<name>-service/app.py`` under the unique name ``<name>_service_app``."""
+    folder = ROOT / f"{name}-service"
+    for module_name in [m for m in sys.modules if _is_chalicelib(m)]:
+        del sys.modules[module_name]
+    sys.path.insert(0, str(folder))
+    try:
+        spec = importlib.util.spec_from_file_location(f"{name}_service_app", folder / "app.py")
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        # Modules app.py does not import (admin commands) belong to the service too.
+        importlib.import_module("chalicelib")
+        for info in pkgutil.iter_modules([str(folder / "chalicelib")]):
+            importlib.import_module(f"chalicelib.{info.name}")
+    finally:
+        sys.path.remove(str(folder))
+    own = {m: sys.modules.pop(m) for m in [m for m in sys.modules if _is_chalicelib(m)]}
+    return Service(name=name, folder=folder, app=module.app, app_module=module, modules=own)
+
+
+def stage_env(name: str, stage: str = "local") -> dict[str, str]:
+    """The environment variables Chalice sets for a service's ``stage``."""
+    config = json.loads((ROOT / f"{name}-service" / ".chalice" / "config.json").read_text())
+    return {**config.get("environment_variables", {}), **config["stages"][stage].get("environment_variables", {})}
+
+
+def table_name(name: str) -> str:
+    """The local stage's table name of a service."""
+    return stage_env(name)["TABLE_NAME"]
+
+
+def json_body(response: Any) -> Any:
+    """The decoded JSON body of a test-client response."""
+    return json.loads(response.body)

@@ -1,0 +1,37 @@
+"""The three apps: loaded side by side without colliding, and cheap to import."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.support import services
+
+
+def test_the_three_apps_load_side_by_side_each_with_its_own_modules() -> None:
+    loaded = [services.load(name) for name in services.SERVICES]
+
+    assert [s.app.app_name for s in loaded] == ["auth-service", "location-service", "profile-service"]
+    chalicelibs = [id(s.modules["chalicelib"]) for s in loaded]
+    assert len(set(chalicelibs)) == 3
+    assert not [m for m in sys.modules if m == "chalicelib" or m.startswith("chalicelib.")]
+
+
+@pytest.mark.parametrize("name", services.SERVICES)
+def test_importing_an_app_loads_no_boto3_client_machinery(name: str) -> None:
+    # Importing app.py is the whole cold start of the service's authorizer function.
+    folder = services.ROOT / f"{name}-service"
+    code = (
+        "import sys\n"
+        "sys.path[:0] = ['.', 'vendor']\n"
+        "import app\n"
+        "heavy = [m for m in ('boto3', 'botocore.session', 'botocore.client') if m in sys.modules]\n"
+        "print(','.join(heavy))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=folder, capture_output=True, text=True, check=True, timeout=60
+    )
+
+    assert result.stdout.strip() == ""
