@@ -10,9 +10,13 @@ Instead, on the local stage an unset address falls back to the contract's defaul
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 STAGE = "STAGE"
 LOCAL_STAGE = "local"
+
+# Where `make run` keeps the local stack's secrets: .local/ at the top of the repository.
+LOCAL_STATE_DIR = Path(__file__).resolve().parents[2] / ".local"
 
 # The local stack of ../shared/API.md: one place for its addresses.
 LOCAL_DEFAULTS = {
@@ -21,9 +25,9 @@ LOCAL_DEFAULTS = {
     "LOCATION_URL": "http://127.0.0.1:8002",
     "PROFILE_URL": "http://127.0.0.1:8003",
     "AWS_DEFAULT_REGION": "us-east-1",
-    # Secrets of the local stack, written by `make run` (relative to a service's folder).
-    "SIGNING_KEYS": "file:../.local/signing-keys.json",
-    "CLIENT_SECRET": "file:../.local/profile-client-secret",
+    # Secrets of the local stack, written by `make run`.
+    "SIGNING_KEYS": f"file:{LOCAL_STATE_DIR / 'signing-keys.json'}",
+    "CLIENT_SECRET": f"file:{LOCAL_STATE_DIR / 'profile-client-secret'}",
 }
 
 
