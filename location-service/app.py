@@ -1,14 +1,54 @@
-"""The location service."""
+"""The location service: each user's one location, written only by that user."""
 
-from chalice import Chalice
+from chalice import Chalice, Response
 
-from servicekit.openapi import document, documented
+from chalicelib import access, locations
+from chalicelib.models import Health, Location, LocationChange
+from servicekit.authorizer import Caller, jwt_authorizer
+from servicekit.bodies import parse, to_builtins
+from servicekit.observability import log_requests
+from servicekit.openapi import Error, document, documented
 
 app = Chalice(app_name="location-service")
+log_requests(app)
+authorizer = jwt_authorizer(app)
+
+
+@app.route("/locations/{user_id}", methods=["PUT"], authorizer=authorizer)
+@documented(
+    "Replace the user's location (the user themself, scope location:write)",
+    request=LocationChange,
+    responses={200: Location, 400: Error, 401: Error, 403: Error, 413: Error, 503: Error},
+)
+def put_location(user_id: str) -> dict:
+    request = app.current_request
+    access.authorize_put(Caller.from_request(request), user_id)
+    return to_builtins(locations.put(user_id, parse(request, LocationChange)))
+
+
+@app.route("/locations/{user_id}", methods=["GET"], authorizer=authorizer)
+@documented(
+    "The user's location (the user themself, or a service with scope location:read)",
+    responses={200: Location, 401: Error, 403: Error, 404: Error, 503: Error},
+)
+def get_location(user_id: str) -> dict:
+    access.authorize_get(Caller.from_request(app.current_request), user_id)
+    return to_builtins(locations.get(user_id))
+
+
+@app.route("/locations/{user_id}", methods=["DELETE"], authorizer=authorizer)
+@documented(
+    "Delete the user's location (the user themself, scope location:write)",
+    responses={204: None, 401: Error, 403: Error, 404: Error, 503: Error},
+)
+def delete_location(user_id: str) -> Response:
+    access.authorize_delete(Caller.from_request(app.current_request), user_id)
+    locations.delete(user_id)
+    return Response(body="", status_code=204)
 
 
 @app.route("/health", methods=["GET"])
-@documented("Liveness", responses={200: None})
+@documented("Liveness", responses={200: Health})
 def health() -> dict:
     return {"status": "ok", "service": "location"}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,6 +18,19 @@ from tests.support import services
 from tests.support.tokens import AUDIENCE, ISSUER
 
 REGION = "us-east-1"
+
+
+@pytest.fixture(autouse=True)
+def _restore_environ() -> Iterator[None]:
+    """Put the process's ``os.environ`` object back after every test.
+
+    chalice.test.Client replaces ``os.environ`` with a copy for each request and puts
+    back whatever it found, without a lock: requests from several threads can leave a
+    stage's copy installed, which would leak into later tests.
+    """
+    original = os.environ
+    yield
+    os.environ = original  # noqa: B003 - restoring the very object, as chalice.test does
 
 
 @pytest.fixture(autouse=True)

@@ -83,8 +83,19 @@ def _codec() -> tuple[Any, Any]:
 codec = Lazy(_codec)
 
 
+# DynamoDB numbers: 38 significant digits, magnitudes from 1E-130 to 9.99E+125.
+_SMALLEST = 1e-130
+_LARGEST = 9.99e125
+
+
 def _to_decimal(value: Any) -> Any:
     if isinstance(value, float):
+        if abs(value) < _SMALLEST:
+            # A valid input such as a latitude of 1e-200 must not become a 500: it is 0
+            # at any precision a number here can mean (IEEE underflow does the same).
+            return Decimal(0)
+        if abs(value) > _LARGEST:
+            raise ValueError(f"{value!r} is outside the range DynamoDB can store")
         return Decimal(repr(value))
     if isinstance(value, dict):
         return {k: _to_decimal(v) for k, v in value.items()}

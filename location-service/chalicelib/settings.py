@@ -1,0 +1,29 @@
+"""The location service's configuration, read once from the stage's environment.
+
+``TOKEN_ISSUER``, ``TOKEN_AUDIENCE`` and ``AUTH_URL`` are read by the shared
+authorizer (``servicekit.authorizer``), not here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from servicekit import settings as env
+from servicekit.lazy import Lazy
+
+WRITE_SCOPE = "location:write"
+READ_SCOPE = "location:read"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the location service needs to know about its stage."""
+
+    table_name: str
+
+
+def _load() -> Settings:
+    return Settings(table_name=env.required("TABLE_NAME"))
+
+
+settings = Lazy(_load)

@@ -1,0 +1,69 @@
+"""The location table: one item per user, keyed by ``user_id``.
+
+| attribute | type | note |
+| --- | --- | --- |
+| user_id | S | the key: the auth service's user id |
+| latitude, longitude | N | |
+| city, country | S or NULL | NULL when not given |
+| updated_at | S | ISO 8601, UTC |
+| version | N | added to atomically by every write |
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypedDict
+
+from servicekit.dynamo import Table, dynamodb
+from servicekit.errors import ItemNotFoundError
+from servicekit.lazy import Lazy
+
+from .errors import LocationNotFoundError
+from .settings import settings
+
+
+class LocationItem(TypedDict):
+    user_id: str
+    latitude: float
+    longitude: float
+    city: str | None
+    country: str | None
+    updated_at: str
+    version: int
+
+
+class LocationStore:
+    """Reads and writes of the location table; a missing item is ``LocationNotFoundError``."""
+
+    def __init__(self, table: Table) -> None:
+        self._table = table
+
+    def write(self, user_id: str, fields: Mapping[str, Any]) -> LocationItem:
+        """Set ``fields`` and add one to ``version``, in one atomic write; the new item.
+
+        No read first and no version condition: of two concurrent writes, both land
+        (the last one's fields win) and each counts in ``version``.
+        """
+        return self._table.update({"user_id": user_id}, fields)  # type: ignore[return-value]
+
+    def read(self, user_id: str) -> LocationItem:
+        """The stored location (a strongly consistent read)."""
+        try:
+            return self._table.get({"user_id": user_id})  # type: ignore[return-value]
+        except ItemNotFoundError:
+            raise LocationNotFoundError(_none(user_id)) from None
+
+    def remove(self, user_id: str) -> None:
+        """Delete the location; ``LocationNotFoundError`` if there was none."""
+        try:
+            self._table.delete({"user_id": user_id}, must_exist=True)
+        except ItemNotFoundError:
+            raise LocationNotFoundError(_none(user_id)) from None
+
+
+def _none(user_id: str) -> str:
+    return f"User {user_id} has no location."
+
+
+location_store = Lazy(lambda: LocationStore(Table(dynamodb(), settings().table_name)))
+"""The process's store."""
