@@ -22,6 +22,7 @@ run: $(INSTALLED)
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy shared/servicekit
 	@for service in $(SERVICES); do MYPYPATH=shared $(BIN)/mypy $$service/chalicelib || exit 1; done
 

@@ -7,7 +7,8 @@ import ``app.py`` too and never serve a route.
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from chalice import Chalice, Response
 from chalice.app import Request
