@@ -1,14 +1,69 @@
-"""The profile service."""
+"""The profile service: public profiles and pages, each with the user's location."""
 
-from chalice import Chalice
+from chalice import Chalice, Response
 
-from servicekit.openapi import document, documented
+from chalicelib import etags, pages, profiles
+from chalicelib.models import Health, Profile, ProfileChange
+from chalicelib.settings import WRITE_SCOPE
+from servicekit.authorizer import Caller, jwt_authorizer
+from servicekit.bodies import parse
+from servicekit.observability import log_requests
+from servicekit.openapi import Error, document, documented
 
 app = Chalice(app_name="profile-service")
+log_requests(app)
+authorizer = jwt_authorizer(app)
+
+DESCRIPTION = """\
+Public profiles. A profile embeds the user's location, read from the location service
+within about one second: `location_status` is `ok`, `none` (the user has no location)
+or `unavailable` (the location service failed or was too slow; the profile is still 200).
+
+Optimistic concurrency: every profile answer carries `ETag: "<version>"`. `PUT` takes an
+optional `If-Match`: `*` (any existing profile) or a list of entity tags, compared
+strongly (a weak tag `W/"3"` never matches). A mismatch, or any `If-Match` on a profile
+that does not exist, is 412 and writes nothing; a malformed header is 400. Without
+`If-Match` a `PUT` creates or replaces the profile, still adding exactly one to its
+version. `PUT` replaces the whole profile: an omitted `bio` clears it. `DELETE` needs
+the owner's token with scope `profile:write`.
+"""
+
+
+@app.route("/profiles/{user_id}", methods=["GET"])
+@documented("A profile, with the user's location", responses={200: Profile, 404: Error})
+def get_profile(user_id: str) -> Response:
+    return profiles.response(profiles.read(user_id))
+
+
+@app.route("/profiles/{user_id}", methods=["PUT"], authorizer=authorizer)
+@documented(
+    "Create or replace your profile (optionally If-Match)",
+    request=ProfileChange,
+    responses={200: Profile, 400: Error, 401: Error, 403: Error, 412: Error, 413: Error},
+)
+def put_profile(user_id: str) -> Response:
+    Caller.from_request(app.current_request).require_owner(user_id, scope=WRITE_SCOPE)
+    change = parse(app.current_request, ProfileChange)
+    precondition = etags.parse_if_match(app.current_request.headers.get(etags.HEADER))
+    return profiles.response(profiles.write(user_id, change, precondition))
+
+
+@app.route("/profiles/{user_id}", methods=["DELETE"], authorizer=authorizer)
+@documented("Delete your profile", responses={204: None, 401: Error, 403: Error, 404: Error})
+def delete_profile(user_id: str) -> Response:
+    Caller.from_request(app.current_request).require_owner(user_id, scope=WRITE_SCOPE)
+    profiles.delete(user_id)
+    return Response(body="", status_code=204)
+
+
+@app.route("/pages/{user_id}", methods=["GET"])
+@documented("The public profile page", responses={200: "text/html", 404: "text/html"})
+def profile_page(user_id: str) -> Response:
+    return pages.page(user_id)
 
 
 @app.route("/health", methods=["GET"])
-@documented("Liveness", responses={200: None})
+@documented("Liveness", responses={200: Health})
 def health() -> dict:
     return {"status": "ok", "service": "profile"}
 
@@ -16,4 +71,4 @@ def health() -> dict:
 @app.route("/openapi.json", methods=["GET"])
 @documented("This document", responses={200: "application/json"})
 def openapi() -> dict:
-    return document(app, title="profile-service", version="1.0.0")
+    return document(app, title="profile-service", version="1.0.0", description=DESCRIPTION)

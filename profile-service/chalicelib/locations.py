@@ -1,0 +1,162 @@
+"""Reading a user's location from the location service, concurrently and within a time budget.
+
+``lookup`` starts the read on a small thread pool and returns at once, so the caller
+reads the profile from its table meanwhile; ``PendingLocation.result`` then waits at
+most until the deadline (``READ_BUDGET_S`` after the lookup started, the token fetch
+included). Whatever goes wrong (no token, refused or timed-out connection, an error
+status, a body that is not the contract's location) the answer is "unavailable",
+never an exception: a failing location service never fails a profile read.
+
+A 401 or 403 to a *cached* token means the token went stale (the auth service's keys
+rotated, say): it is dropped and the read retried once with a fresh one, if the
+budget allows. A 401/403 to a token fetched for this very read is not retried (the
+client lacks ``location:read``; retrying would only double the load on auth).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from urllib.parse import quote
+
+import msgspec
+
+from servicekit.lazy import Lazy
+
+from .credentials import ServiceToken, TokenUnavailableError, new_service_token
+from .models import Location, LocationAnswer, LocationStatus
+from .settings import CONNECT_TIMEOUT_S, READ_BUDGET_S, READ_TIMEOUT_S, settings
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    from servicekit.http import JsonHttpClient
+
+logger = logging.getLogger(__name__)
+
+LOOKUP_WORKERS = 8
+# Below this much time left, a retry could not finish anyway.
+MIN_RETRY_S = 0.1
+REFUSED = (401, 403)
+
+
+@dataclass(frozen=True)
+class LocationLookup:
+    """What the location service said: ``ok`` with the location, ``none``, or ``unavailable``."""
+
+    status: LocationStatus
+    location: Location | None = None
+
+
+NONE = LocationLookup("none")
+UNAVAILABLE = LocationLookup("unavailable")
+
+
+class LocationReader:
+    """``GET {LOCATION_URL}/locations/{user_id}`` with the service token; never raises."""
+
+    def __init__(self, http: JsonHttpClient, base_url: str, token: ServiceToken) -> None:
+        self._http = http
+        self._base_url = base_url
+        self._token = token
+
+    def read(self, user_id: str, deadline: float) -> LocationLookup:
+        """The user's location, or why there is none to show."""
+        try:
+            return self._read(user_id, deadline)
+        except Exception:  # whatever fails here, the profile must still be served
+            logger.exception("reading the location failed unexpectedly")
+            return UNAVAILABLE
+
+    def _read(self, user_id: str, deadline: float) -> LocationLookup:
+        from servicekit.http import HttpCallError
+
+        if time.monotonic() >= deadline:
+            return UNAVAILABLE  # queued behind other reads until the caller stopped waiting
+        url = f"{self._base_url}/locations/{quote(user_id, safe='')}"
+        for attempt in (1, 2):
+            try:
+                token, fresh = self._token.get()
+            except TokenUnavailableError as exc:
+                logger.warning("no service token, location unavailable: %s", exc)
+                return UNAVAILABLE
+            try:
+                response = self._http.request("GET", url, headers={"Authorization": f"Bearer {token}"})
+            except HttpCallError as exc:
+                logger.warning("the location service did not answer: %s", exc)
+                return UNAVAILABLE
+            if response.status not in REFUSED:
+                break
+            if not fresh:
+                self._token.drop(token)
+            if fresh or attempt == 2 or time.monotonic() > deadline - MIN_RETRY_S:
+                logger.warning("the location service refused the service token (%s)", response.status)
+                return UNAVAILABLE
+        if response.status == 404:
+            return NONE
+        if response.status != 200:
+            logger.warning("the location service answered %s", response.status)
+            return UNAVAILABLE
+        try:
+            answer = msgspec.convert(response.body, LocationAnswer)
+        except msgspec.ValidationError as exc:
+            logger.warning("the location service's answer is not a location: %s", exc)
+            return UNAVAILABLE
+        if answer.user_id != user_id:
+            logger.warning("the location service answered with another user's location")
+            return UNAVAILABLE
+        return LocationLookup("ok", answer.public())
+
+
+class PendingLocation:
+    """A location read in flight."""
+
+    def __init__(self, future: Future[LocationLookup], deadline: float) -> None:
+        self._future = future
+        self._deadline = deadline
+
+    def result(self) -> LocationLookup:
+        """The lookup, or ``unavailable`` if it has not finished by the deadline."""
+        try:
+            return self._future.result(timeout=max(0.0, self._deadline - time.monotonic()))
+        except TimeoutError:  # concurrent.futures.TimeoutError is this one since Python 3.11
+            logger.warning("the location read did not finish within %.2f s", READ_BUDGET_S)
+            return UNAVAILABLE
+
+    def cancel(self) -> None:
+        """Not needed after all (no profile, or the write failed)."""
+        self._future.cancel()
+
+
+def _new_http() -> JsonHttpClient:
+    from servicekit.http import JsonHttpClient
+
+    return JsonHttpClient(connect_timeout=CONNECT_TIMEOUT_S, read_timeout=READ_TIMEOUT_S, pool_size=LOOKUP_WORKERS)
+
+
+def _new_reader() -> LocationReader:
+    http = _new_http()
+    return LocationReader(http, settings().location_url, new_service_token(http))
+
+
+location_reader = Lazy(_new_reader)
+"""The process's location reader, with its HTTP pool and cached service token."""
+
+
+def _new_pool() -> ThreadPoolExecutor:
+    from concurrent.futures import ThreadPoolExecutor
+
+    return ThreadPoolExecutor(max_workers=LOOKUP_WORKERS, thread_name_prefix="location")
+
+
+lookups = Lazy(_new_pool)
+"""The threads that read locations while the request thread reads the profile."""
+
+
+def lookup(user_id: str) -> PendingLocation:
+    """Start reading the user's location; the answer is due within ``READ_BUDGET_S``."""
+    deadline = time.monotonic() + READ_BUDGET_S
+    reader = location_reader()  # built here, on the request's thread, where the stage's settings are
+    return PendingLocation(lookups().submit(reader.read, user_id, deadline), deadline)

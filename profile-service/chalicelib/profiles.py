@@ -1,0 +1,74 @@
+"""Profiles: read one (with the user's location, fetched meanwhile), write one, delete one."""
+
+from __future__ import annotations
+
+import uuid
+
+from chalice import Response
+
+from servicekit.bodies import to_builtins
+from servicekit.clock import clock
+
+from .errors import ProfileNotFoundError
+from .etags import IfMatch, etag
+from .locations import LocationLookup, lookup
+from .models import Profile, ProfileChange
+from .store import ProfileItem, profile_store
+
+
+def read(user_id: str) -> Profile:
+    """The profile with the user's location; 404 when there is none."""
+    if not is_user_id(user_id):
+        raise ProfileNotFoundError("There is no profile for this user.")
+    pending = lookup(user_id)
+    try:
+        item = profile_store().get(user_id)
+    except BaseException:
+        pending.cancel()
+        raise
+    if item is None:
+        pending.cancel()
+        raise ProfileNotFoundError("There is no profile for this user.")
+    return _profile(item, pending.result())
+
+
+def write(user_id: str, change: ProfileChange, precondition: IfMatch | None) -> Profile:
+    """Create or replace the profile (version + 1), if ``precondition`` holds; the profile as ``read`` shows it."""
+    pending = lookup(user_id)
+    fields = {"display_name": change.display_name, "bio": change.bio, "updated_at": clock().iso()}
+    try:
+        item = profile_store().save(user_id, fields, precondition)
+    except BaseException:
+        pending.cancel()
+        raise
+    return _profile(item, pending.result())
+
+
+def delete(user_id: str) -> None:
+    """Delete the profile; 404 when there is none."""
+    profile_store().delete(user_id)
+
+
+def response(profile: Profile) -> Response:
+    """The profile as the API answers it: JSON, with its version as ``ETag``."""
+    return Response(body=to_builtins(profile), headers={"Content-Type": "application/json", **etag(profile.version)})
+
+
+def is_user_id(user_id: str) -> bool:
+    """Whether ``user_id`` is a user id the auth service could have assigned (a canonical UUID)."""
+    try:
+        return str(uuid.UUID(user_id)) == user_id
+    except ValueError:
+        return False
+
+
+def _profile(item: ProfileItem, location: LocationLookup) -> Profile:
+    return Profile(
+        user_id=item["user_id"],
+        display_name=item["display_name"],
+        bio=item.get("bio"),
+        location=location.location,
+        location_status=location.status,
+        updated_at=item["updated_at"],
+        version=item["version"],
+    )

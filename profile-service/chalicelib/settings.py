@@ -1,0 +1,43 @@
+"""The profile service's configuration, read once from the stage's environment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from servicekit import settings as env
+from servicekit.lazy import Lazy
+
+WRITE_SCOPE = "profile:write"
+
+# Reading a location: a profile read waits for it at most READ_BUDGET_S in all (the
+# client-credentials token fetch included); each HTTP call also has its own connect and
+# read timeouts, so a dead or slow peer never holds a worker much longer than that.
+READ_BUDGET_S = 1.0
+CONNECT_TIMEOUT_S = 0.25
+READ_TIMEOUT_S = 0.75
+# A cached service token is renewed when it has less than this left to live.
+TOKEN_RENEWAL_MARGIN_S = 60
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the profile service needs to know about its stage."""
+
+    table_name: str
+    auth_url: str
+    location_url: str
+    client_id: str
+    client_secret: str  # a servicekit.secrets reference to the client's secret
+
+
+def _load() -> Settings:
+    return Settings(
+        table_name=env.required("TABLE_NAME"),
+        auth_url=env.required("AUTH_URL").rstrip("/"),
+        location_url=env.required("LOCATION_URL").rstrip("/"),
+        client_id=env.required("CLIENT_ID"),
+        client_secret=env.required("CLIENT_SECRET"),
+    )
+
+
+settings = Lazy(_load)

@@ -1,0 +1,89 @@
+"""The profile service's table: one item per user, keyed by ``user_id``, with a ``version``.
+
+Every write is one ``UpdateItem`` that adds 1 to ``version`` (DynamoDB applies it
+atomically, so concurrent writers never lose an increment); with an ``If-Match``
+precondition the same write carries the condition, so a mismatch writes nothing.
+There is never a read before a write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypedDict, cast
+
+from servicekit.dynamo import VERSION, Condition, Table, dynamodb
+from servicekit.errors import ConditionFailedError, ItemNotFoundError
+from servicekit.lazy import Lazy
+
+from .errors import ProfileNotFoundError, VersionMismatchError
+from .etags import IfMatch
+from .settings import settings
+
+KEY = "user_id"
+
+
+class ProfileItem(TypedDict):
+    user_id: str
+    display_name: str
+    bio: str | None
+    updated_at: str
+    version: int
+
+
+class ProfileStore:
+    """Reads and (conditional) writes of the profile table."""
+
+    def __init__(self, table: Table) -> None:
+        self._table = table
+
+    def get(self, user_id: str) -> ProfileItem | None:
+        """The profile, or None."""
+        try:
+            return cast(ProfileItem, self._table.get({KEY: user_id}))
+        except ItemNotFoundError:
+            return None
+
+    def save(self, user_id: str, fields: Mapping[str, Any], precondition: IfMatch | None) -> ProfileItem:
+        """Set ``fields`` and add one to the version, if ``precondition`` holds (412 otherwise)."""
+        key = {KEY: user_id}
+        try:
+            if precondition is None:
+                item = self._table.update(key, fields)
+            elif precondition.any_version:
+                item = self._table.update(key, fields, must_exist=True)
+            elif len(precondition.versions) == 1:
+                (expected,) = precondition.versions
+                item = self._table.update(key, fields, expected_version=expected)
+            elif precondition.versions:
+                item = self._table.update_with(key, *_update_if_version_in(fields, precondition.versions))
+            else:
+                raise ConditionFailedError("no entity tag can match a version")
+        except ConditionFailedError:
+            raise VersionMismatchError("The profile is not at a version If-Match names; nothing was written.") from None
+        return cast(ProfileItem, item)
+
+    def delete(self, user_id: str) -> None:
+        """Delete the profile; 404 when there is none."""
+        try:
+            self._table.delete({KEY: user_id}, must_exist=True)
+        except ItemNotFoundError:
+            raise ProfileNotFoundError("There is no profile for this user.") from None
+
+
+def _update_if_version_in(fields: Mapping[str, Any], versions: frozenset[int]) -> tuple[Condition, Condition]:
+    """``Table.update``'s write, conditioned on any of several versions (an ``If-Match`` list)."""
+    names = {"#version": VERSION}
+    values: dict[str, Any] = {":one": 1}
+    assignments = []
+    for i, (field, value) in enumerate(fields.items()):
+        names[f"#f{i}"] = field
+        values[f":v{i}"] = value
+        assignments.append(f"#f{i} = :v{i}")
+    update = Condition(f"SET {', '.join(assignments)} ADD #version :one", names=names, values=values)
+    accepted = {f":e{i}": version for i, version in enumerate(sorted(versions))}
+    condition = Condition(f"#version IN ({', '.join(accepted)})", names={"#version": VERSION}, values=accepted)
+    return update, condition
+
+
+profile_store = Lazy(lambda: ProfileStore(Table(dynamodb(), settings().table_name)))
+"""The process's store."""

@@ -1,0 +1,327 @@
+"""The location in a profile: read over HTTP from the location service (a real server here),
+with the profile service's own cached client-credentials token, within about one second."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+
+from servicekit import clock as clocks
+from tests.profile.conftest import get
+from tests.profile.upstream import CLIENT_ID, CLIENT_SECRET, FakeUpstream, closed_port
+from tests.support import services
+from tests.support.services import json_body
+
+# The profile service's budget is about one second; this leaves room for a slow test machine.
+WITHIN_S = 1.5
+READS = 5
+
+
+def _timed_get(profile: Any, user_id: str) -> tuple[Any, float]:
+    start = time.perf_counter()
+    response = get(profile, user_id)
+    return response, time.perf_counter() - start
+
+
+class _MovableClock(clocks.Clock):
+    """Wall-clock time, moved forward by the test."""
+
+    def __init__(self) -> None:
+        self.offset = 0
+
+    def now(self) -> int:
+        return super().now() + self.offset
+
+
+def test_a_location_is_embedded_without_its_version(
+    profile: Any, upstream: FakeUpstream, user_id: str, existing: dict[str, Any]
+) -> None:
+    stored = upstream.location(user_id, city="Zürich", country="CH", latitude=47.37, longitude=8.54)
+
+    body = json_body(get(profile, user_id))
+
+    assert body["location_status"] == "ok"
+    assert body["location"] == {k: v for k, v in stored.items() if k != "version"}
+
+
+def test_a_location_without_city_and_country_is_embedded_with_nulls(
+    profile: Any, upstream: FakeUpstream, user_id: str, existing: dict[str, Any]
+) -> None:
+    upstream.location(user_id, city=None, country=None, latitude=-33, longitude=151)
+
+    body = json_body(get(profile, user_id))
+
+    assert body["location_status"] == "ok"
+    assert body["location"]["city"] is None
+    assert body["location"]["country"] is None
+    assert body["location"]["latitude"] == -33
+
+
+def test_fields_the_contract_does_not_name_are_left_out(
+    profile: Any, upstream: FakeUpstream, user_id: str, existing: dict[str, Any]
+) -> None:
+    upstream.location(user_id, internal_note="not for the public")
+
+    body = json_body(get(profile, user_id))
+
+    assert body["location_status"] == "ok"
+    assert "internal_note" not in body["location"]
+
+
+def test_a_user_without_location_gets_status_none(profile: Any, user_id: str, existing: dict[str, Any]) -> None:
+    body = json_body(get(profile, user_id))
+
+    assert body["location"] is None
+    assert body["location_status"] == "none"
+
+
+def test_the_location_is_read_with_a_client_credentials_token(
+    profile: Any, upstream: FakeUpstream, user_id: str, existing: dict[str, Any]
+) -> None:
+    upstream.location(user_id)
+
+    get(profile, user_id)
+
+    assert upstream.grants[0] == {
+        "grant_type": "client_credentials",
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+    }
+    assert upstream.authorizations[-1] == "Bearer token-1"
+
+
+@pytest.mark.parametrize(
+    "mode",
+    [
+        pytest.param("error", id="answering 500"),
+        pytest.param("malformed", id="answering a body that is not JSON"),
+        pytest.param("wrong-shape", id="answering JSON that is not a location"),
+        pytest.param("slow", id="not answering within the read timeout"),
+        pytest.param("forbidden", id="refusing the service's token"),
+    ],
+)
+def test_a_failing_location_service_still_gives_the_profile_in_time(
+    profile: Any, upstream: FakeUpstream, user_id: str, existing: dict[str, Any], mode: str
+) -> None:
+    upstream.location(user_id)
+    upstream.location_mode = mode
+
+    response, elapsed = _timed_get(profile, user_id)
+
+    assert response.status_code == 200
+    body = json_body(response)
+    assert body["location"] is None
+    assert body["location_status"] == "unavailable"
+    assert body["display_name"] == "Alice"
+    assert elapsed < WITHIN_S
+
+
+@pytest.mark.parametrize(
+    "location",
+    [
+        pytest.param({"latitude": 91}, id="latitude out of range"),
+        pytest.param({"longitude": -180.5}, id="longitude out of range"),
+        pytest.param({"latitude": True}, id="latitude a boolean"),
+        pytest.param({"latitude": "52.5"}, id="latitude a string"),
+        pytest.param({"country": "Germany"}, id="country not a code"),
+        pytest.param({"city": "x" * 101}, id="city too long"),
+        pytest.param({"user_id": "someone-else"}, id="another user's location"),
+        pytest.param({"updated_at": None}, id="updated_at null"),
+        pytest.param({"version": "3"}, id="version a string"),
+    ],
+)
+def test_a_location_that_breaks_the_contract_counts_as_unavailable(
+    profile: Any, upstream: FakeUpstream, user_id: str, existing: dict[str, Any], location: dict[str, Any]
+) -> None:
+    upstream.location(user_id, **location)
+
+    body = json_body(get(profile, user_id))
+
+    assert body["location"] is None
+    assert body["location_status"] == "unavailable"
+
+
+def test_a_location_service_refusing_connections_gives_the_profile_in_time(
+    profile: Any, user_id: str, existing: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LOCATION_URL", f"http://127.0.0.1:{closed_port()}")
+    _cold_start()
+
+    response, elapsed = _timed_get(profile, user_id)
+
+    assert response.status_code == 200
+    assert json_body(response)["location_status"] == "unavailable"
+    assert elapsed < WITHIN_S
+
+
+def test_an_auth_service_refusing_connections_gives_the_profile_in_time(
+    profile: Any, upstream: FakeUpstream, user_id: str, existing: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    upstream.location(user_id)
+    upstream.location_calls = 0
+    monkeypatch.setenv("AUTH_URL", f"http://127.0.0.1:{closed_port()}")
+    _cold_start()
+
+    response, elapsed = _timed_get(profile, user_id)
+
+    assert response.status_code == 200
+    assert json_body(response)["location_status"] == "unavailable"
+    assert upstream.location_calls == 0
+    assert elapsed < WITHIN_S
+
+
+def test_wrong_client_credentials_make_the_location_unavailable(
+    profile: Any, upstream: FakeUpstream, user_id: str, existing: dict[str, Any], tmp_path: Any
+) -> None:
+    upstream.location(user_id)
+    upstream.token_calls = upstream.location_calls = 0
+    (tmp_path / "profile-client-secret").write_text("not-the-secret")
+    _cold_start()  # the secret is read once per process
+
+    body = json_body(get(profile, user_id))
+
+    assert body["location_status"] == "unavailable"
+    assert upstream.token_calls == 1
+    assert upstream.location_calls == 0
+
+
+def test_one_budget_covers_the_token_fetch_and_the_location_read(
+    profile: Any, upstream: FakeUpstream, user_id: str, existing: dict[str, Any]
+) -> None:
+    # GIVEN a cold start, an auth service that takes 0.6 s and a location service that hangs:
+    # each call alone is within its timeouts, both together (>= 1.35 s) are not
+    upstream.location(user_id)
+    upstream.token_delay_s = 0.6
+    upstream.location_mode = "slow"
+    _cold_start()
+
+    response, elapsed = _timed_get(profile, user_id)
+
+    # THEN the profile comes back when the one-second budget is spent
+    assert json_body(response)["location_status"] == "unavailable"
+    assert elapsed < 1.25
+
+
+def test_the_profile_read_time_when_the_location_service_does_not_answer(
+    profile: Any, upstream: FakeUpstream, user_id: str, existing: dict[str, Any], record_property: Any
+) -> None:
+    upstream.location(user_id)
+    upstream.location_mode = "slow"
+
+    timings = []
+    for _ in range(READS):
+        response, elapsed = _timed_get(profile, user_id)
+        assert json_body(response)["location_status"] == "unavailable"
+        timings.append(elapsed)
+
+    median = statistics.median(timings)
+    record_property("median_read_s_location_silent", round(median, 3))
+    print(f"profile read, location service silent: median of {READS} = {median * 1000:.0f} ms")
+    assert median < WITHIN_S
+    assert max(timings) < WITHIN_S
+
+
+def test_the_token_is_fetched_once_for_many_reads(
+    profile: Any, upstream: FakeUpstream, user_id: str, existing: dict[str, Any]
+) -> None:
+    upstream.location(user_id)
+    _cold_start()
+    upstream.token_calls = 0
+
+    statuses = [json_body(get(profile, user_id))["location_status"] for _ in range(10)]
+
+    assert statuses == ["ok"] * 10
+    assert upstream.token_calls == 1
+    assert upstream.location_calls >= 10
+
+
+def test_concurrent_first_reads_share_one_token_fetch(
+    profile: Any, upstream: FakeUpstream, user_id: str, existing: dict[str, Any]
+) -> None:
+    # GIVEN a process whose settings are read (chalice.test.Client swaps os.environ per
+    # request) but which holds no token yet
+    upstream.location(user_id)
+    services.load("profile").module("locations").location_reader.reset()
+    upstream.token_calls = 0
+
+    # WHEN eight reads start at once
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(lambda _: json_body(get(profile, user_id))["location_status"], range(8)))
+
+    # THEN one of them fetched the token and all used it
+    assert statuses == ["ok"] * 8
+    assert upstream.token_calls == 1
+
+
+def test_the_token_is_renewed_shortly_before_it_expires(
+    profile: Any, upstream: FakeUpstream, user_id: str, existing: dict[str, Any]
+) -> None:
+    # GIVEN a token valid for 900 s, fetched by the first read
+    upstream.location(user_id)
+    moved = _MovableClock()
+    clocks.clock.override(moved)
+    get(profile, user_id)
+    calls = upstream.token_calls
+
+    # WHEN time passes to 61 s before its expiry, it is still used
+    moved.offset = 900 - 61
+    assert json_body(get(profile, user_id))["location_status"] == "ok"
+    assert upstream.token_calls == calls
+
+    # THEN inside the last minute it is renewed, once, and the new one is used
+    moved.offset = 900 - 59
+    assert json_body(get(profile, user_id))["location_status"] == "ok"
+    assert json_body(get(profile, user_id))["location_status"] == "ok"
+    assert upstream.token_calls == calls + 1
+    assert upstream.authorizations[-1] == f"Bearer token-{calls + 1}"
+
+
+def test_a_cached_token_the_location_service_refuses_is_replaced_once(
+    profile: Any, upstream: FakeUpstream, user_id: str, existing: dict[str, Any]
+) -> None:
+    # GIVEN a cached token that the location service stops accepting (keys rotated, say)
+    upstream.location(user_id)
+    get(profile, user_id)
+    calls = upstream.token_calls
+    upstream.revoke_tokens()
+
+    # WHEN a profile is read
+    body = json_body(get(profile, user_id))
+
+    # THEN the token is dropped, a new one fetched, and the read retried with it
+    assert body["location_status"] == "ok"
+    assert upstream.token_calls == calls + 1
+    assert upstream.authorizations[-2:] == [f"Bearer token-{calls}", f"Bearer token-{calls + 1}"]
+
+
+def test_a_fresh_token_the_location_service_refuses_is_not_retried(
+    profile: Any, upstream: FakeUpstream, user_id: str, existing: dict[str, Any]
+) -> None:
+    # GIVEN a location service that refuses the client (it lacks location:read, say)
+    upstream.location(user_id)
+    upstream.location_mode = "forbidden"
+    _cold_start()
+    upstream.token_calls = upstream.location_calls = 0
+
+    # WHEN the first read fetches a token and is refused, it does not retry
+    assert json_body(get(profile, user_id))["location_status"] == "unavailable"
+    assert (upstream.token_calls, upstream.location_calls) == (1, 1)
+
+    # THEN a later read, refused with the cached token, retries once with a fresh one, no more
+    assert json_body(get(profile, user_id))["location_status"] == "unavailable"
+    assert (upstream.token_calls, upstream.location_calls) == (2, 3)
+
+
+def _cold_start() -> None:
+    """Forget what the process has read and cached: settings, secret, token, HTTP pool."""
+    service = services.load("profile")
+    for module, accessor in [
+        ("settings", "settings"),
+        ("credentials", "client_secret"),
+        ("locations", "location_reader"),
+    ]:
+        getattr(service.module(module), accessor).reset()

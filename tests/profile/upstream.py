@@ -1,0 +1,162 @@
+"""A real HTTP server on 127.0.0.1 that plays the auth service's ``POST /token`` and the
+location service's ``GET /locations/{user_id}``, for the profile service's tests.
+
+It is a stand-in for the other two services, not a mock of the HTTP library: the
+profile service reaches it over a socket, with its real client, timeouts and pool.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+CLIENT_ID = "profile-service"
+CLIENT_SECRET = "the-profile-service-client-secret"
+# How long a "slow" location service sleeps: far beyond the profile service's read timeout.
+SLOW_S = 3.0
+
+
+class FakeUpstream:
+    """The auth and location services, as the profile service sees them.
+
+    ``location_mode`` chooses how ``GET /locations/{id}`` answers: ``normal`` (200 with
+    the stored location, 404 without), ``error`` (500), ``malformed`` (a body that is not
+    JSON), ``wrong-shape`` (JSON that is not a location), ``slow`` (sleeps ``SLOW_S``),
+    ``forbidden`` (403 to every token).
+    """
+
+    def __init__(self) -> None:
+        self.locations: dict[str, dict[str, Any]] = {}
+        self.location_mode = "normal"
+        self.expires_in = 900
+        self.token_delay_s = 0.0
+        self.token_calls = 0
+        self.location_calls = 0
+        self.grants: list[dict[str, Any]] = []
+        self.authorizations: list[str] = []
+        self.valid_tokens: set[str] = set()
+        self._numbers = itertools.count(1)
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-upstream", daemon=True)
+
+    @property
+    def url(self) -> str:
+        """The base URL of both fake services."""
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def start(self) -> FakeUpstream:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()  # wakes every "slow" handler
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    def revoke_tokens(self) -> None:
+        """Every token issued so far stops working (as after a key rotation)."""
+        with self._lock:
+            self.valid_tokens.clear()
+
+    def location(self, user_id: str, /, **fields: Any) -> dict[str, Any]:
+        """Store a location as the location service would answer it."""
+        location = {
+            "user_id": user_id,
+            "latitude": 52.52,
+            "longitude": 13.405,
+            "city": "Berlin",
+            "country": "DE",
+            "updated_at": "2026-11-27T05:00:00.000Z",
+            "version": 3,
+            **fields,
+        }
+        self.locations[user_id] = location
+        return location
+
+    def issue(self, grant: dict[str, Any]) -> tuple[int, Any]:
+        if self.token_delay_s:
+            self._stop.wait(self.token_delay_s)
+        with self._lock:
+            self.token_calls += 1
+            self.grants.append(grant)
+            if grant != {"grant_type": "client_credentials", "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}:
+                return 401, {"Code": "InvalidCredentialsError", "Message": "The client id or secret is wrong."}
+            token = f"token-{next(self._numbers)}"
+            self.valid_tokens.add(token)
+        return 200, {
+            "access_token": token,
+            "token_type": "Bearer",
+            "expires_in": self.expires_in,
+            "scope": "location:read",
+        }
+
+    def answer_location(self, user_id: str, authorization: str) -> tuple[int, Any]:
+        with self._lock:
+            self.location_calls += 1
+            self.authorizations.append(authorization)
+            authorized = authorization.removeprefix("Bearer ") in self.valid_tokens
+        mode = self.location_mode
+        if mode == "slow":
+            self._stop.wait(SLOW_S)
+        if not authorized:
+            return 401, {"message": "Unauthorized"}
+        if mode == "forbidden":
+            return 403, {"Code": "ForbiddenError", "Message": "no"}
+        if mode == "error":
+            return 500, {"Code": "InternalServerError", "Message": "An internal server error occurred."}
+        if mode == "malformed":
+            return 200, b'{"user_id": "half a'
+        if mode == "wrong-shape":
+            return 200, {"user_id": user_id, "lat": "north", "lon": None}
+        if user_id not in self.locations:
+            return 404, {"Code": "LocationNotFoundError", "Message": "No location."}
+        return 200, self.locations[user_id]
+
+
+def _handler(upstream: FakeUpstream) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as the services' pools expect
+
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            if self.path != "/token":
+                self._send(404, {"message": "Not Found"})
+                return
+            self._send(*upstream.issue(json.loads(body)))
+
+        def do_GET(self) -> None:
+            prefix = "/locations/"
+            if not self.path.startswith(prefix):
+                self._send(404, {"message": "Not Found"})
+                return
+            self._send(*upstream.answer_location(self.path[len(prefix) :], self.headers.get("Authorization", "")))
+
+        def _send(self, status: int, body: Any) -> None:
+            data = body if isinstance(body, bytes) else json.dumps(body).encode()
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+            except OSError:
+                pass  # the client gave up (a timeout under test): nothing to answer
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    return Handler
+
+
+def closed_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on: connections are refused at once."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
