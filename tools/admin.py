@@ -1,86 +1,438 @@
-"""Administration of a stage: tables, the signing key ring, service clients.
+"""Administration of a stage: tables, signing keys, service clients, URLs, deployment, tear-down.
 
-    python -m tools.admin bootstrap --stage dev          # tables + signing keys (idempotent)
+    python -m tools.admin bootstrap --stage dev          # tables + signing keys + the profile service's client
+    python -m tools.admin bootstrap --stage prod --tables-in-stacks   # the pipeline's stacks make the tables
+    python -m tools.admin deploy --stage dev             # `chalice deploy` each service, in order, URLs linked
+    python -m tools.admin link --stage dev               # write deployed URLs into the callers' stage config
     python -m tools.admin create-tables --stage local
-    python -m tools.admin create-signing-keys --stage dev
+    python -m tools.admin create-signing-keys --stage dev [--rotate]
+    python -m tools.admin activate-signing-key KID --stage prod
+    python -m tools.admin retire-signing-key KID --stage prod
     python -m tools.admin create-client profile-service --scope location:read --stage dev
+    python -m tools.admin tear-down --stage dev --yes    # stacks or Chalice deployments, tables, secrets
 
 Deployed stages use your AWS credentials and region; the local stage talks to the local
-DynamoDB (``AWS_ENDPOINT_URL_DYNAMODB``, default http://127.0.0.1:8000).
+DynamoDB (``AWS_ENDPOINT_URL_DYNAMODB``, default http://127.0.0.1:8000). Every command
+but ``tear-down`` is idempotent. docs/deployment.md walks through a fresh account.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import re
+import subprocess
 import sys
+from functools import cache
+from pathlib import Path
+from typing import Any
 
 from tools import stages
 
+LOCAL_STAGE = "local"
+# The services that log in to others with client credentials, and the scope they get.
+SERVICE_CLIENTS = {"profile": "location:read"}
+# Where each stage keeps a service's secret (a servicekit.secrets reference), by variable.
+SECRET_VARIABLES = {"auth": "SIGNING_KEYS", "profile": "CLIENT_SECRET"}
+# The merge templates export each service's URL as profiles-<stage>-<service>-url.
+EXPORT = re.compile(r"^profiles-\$\{Stage\}-(?P<service>[a-z]+)-url$")
 
-def create_tables(stage: str) -> None:
-    """Create each service's table for ``stage`` from its resources.json (existing ones are kept)."""
+
+def stack_name(service: str, stage: str) -> str:
+    """The CloudFormation stack of a service's stage (the pipeline's naming)."""
+    return f"{service}-service-{stage}"
+
+
+def _aws(kind: str) -> Any:
+    import boto3
+
+    from servicekit import settings
+
+    region = settings.optional("AWS_REGION") or settings.optional("AWS_DEFAULT_REGION")
+    return boto3.session.Session().client(kind, region_name=region)
+
+
+def stack_outputs(service: str, stage: str) -> dict[str, str] | None:
+    """The outputs of the service's stack, or None when the stage has no such stack."""
+    if stage == LOCAL_STAGE:
+        return None
+    from botocore.exceptions import ClientError
+
+    try:
+        (stack,) = _aws("cloudformation").describe_stacks(StackName=stack_name(service, stage))["Stacks"]
+    except ClientError as exc:
+        if "does not exist" in str(exc):
+            return None
+        raise
+    return {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
+
+
+def _stack_table(service: str, stage: str) -> str | None:
+    return (stack_outputs(service, stage) or {}).get("TableName")
+
+
+@cache
+def _enter(stage: str) -> None:
+    """The auth service's code and stage's environment; its table is its stack's when there is one.
+
+    Runs before anything reads the auth service's settings (they are read once).
+    """
     stages.enter_auth_service(stage)
+    table = _stack_table("auth", stage)
+    if table:
+        os.environ["TABLE_NAME"] = table
+
+
+# Tables.
+
+
+def create_tables(stage: str, *, in_stacks: bool = False) -> None:
+    """Create each service's table for ``stage`` from its resources.json (existing ones are kept).
+
+    A table that a CloudFormation stack of the stage holds is left to the stack; with
+    ``in_stacks`` no table is made here at all (the pipeline's stacks will make them).
+    """
+    _enter(stage)
     from servicekit import dynamo, tables
 
     for service in stages.SERVICES:
+        stack = stack_name(service, stage)
+        in_stack = _stack_table(service, stage)
+        if in_stack:
+            print(f"table {in_stack}: held by the stack {stack}")
+            continue
+        if in_stacks:
+            print(f"table of {service}: made by the stack {stack} when the pipeline first deploys it")
+            continue
         name = stages.table_name(service, stage)
-        created = tables.create(dynamo.dynamodb(), name, stages.folder(service) / "resources.json")
+        resources = stages.folder(service) / "resources.json"
+        created = tables.create(dynamo.dynamodb(), name, resources, deployed=stage != LOCAL_STAGE)
         print(f"table {name}: {'created' if created else 'exists already'}")
+
+
+# Signing keys.
+
+
+def _secret_or_none(reference: str) -> str | None:
+    from servicekit import secrets
+
+    try:
+        return secrets.read(reference)
+    except secrets.SecretNotFoundError:
+        return None
+    except Exception as exc:
+        # boto3's not-found errors are generated classes, different for each service.
+        if "NotFound" not in type(exc).__name__:
+            raise
+        return None
+
+
+def _signing_keys_reference(stage: str) -> str:
+    _enter(stage)
+    from chalicelib.settings import settings
+
+    return settings().signing_keys
+
+
+def _key_ring(stage: str) -> Any:
+    reference = _signing_keys_reference(stage)
+    from chalicelib.keys import KeyRing
+
+    document = _secret_or_none(reference)
+    if document is None:
+        raise SystemExit(f"there is no key ring at {reference}: run create-signing-keys --stage {stage} first")
+    return KeyRing.loads(document)
+
+
+def _store_key_ring(stage: str, ring: Any, what: str) -> None:
+    from servicekit import secrets
+
+    reference = _signing_keys_reference(stage)
+    secrets.write(reference, ring.dumps())
+    print(f"signing keys {reference}: {what} (active kid {ring.active}; keys {', '.join(ring.keys)})")
 
 
 def create_signing_keys(stage: str, *, rotate: bool = False) -> None:
     """Store a new key ring for ``stage`` unless one exists (``rotate``: add a key to it)."""
-    stages.enter_auth_service(stage)
+    reference = _signing_keys_reference(stage)
     from chalicelib.keys import KeyRing
-    from chalicelib.settings import settings
 
-    from servicekit import secrets
-
-    reference = settings().signing_keys
-    try:
-        ring = KeyRing.loads(secrets.read(reference))
-    except secrets.SecretNotFoundError:
-        ring = None
-    except Exception as exc:  # noqa: BLE001 - boto3's not-found errors differ by service
-        if "NotFound" not in type(exc).__name__:
-            raise
-        ring = None
+    document = _secret_or_none(reference)
+    ring = KeyRing.loads(document) if document is not None else None
     if ring is not None and not rotate:
         print(f"signing keys {reference}: exist already (active kid {ring.active})")
         return
     ring = ring.with_new_key() if ring is not None else KeyRing.generate()
-    secrets.write(reference, ring.dumps())
-    print(f"signing keys {reference}: written (active kid {ring.active}; keys {', '.join(ring.keys)})")
+    _store_key_ring(stage, ring, "written")
+
+
+def activate_signing_key(stage: str, kid: str) -> None:
+    """Rotation step 2: sign with ``kid`` from the next cold start of the auth service on."""
+    try:
+        ring = _key_ring(stage).activate(kid)
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from None
+    _store_key_ring(stage, ring, f"{kid} activated")
+
+
+def retire_signing_key(stage: str, kid: str) -> None:
+    """Rotation step 3: drop ``kid`` from the ring (never the active key)."""
+    ring = _key_ring(stage)
+    if kid not in ring.keys:
+        raise SystemExit(f"no key {kid} in the ring")
+    try:
+        ring = ring.without(kid)
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from None
+    _store_key_ring(stage, ring, f"{kid} retired")
+
+
+# Service clients.
 
 
 def create_client(stage: str, client_id: str, scope: str, secret: str | None = None) -> str:
-    """Create or replace a service client; print and return its secret."""
-    stages.enter_auth_service(stage)
+    """Create or replace a service client; return its secret."""
+    _enter(stage)
     from chalicelib.clients import create_client as create
 
     return create(client_id, scope, secret)
 
 
+def _client_secret_reference(service: str, stage: str) -> str:
+    _enter(stage)
+    from servicekit import settings
+
+    env = stages.stage_env(service, stage)
+    reference = env.get("CLIENT_SECRET") or settings.optional("CLIENT_SECRET")
+    if not reference:
+        raise SystemExit(f"{service}-service's stage {stage} names no CLIENT_SECRET")
+    return reference
+
+
+def create_service_clients(stage: str) -> None:
+    """Each calling service's client in the auth table, its secret where that service reads it.
+
+    Idempotent: a client whose secret is stored already keeps it. Needs the auth table,
+    so on a pipeline-deployed stage it waits for the auth stack.
+    """
+    if stage != LOCAL_STAGE and not _stack_table("auth", stage) and not _table_exists("auth", stage):
+        print(f"service clients: the auth table of {stage} does not exist yet; run bootstrap again once it does")
+        return
+    from servicekit import secrets
+
+    for service, scope in SERVICE_CLIENTS.items():
+        client_id = stages.stage_env(service, stage)["CLIENT_ID"]
+        reference = _client_secret_reference(service, stage)
+        stored = (_secret_or_none(reference) or "").strip() or None
+        if stored is not None and _client_matches(stage, client_id, scope, stored):
+            print(f"client {client_id} ({scope}): exists already; its secret is in {reference}")
+            continue
+        secret = create_client(stage, client_id, scope, stored)
+        if stored is None:
+            secrets.write(reference, secret)
+        print(f"client {client_id} ({scope}): ready; its secret is in {reference}")
+
+
+def _client_matches(stage: str, client_id: str, scope: str, secret: str) -> bool:
+    _enter(stage)
+    from chalicelib import passwords
+    from chalicelib.store import auth_store
+
+    client = auth_store().client(client_id)
+    return client is not None and client["scope"] == scope and passwords.verify(client["secret_hash"], secret)
+
+
+def _table_exists(service: str, stage: str) -> bool:
+    _enter(stage)
+    from servicekit import dynamo
+
+    client = dynamo.dynamodb()
+    try:
+        client.describe_table(TableName=stages.table_name(service, stage))
+    except client.exceptions.ResourceNotFoundException:
+        return False
+    return True
+
+
+def bootstrap(stage: str, *, in_stacks: bool = False) -> None:
+    """Everything a stage needs before (and just after) its services are deployed."""
+    create_tables(stage, in_stacks=in_stacks)
+    create_signing_keys(stage)
+    create_service_clients(stage)
+
+
+# The services' URLs, for `chalice deploy` (CloudFormation stacks import them instead).
+
+
+def imported_urls(root: Path = stages.ROOT) -> dict[str, dict[str, str]]:
+    """For each service, the URL variables its merge template imports, and whose URL each is."""
+    wiring: dict[str, dict[str, str]] = {}
+    for service in stages.SERVICES:
+        resources = json.loads((root / f"{service}-service" / "resources.json").read_text())["Resources"]
+        variables = resources["APIHandler"]["Properties"]["Environment"]["Variables"]
+        for variable, value in variables.items():
+            match = isinstance(value, dict) and EXPORT.match(value.get("Fn::ImportValue", {}).get("Fn::Sub", ""))
+            if match:
+                wiring.setdefault(service, {})[variable] = match["service"]
+    return wiring
+
+
+def deployed_url(service: str, stage: str, root: Path = stages.ROOT) -> str | None:
+    """The API's URL as ``chalice deploy`` recorded it, or None when not deployed."""
+    record = root / f"{service}-service" / ".chalice" / "deployed" / f"{stage}.json"
+    if not record.is_file():
+        return None
+    resources = json.loads(record.read_text()).get("resources", [])
+    return next((r["rest_api_url"] for r in resources if r.get("resource_type") == "rest_api"), None)
+
+
+def link(stage: str, root: Path = stages.ROOT, *, only: str | None = None) -> list[str]:
+    """Write the deployed URLs into the stage config of the services that call them.
+
+    Returns the variables still missing (their service is not deployed yet).
+    """
+    missing = []
+    for service, variables in imported_urls(root).items():
+        if only is not None and service != only:
+            continue
+        path = root / f"{service}-service" / ".chalice" / "config.json"
+        config = json.loads(path.read_text())
+        environment = config["stages"][stage].setdefault("environment_variables", {})
+        changed = False
+        for variable, source in variables.items():
+            url = deployed_url(source, stage, root)
+            if url is None:
+                missing.append(f"{service}-service {variable} ({source}-service is not deployed on {stage})")
+            elif environment.get(variable) != url:
+                environment[variable] = url
+                changed = True
+                print(f"{service}-service {stage}: {variable}={url}")
+        if changed:
+            path.write_text(json.dumps(config, indent=2) + "\n")
+    return missing
+
+
+def _chalice(service: str, *args: str) -> None:
+    chalice = Path(sys.executable).with_name("chalice")
+    subprocess.run([str(chalice), *args], cwd=stages.folder(service), check=True)
+
+
+def deploy(stage: str) -> None:
+    """``chalice deploy`` each service in order, each told the URLs of those before it."""
+    if stage == LOCAL_STAGE:
+        raise SystemExit("the local stage is not deployed: run `make run`")
+    for service in stages.SERVICES:
+        missing = link(stage, only=service)
+        if missing:
+            raise SystemExit("cannot deploy yet: " + "; ".join(missing))
+        _chalice(service, "deploy", "--stage", stage)
+    print(f"deployed; the profile service is at {deployed_url('profile', stage)}")
+
+
+# Tear-down.
+
+
+def tear_down(stage: str) -> None:
+    """Delete the stage: its stacks or Chalice deployments (last first), tables and secrets."""
+    if stage == LOCAL_STAGE:
+        raise SystemExit("the local stage lives in .local/: `make clean` removes it")
+    _enter(stage)
+    from servicekit import dynamo
+
+    tables = []
+    cloudformation = _aws("cloudformation")
+    for service in reversed(stages.SERVICES):
+        outputs = stack_outputs(service, stage)
+        if outputs is not None:
+            stack = stack_name(service, stage)
+            print(f"deleting the stack {stack} ...")
+            cloudformation.delete_stack(StackName=stack)
+            cloudformation.get_waiter("stack_delete_complete").wait(StackName=stack)
+            if outputs.get("TableName"):
+                tables.append(outputs["TableName"])  # retained by the stack: data outlives stacks
+        if deployed_url(service, stage) is not None:
+            print(f"chalice delete --stage {stage} in {service}-service ...")
+            _chalice(service, "delete", "--stage", stage)
+        tables.append(stages.table_name(service, stage))
+    client = dynamo.dynamodb()
+    for table in tables:
+        try:
+            client.delete_table(TableName=table)
+            print(f"table {table}: deleted")
+        except client.exceptions.ResourceNotFoundException:
+            pass
+    ssm = _aws("ssm")
+    for service, variable in SECRET_VARIABLES.items():
+        reference = stages.stage_env(service, stage).get(variable, "")
+        kind, _, name = reference.partition(":")
+        if kind != "ssm":
+            continue
+        try:
+            ssm.delete_parameter(Name=name)
+            print(f"parameter {name}: deleted")
+        except ssm.exceptions.ParameterNotFound:
+            pass
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.admin", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.admin",
+        description=(__doc__ or "").split("\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     commands = parser.add_subparsers(dest="command", required=True)
-    for name in ("bootstrap", "create-tables", "create-signing-keys", "create-client"):
+    names = (
+        "bootstrap",
+        "deploy",
+        "link",
+        "create-tables",
+        "create-signing-keys",
+        "activate-signing-key",
+        "retire-signing-key",
+        "create-client",
+        "tear-down",
+    )
+    for name in names:
         command = commands.add_parser(name)
-        command.add_argument("--stage", default=os.environ.get("STAGE", "local"))
+        command.add_argument("--stage", default=os.environ.get("STAGE", LOCAL_STAGE))
+        if name in ("bootstrap", "create-tables"):
+            command.add_argument(
+                "--tables-in-stacks", action="store_true", help="make no table: the pipeline's stacks make them"
+            )
         if name == "create-signing-keys":
             command.add_argument("--rotate", action="store_true", help="add a new (inactive) key to the ring")
+        if name in ("activate-signing-key", "retire-signing-key"):
+            command.add_argument("kid")
         if name == "create-client":
             command.add_argument("client_id")
             command.add_argument("--scope", required=True, help="space-separated scopes, e.g. location:read")
+        if name == "tear-down":
+            command.add_argument("--yes", action="store_true", help="really delete the stage and its data")
     args = parser.parse_args(argv)
-    if args.command in ("bootstrap", "create-tables"):
-        create_tables(args.stage)
-    if args.command in ("bootstrap", "create-signing-keys"):
-        create_signing_keys(args.stage, rotate=getattr(args, "rotate", False))
-    if args.command == "create-client":
+    if args.command == "bootstrap":
+        bootstrap(args.stage, in_stacks=args.tables_in_stacks)
+    elif args.command == "create-tables":
+        create_tables(args.stage, in_stacks=args.tables_in_stacks)
+    elif args.command == "create-signing-keys":
+        create_signing_keys(args.stage, rotate=args.rotate)
+    elif args.command == "activate-signing-key":
+        activate_signing_key(args.stage, args.kid)
+    elif args.command == "retire-signing-key":
+        retire_signing_key(args.stage, args.kid)
+    elif args.command == "create-client":
         secret = create_client(args.stage, args.client_id, args.scope)
         print(f"client {args.client_id} ({args.scope}) created; its secret, shown only now:\n{secret}")
+    elif args.command == "link":
+        for missing in link(args.stage):
+            print(f"not yet: {missing}")
+    elif args.command == "deploy":
+        deploy(args.stage)
+    elif args.command == "tear-down":
+        if not args.yes:
+            print(f"this deletes the {args.stage} stage with its tables and secrets: add --yes", file=sys.stderr)
+            return 2
+        tear_down(args.stage)
     return 0
 
 

@@ -50,7 +50,9 @@ def jwt_authorizer(app: Chalice, verify: Callable[[], TokenVerifier] = verifier)
     else is denied: API Gateway answers 403 (401 when the header is missing).
     """
 
-    @app.authorizer()
+    # API Gateway caches each token's answer this long, even past the token's exp: a minute
+    # of a 15-minute token, and a retired signing key stops working within that minute.
+    @app.authorizer(ttl_seconds=60)
     def jwt_auth(auth_request: AuthRequest) -> AuthResponse:
         scheme, _, token = (auth_request.token or "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():

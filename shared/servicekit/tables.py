@@ -7,6 +7,7 @@ tests and the bootstrap of a fresh AWS account all create it from there.
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -15,26 +16,54 @@ _COPIED = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "Local
 
 
 def definition(resources_json: Path) -> dict[str, Any]:
-    """The properties of the one DynamoDB table in a merge template."""
+    """The properties of the one DynamoDB table in a merge template.
+
+    Entries without a ``Type`` are overrides the merge deep-merges into Chalice's own
+    resources (the functions' environment, for instance).
+    """
     resources = json.loads(Path(resources_json).read_text())["Resources"]
-    tables = [r["Properties"] for r in resources.values() if r["Type"] == TABLE_TYPE]
+    tables = [r["Properties"] for r in resources.values() if r.get("Type") == TABLE_TYPE]
     if len(tables) != 1:
         raise ValueError(f"{resources_json} must define exactly one DynamoDB table, found {len(tables)}")
     return tables[0]  # type: ignore[no-any-return]
 
 
-def create(client: Any, name: str, resources_json: Path) -> bool:
-    """Create table ``name`` as defined, with its TTL; False if it already existed."""
+def create(client: Any, name: str, resources_json: Path, *, deployed: bool = False) -> bool:
+    """Create table ``name`` as defined, with its TTL; False if it already existed.
+
+    ``deployed`` adds what the template gives a table in AWS beyond its shape, where the
+    definition asks for it: server-side encryption under the AWS managed key, and
+    point-in-time recovery (also switched on for a table that exists already). The
+    local stack leaves both out: its DynamoDB need not support them.
+    """
     properties = definition(resources_json)
     params = {key: properties[key] for key in _COPIED if key in properties}
+    if deployed and properties.get("SSESpecification", {}).get("SSEEnabled"):
+        params["SSESpecification"] = {"Enabled": True, "SSEType": "KMS"}
     try:
         client.create_table(TableName=name, **params)
+        created = True
     except client.exceptions.ResourceInUseException:
-        return False
+        created = False
     client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
     ttl = properties.get("TimeToLiveSpecification")
-    if ttl and ttl.get("Enabled"):
+    if created and ttl and ttl.get("Enabled"):
         client.update_time_to_live(
             TableName=name, TimeToLiveSpecification={"AttributeName": ttl["AttributeName"], "Enabled": True}
         )
-    return True
+    if deployed and properties.get("PointInTimeRecoverySpecification", {}).get("PointInTimeRecoveryEnabled"):
+        _enable_point_in_time_recovery(client, name)
+    return created
+
+
+def _enable_point_in_time_recovery(client: Any, name: str, attempts: int = 30) -> None:
+    for _ in range(attempts):
+        try:
+            client.update_continuous_backups(
+                TableName=name, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+            )
+            return
+        except client.exceptions.ContinuousBackupsUnavailableException:
+            # A new table's backups take a moment to become available.
+            time.sleep(2)
+    raise RuntimeError(f"point-in-time recovery could not be switched on for table {name}")

@@ -1,0 +1,236 @@
+"""`python -m tools.admin`: what a fresh AWS account gets before and after the services are deployed.
+
+Each test runs the real command against moto's server on 127.0.0.1, as an operator would
+against AWS.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from argon2 import PasswordHasher
+
+from tests.deploy.conftest import admin, merge_template
+from tests.support import services
+from tools import admin as admin_module
+
+pytestmark = [pytest.mark.deploy, pytest.mark.xdist_group("bootstrap")]
+
+STAGE = "dev"
+SIGNING_KEYS = "/profiles/dev/auth/signing-keys"
+CLIENT_SECRET = "/profiles/dev/profile/client-secret"
+
+
+def _ok(*args: str) -> str:
+    result = admin(*args)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def _table_definition(name: str) -> dict[str, Any]:
+    (table,) = [r for r in merge_template(name)["Resources"].values() if r.get("Type") == "AWS::DynamoDB::Table"]
+    return table["Properties"]  # type: ignore[no-any-return]
+
+
+def _key_ring() -> dict[str, Any]:
+    parameter = boto3.client("ssm").get_parameter(Name=SIGNING_KEYS, WithDecryption=True)["Parameter"]
+    assert parameter["Type"] == "SecureString"
+    return json.loads(parameter["Value"])  # type: ignore[no-any-return]
+
+
+def _client_item(table: str) -> dict[str, Any]:
+    item = boto3.client("dynamodb").get_item(TableName=table, Key={"pk": {"S": "client#profile-service"}})
+    return item["Item"]  # type: ignore[no-any-return]
+
+
+def test_bootstrap_creates_each_table_as_its_template_defines_it(fake_aws: str) -> None:
+    _ok("bootstrap", "--stage", STAGE)
+
+    dynamodb = boto3.client("dynamodb")
+    for name in services.SERVICES:
+        table_name = services.stage_env(name, STAGE)["TABLE_NAME"]
+        table = dynamodb.describe_table(TableName=table_name)["Table"]
+        definition = _table_definition(name)
+        assert table["KeySchema"] == definition["KeySchema"]
+        assert table["AttributeDefinitions"] == definition["AttributeDefinitions"]
+        assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+        assert table["SSEDescription"]["Status"] == "ENABLED"
+        backups = dynamodb.describe_continuous_backups(TableName=table_name)["ContinuousBackupsDescription"]
+        assert backups["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "ENABLED"
+        ttl = dynamodb.describe_time_to_live(TableName=table_name)["TimeToLiveDescription"]
+        expected_ttl = definition.get("TimeToLiveSpecification")
+        if expected_ttl:
+            assert (ttl["TimeToLiveStatus"], ttl["AttributeName"]) == ("ENABLED", expected_ttl["AttributeName"])
+        else:
+            assert ttl["TimeToLiveStatus"] == "DISABLED"
+
+
+def test_bootstrap_stores_the_key_ring_as_a_secure_string_with_one_active_key(fake_aws: str) -> None:
+    _ok("bootstrap", "--stage", STAGE)
+
+    ring = _key_ring()
+
+    assert [key["kid"] for key in ring["keys"]] == [ring["active"]]
+    assert ring["keys"][0]["private_key"].startswith("-----BEGIN PRIVATE KEY-----")
+
+
+def test_bootstrap_creates_the_profile_services_client_with_its_secret_where_the_profile_service_reads_it(
+    fake_aws: str,
+) -> None:
+    _ok("bootstrap", "--stage", STAGE)
+
+    parameter = boto3.client("ssm").get_parameter(Name=CLIENT_SECRET, WithDecryption=True)["Parameter"]
+    client = _client_item(services.stage_env("auth", STAGE)["TABLE_NAME"])
+
+    assert parameter["Type"] == "SecureString"
+    assert client["scope"] == {"S": "location:read"}
+    assert PasswordHasher().verify(client["secret_hash"]["S"], parameter["Value"])
+
+
+def test_bootstrap_run_twice_changes_nothing(fake_aws: str) -> None:
+    # GIVEN a bootstrapped stage
+    _ok("bootstrap", "--stage", STAGE)
+    ring = _key_ring()
+    secret = boto3.client("ssm").get_parameter(Name=CLIENT_SECRET, WithDecryption=True)["Parameter"]["Value"]
+    client = _client_item(services.stage_env("auth", STAGE)["TABLE_NAME"])
+
+    # WHEN it runs again
+    output = _ok("bootstrap", "--stage", STAGE)
+
+    # THEN the same tables, keys, client and secret are there, and it says so
+    for name in services.SERVICES:
+        assert f"table {name}-dev: exists already" in output
+    assert "signing keys ssm:/profiles/dev/auth/signing-keys: exist already" in output
+    assert "client profile-service (location:read): exists already" in output
+    assert _key_ring() == ring
+    assert boto3.client("ssm").get_parameter(Name=CLIENT_SECRET, WithDecryption=True)["Parameter"]["Value"] == secret
+    assert _client_item(services.stage_env("auth", STAGE)["TABLE_NAME"]) == client
+
+
+def test_for_a_pipeline_stage_bootstrap_leaves_the_tables_to_the_stacks_and_the_client_for_later(
+    fake_aws: str,
+) -> None:
+    output = _ok("bootstrap", "--stage", "prod", "--tables-in-stacks")
+
+    assert boto3.client("dynamodb").list_tables()["TableNames"] == []
+    assert "run bootstrap again once it does" in output
+    boto3.client("ssm").get_parameter(Name="/profiles/prod/auth/signing-keys")
+
+
+def test_once_the_auth_stack_exists_bootstrap_creates_the_client_in_the_stacks_table(fake_aws: str) -> None:
+    # GIVEN the auth stack of the pipeline, holding its table
+    auth = merge_template("auth")
+    template = {
+        "Resources": {"AuthTable": auth["Resources"]["AuthTable"]},
+        "Outputs": {"TableName": auth["Outputs"]["TableName"]},
+    }
+    cloudformation = boto3.client("cloudformation")
+    cloudformation.create_stack(StackName="auth-service-prod", TemplateBody=json.dumps(template))
+    (output,) = cloudformation.describe_stacks(StackName="auth-service-prod")["Stacks"][0]["Outputs"]
+
+    # WHEN the bootstrap runs again
+    printed = _ok("bootstrap", "--stage", "prod", "--tables-in-stacks")
+
+    # THEN the client is in the stack's table, and no other auth table was made
+    assert _client_item(output["OutputValue"])["scope"] == {"S": "location:read"}
+    assert f"table {output['OutputValue']}: held by the stack auth-service-prod" in printed
+    assert boto3.client("dynamodb").list_tables()["TableNames"] == [output["OutputValue"]]
+
+
+def test_a_signing_key_is_added_then_activated_then_the_old_one_retired(fake_aws: str) -> None:
+    _ok("create-signing-keys", "--stage", STAGE)
+    old = _key_ring()["active"]
+
+    _ok("create-signing-keys", "--stage", STAGE, "--rotate")
+    (new,) = [key["kid"] for key in _key_ring()["keys"] if key["kid"] != old]
+    assert _key_ring()["active"] == old
+
+    _ok("activate-signing-key", new, "--stage", STAGE)
+    assert _key_ring()["active"] == new
+
+    _ok("retire-signing-key", old, "--stage", STAGE)
+    assert [key["kid"] for key in _key_ring()["keys"]] == [new]
+
+
+def test_the_active_signing_key_cannot_be_retired_nor_an_unknown_one_activated(fake_aws: str) -> None:
+    _ok("create-signing-keys", "--stage", STAGE)
+    ring = _key_ring()
+
+    retired = admin("retire-signing-key", ring["active"], "--stage", STAGE)
+    activated = admin("activate-signing-key", "no-such-kid", "--stage", STAGE)
+
+    assert retired.returncode != 0 and "active key cannot be removed" in retired.stderr
+    assert activated.returncode != 0 and "no key no-such-kid" in activated.stderr
+    assert _key_ring() == ring
+
+
+def test_tear_down_asks_first_then_deletes_tables_stacks_and_secrets(fake_aws: str) -> None:
+    # GIVEN a bootstrapped stage, one of whose services also has a stack with a retained table
+    _ok("bootstrap", "--stage", STAGE)
+    location = merge_template("location")
+    template = {
+        "Resources": {"LocationTable": location["Resources"]["LocationTable"]},
+        "Outputs": {"TableName": location["Outputs"]["TableName"]},
+    }
+    boto3.client("cloudformation").create_stack(StackName="location-service-dev", TemplateBody=json.dumps(template))
+
+    # WHEN tear-down runs without, then with, --yes
+    refused = admin("tear-down", "--stage", STAGE)
+    assert refused.returncode != 0 and boto3.client("dynamodb").list_tables()["TableNames"]
+    _ok("tear-down", "--stage", STAGE, "--yes")
+
+    # THEN nothing of the stage is left
+    assert boto3.client("dynamodb").list_tables()["TableNames"] == []
+    assert boto3.client("ssm").describe_parameters()["Parameters"] == []
+    assert not [
+        s
+        for s in boto3.client("cloudformation").list_stacks()["StackSummaries"]
+        if s["StackStatus"] != "DELETE_COMPLETE"
+    ]
+
+
+def _service_tree(root: Path) -> None:
+    for name in services.SERVICES:
+        folder = root / f"{name}-service"
+        (folder / ".chalice").mkdir(parents=True)
+        (folder / "resources.json").write_text((services.ROOT / f"{name}-service" / "resources.json").read_text())
+        config = services.ROOT / f"{name}-service" / ".chalice" / "config.json"
+        (folder / ".chalice" / "config.json").write_text(config.read_text())
+
+
+def _deployed(root: Path, name: str, url: str) -> None:
+    record = root / f"{name}-service" / ".chalice" / "deployed" / f"{STAGE}.json"
+    record.parent.mkdir(parents=True)
+    resources = [{"name": "rest_api", "resource_type": "rest_api", "rest_api_id": "abc", "rest_api_url": url}]
+    record.write_text(json.dumps({"resources": resources, "schema_version": "2.0", "backend": "api"}))
+
+
+def _stage_variables(root: Path, name: str) -> dict[str, str]:
+    config = json.loads((root / f"{name}-service" / ".chalice" / "config.json").read_text())
+    return config["stages"][STAGE]["environment_variables"]  # type: ignore[no-any-return]
+
+
+def test_link_gives_the_later_services_the_urls_of_the_deployed_ones_in_their_stage_config(tmp_path: Path) -> None:
+    # GIVEN the auth service deployed by `chalice deploy`, the others not yet
+    _service_tree(tmp_path)
+    _deployed(tmp_path, "auth", "https://auth.example/api/")
+
+    # WHEN the URLs are linked
+    missing = admin_module.link(STAGE, tmp_path)
+
+    # THEN both callers of the auth service know its URL; the location URL is still to come
+    assert _stage_variables(tmp_path, "location")["AUTH_URL"] == "https://auth.example/api/"
+    assert _stage_variables(tmp_path, "profile")["AUTH_URL"] == "https://auth.example/api/"
+    assert "LOCATION_URL" not in _stage_variables(tmp_path, "profile")
+    assert missing == ["profile-service LOCATION_URL (location-service is not deployed on dev)"]
+
+
+def test_the_urls_chalice_deploy_needs_are_the_ones_the_stacks_import() -> None:
+    assert admin_module.imported_urls() == {
+        "location": {"AUTH_URL": "auth"},
+        "profile": {"AUTH_URL": "auth", "LOCATION_URL": "location"},
+    }

@@ -1,0 +1,352 @@
+"""The packaged CloudFormation templates: valid, least privilege, observable, wired in order."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from typing import Any
+
+import pytest
+
+from tests.deploy.conftest import (
+    BIN,
+    STAGE,
+    Packaged,
+    actions_used,
+    as_list,
+    merge_template,
+    operations_used,
+    policy_file,
+    statements,
+)
+from tests.support import services
+
+pytestmark = [pytest.mark.deploy, pytest.mark.xdist_group("package")]
+
+AUTHORIZER = "jwt_auth"
+AUTHORIZER_TTL_S = 60
+DATA_SERVICES = ("dynamodb", "ssm", "secretsmanager", "kms", "s3")
+EXPORT = "profiles-${Stage}-{service}-url"
+
+# Each metric the alarms may use, in its namespace, with the dimension sets AWS publishes
+# it under (CloudWatch matches dimension sets exactly: any other set has no data).
+METRICS: dict[tuple[str, str], list[set[str]]] = {
+    ("AWS/DynamoDB", "ReadThrottleEvents"): [{"TableName"}, {"TableName", "GlobalSecondaryIndexName"}],
+    ("AWS/DynamoDB", "WriteThrottleEvents"): [{"TableName"}, {"TableName", "GlobalSecondaryIndexName"}],
+    ("AWS/DynamoDB", "SystemErrors"): [{"TableName", "Operation"}],
+    ("AWS/Lambda", "Errors"): [{"FunctionName"}, {"FunctionName", "Resource"}],
+    ("AWS/Lambda", "Throttles"): [{"FunctionName"}, {"FunctionName", "Resource"}],
+    ("AWS/ApiGateway", "5XXError"): [{"ApiName"}, {"ApiName", "Stage"}],
+    ("AWS/ApiGateway", "Latency"): [{"ApiName"}, {"ApiName", "Stage"}],
+}
+DYNAMODB_OPERATIONS = {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan", "TransactWriteItems"}
+
+
+def test_each_packaged_template_passes_cfn_lint(packaged: dict[str, Packaged]) -> None:
+    templates = [str(p.zip_path.with_name("sam.json")) for p in packaged.values()]
+
+    result = subprocess.run([str(BIN / "cfn-lint"), *templates], capture_output=True, text=True, timeout=120)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("name", services.SERVICES)
+def test_the_package_holds_the_shared_library_and_no_boto3(packaged: dict[str, Packaged], name: str) -> None:
+    names = packaged[name].zip_names()
+    shared = {f"servicekit/{p.name}" for p in (services.ROOT / "shared" / "servicekit").glob("*.py")}
+
+    assert shared <= set(names)
+    assert "app.py" in names and "chalicelib/__init__.py" in names
+    assert not [n for n in names if n.split("/")[0] in ("boto3", "botocore") or n.startswith("boto3-")]
+
+
+@pytest.mark.parametrize("name", services.SERVICES)
+def test_every_protected_route_carries_the_authorizer_and_no_public_one_does(
+    packaged: dict[str, Packaged], name: str
+) -> None:
+    swagger = packaged[name].resources["RestAPI"]["Properties"]["DefinitionBody"]
+    routes = services.load(name).app.routes
+
+    for path, methods in routes.items():
+        for method, entry in methods.items():
+            security = swagger["paths"][path][method.lower()].get("security")
+            expected = [{AUTHORIZER: []}] if entry.authorizer is not None else None
+            assert security == expected, f"{method} {path}"
+
+
+@pytest.mark.parametrize("name", services.SERVICES)
+def test_the_authorizer_reads_the_bearer_header_and_caches_each_answer_for_a_minute(
+    packaged: dict[str, Packaged], name: str
+) -> None:
+    definition = packaged[name].resources["RestAPI"]["Properties"]["DefinitionBody"]["securityDefinitions"]
+    authorizer = definition[AUTHORIZER]["x-amazon-apigateway-authorizer"]
+
+    assert definition[AUTHORIZER]["name"] == "Authorization"
+    assert authorizer["type"] == "token"
+    # A cached answer outlives the token by at most this much: a small part of 15 minutes.
+    assert authorizer["authorizerResultTtlInSeconds"] == AUTHORIZER_TTL_S
+    assert "${JwtAuth.Arn}" in authorizer["authorizerUri"]["Fn::Sub"]
+
+
+# The table and who may touch it.
+
+
+def _table_id(package: Packaged) -> str:
+    (table_id,) = package.of_type("AWS::DynamoDB::Table")
+    return table_id
+
+
+def _references(value: Any, name: str) -> bool:
+    """Whether a template fragment refers to resource ``name``."""
+    if isinstance(value, dict):
+        if value.get("Ref") == name or (value.get("Fn::GetAtt") or [None])[0] == name:
+            return True
+        sub = value.get("Fn::Sub")
+        if isinstance(sub, str) and re.search(r"\$\{" + re.escape(name) + r"[.}]", sub):
+            return True
+        return any(_references(v, name) for v in value.values())
+    if isinstance(value, list):
+        return any(_references(v, name) for v in value)
+    return False
+
+
+def _policies(package: Packaged) -> dict[str, tuple[list[Any], dict[str, Any]]]:
+    """Every policy in the template: name -> (the roles it is on, its document)."""
+    found = {}
+    for name, resource in package.of_type("AWS::IAM::Policy").items():
+        found[name] = (resource["Properties"]["Roles"], resource["Properties"]["PolicyDocument"])
+    for name, role in package.of_type("AWS::IAM::Role").items():
+        for inline in role["Properties"].get("Policies", []):
+            found[f"{name}.{inline['PolicyName']}"] = ([{"Ref": name}], inline["PolicyDocument"])
+    return found
+
+
+@pytest.mark.parametrize("name", services.SERVICES)
+def test_the_table_is_on_demand_recoverable_encrypted_and_kept_when_its_stack_goes(
+    packaged: dict[str, Packaged], name: str
+) -> None:
+    table = packaged[name].resources[_table_id(packaged[name])]
+    properties = table["Properties"]
+
+    assert properties["BillingMode"] == "PAY_PER_REQUEST"
+    assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert properties["SSESpecification"] == {"SSEEnabled": True}
+    assert table["DeletionPolicy"] == "Retain" and table["UpdateReplacePolicy"] == "Retain"
+
+
+def test_the_auth_table_expires_items_by_their_expires_at() -> None:
+    (table,) = [r for r in merge_template("auth")["Resources"].values() if r.get("Type") == "AWS::DynamoDB::Table"]
+
+    assert table["Properties"]["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+
+
+@pytest.mark.parametrize("name", services.SERVICES)
+def test_only_the_services_own_table_policy_reaches_its_table_and_only_from_the_api_handler(
+    packaged: dict[str, Packaged], name: str
+) -> None:
+    package = packaged[name]
+    table_id = _table_id(package)
+
+    reaching = [policy for policy, (_, document) in _policies(package).items() if _references(document, table_id)]
+
+    assert reaching == ["TableAccessPolicy"]
+    assert package.resources["TableAccessPolicy"]["Properties"]["Roles"] == [{"Ref": "ApiHandlerRole"}]
+    for policy, (_, document) in _policies(package).items():
+        for statement in statements(document):
+            for resource in as_list(statement["Resource"]):
+                if any(action.startswith("dynamodb:") for action in as_list(statement["Action"])):
+                    # No literal ARN, no other table: only references to this template's own table.
+                    assert _references(resource, table_id), f"{policy}: {resource}"
+
+
+@pytest.mark.parametrize("name", services.SERVICES)
+def test_the_table_policy_grants_exactly_the_calls_the_code_makes(packaged: dict[str, Packaged], name: str) -> None:
+    used = actions_used(name)
+    (granted,) = statements(packaged[name].resources["TableAccessPolicy"]["Properties"]["PolicyDocument"])
+    (dev_grant,) = [s for s in statements(policy_file(name, "policy-dev.json")) if s["Sid"] == "OwnTable"]
+
+    assert used, "no table calls found in the service's code"
+    assert set(granted["Action"]) == used
+    assert set(dev_grant["Action"]) == used
+
+
+@pytest.mark.parametrize("name", services.SERVICES)
+def test_nothing_grants_wildcard_actions_or_any_resource_for_data(packaged: dict[str, Packaged], name: str) -> None:
+    documents = [document for _, document in _policies(packaged[name]).values()]
+    documents += [policy_file(name, f) for f in ("policy-dev.json", "policy-dev-authorizer.json", "policy-prod.json")]
+
+    for document in documents:
+        for statement in statements(document):
+            actions = as_list(statement["Action"])
+            assert not [a for a in actions if a == "*" or (a.split(":")[0] in DATA_SERVICES and "*" in a)]
+            assert "*" not in as_list(statement["Resource"])
+            assert "NotAction" not in statement and "NotResource" not in statement
+
+
+@pytest.mark.parametrize(("name", "variable"), [("auth", "SIGNING_KEYS"), ("profile", "CLIENT_SECRET")])
+def test_a_secret_is_readable_by_exactly_the_parameter_the_stage_config_names(
+    packaged: dict[str, Packaged], name: str, variable: str
+) -> None:
+    package = packaged[name]
+    reference = services.stage_env(name, STAGE)[variable]
+    (statement,) = statements(package.resources["SecretAccessPolicy"]["Properties"]["PolicyDocument"])
+    arn = statement["Resource"]["Fn::Sub"].replace("${Stage}", STAGE)
+
+    assert reference.startswith("ssm:")
+    assert statement["Action"] == "ssm:GetParameter"
+    assert arn.endswith(":parameter" + reference.removeprefix("ssm:"))
+    assert package.resources["APIHandler"]["Properties"]["Environment"]["Variables"][variable] == reference
+    dev_reference = services.stage_env(name, "dev")[variable].removeprefix("ssm:")
+    dev_grants = [s for s in statements(policy_file(name, "policy-dev.json")) if s["Action"] == "ssm:GetParameter"]
+    assert [s["Resource"] for s in dev_grants] == [f"arn:*:ssm:*:*:parameter{dev_reference}"]
+
+
+def test_only_the_auth_authorizer_reads_a_secret_and_no_authorizer_reaches_a_table(
+    packaged: dict[str, Packaged],
+) -> None:
+    for name, package in packaged.items():
+        authorizer_policies = [
+            document for roles, document in _policies(package).values() if {"Ref": "JwtAuthRole"} in roles
+        ]
+        actions = {a for document in authorizer_policies for s in statements(document) for a in as_list(s["Action"])}
+        assert not [a for a in actions if a.startswith("dynamodb:")]
+        assert ("ssm:GetParameter" in actions) == (name == "auth")
+
+
+# What the functions are told.
+
+
+def _required_variables(name: str) -> set[str]:
+    code = " ".join(p.read_text() for p in (services.ROOT / f"{name}-service" / "chalicelib").glob("*.py"))
+    required = set(re.findall(r"required\(\"([A-Z_]+)\"\)", code))
+    if name != "auth":
+        # The shared authorizer's verifier; the auth service verifies against its own key ring.
+        required |= {"AUTH_URL", "TOKEN_ISSUER", "TOKEN_AUDIENCE"}
+    return required
+
+
+@pytest.mark.parametrize("name", services.SERVICES)
+def test_every_function_gets_every_variable_the_code_requires_and_its_tables_name_by_ref(
+    packaged: dict[str, Packaged], name: str
+) -> None:
+    package = packaged[name]
+    functions = package.of_type("AWS::Serverless::Function")
+
+    assert set(functions) == {"APIHandler", "JwtAuth"}
+    for function in functions.values():
+        variables = function["Properties"]["Environment"]["Variables"]
+        assert _required_variables(name) <= set(variables)
+        assert variables["TABLE_NAME"] == {"Ref": _table_id(package)}
+        assert variables["STAGE"] == STAGE
+
+
+def test_each_service_imports_only_urls_exported_by_a_service_deployed_before_it(
+    packaged: dict[str, Packaged],
+) -> None:
+    exported: dict[str, str] = {}
+    for name in services.SERVICES:  # the deployment order
+        variables = packaged[name].resources["APIHandler"]["Properties"]["Environment"]["Variables"]
+        for variable, value in variables.items():
+            if isinstance(value, dict) and "Fn::ImportValue" in value:
+                assert value["Fn::ImportValue"]["Fn::Sub"] in exported.values(), f"{name} imports {variable} too early"
+        export = packaged[name].template["Outputs"].get("EndpointURL", {}).get("Export")
+        if export:
+            assert export["Name"]["Fn::Sub"] == EXPORT.replace("{service}", name)
+            exported[name] = export["Name"]["Fn::Sub"]
+
+    assert set(exported) == {"auth", "location"}
+
+
+# Alarms.
+
+
+def _alarm_metrics(alarm: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    """(namespace, metric, dimensions) of each metric an alarm watches."""
+    properties = alarm["Properties"]
+    if "Metrics" in properties:
+        watched = [m["MetricStat"]["Metric"] for m in properties["Metrics"] if "MetricStat" in m]
+        return [(m["Namespace"], m["MetricName"], _dims(m)) for m in watched]
+    return [(properties["Namespace"], properties["MetricName"], _dims(properties))]
+
+
+def _dims(metric: dict[str, Any]) -> dict[str, Any]:
+    return {d["Name"]: d["Value"] for d in metric.get("Dimensions", [])}
+
+
+@pytest.mark.parametrize("name", services.SERVICES)
+def test_every_alarm_watches_a_real_metric_of_this_stacks_resources(packaged: dict[str, Packaged], name: str) -> None:
+    package = packaged[name]
+    functions = set(package.of_type("AWS::Serverless::Function"))
+    api_name = package.resources["RestAPI"]["Properties"]["Name"]
+
+    for alarm_id, alarm in package.of_type("AWS::CloudWatch::Alarm").items():
+        for namespace, metric, dimensions in _alarm_metrics(alarm):
+            assert (namespace, metric) in METRICS, f"{alarm_id}: {namespace} {metric}"
+            assert set(dimensions) in METRICS[namespace, metric], f"{alarm_id}: {sorted(dimensions)}"
+            if "TableName" in dimensions:
+                assert dimensions["TableName"] == {"Ref": _table_id(package)}
+            if "FunctionName" in dimensions:
+                assert dimensions["FunctionName"]["Ref"] in functions
+            if "ApiName" in dimensions:
+                assert dimensions["ApiName"] == api_name
+            if "Operation" in dimensions:
+                assert dimensions["Operation"] in DYNAMODB_OPERATIONS
+        assert alarm["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+
+
+@pytest.mark.parametrize("name", services.SERVICES)
+def test_the_alarms_cover_the_table_every_function_and_the_api(packaged: dict[str, Packaged], name: str) -> None:
+    package = packaged[name]
+    watched = {
+        (metric, json_key(dimensions))
+        for alarm in package.of_type("AWS::CloudWatch::Alarm").values()
+        for _, metric, dimensions in _alarm_metrics(alarm)
+    }
+    table = {"Ref": _table_id(package)}
+    api = {"ApiName": package.resources["RestAPI"]["Properties"]["Name"]}
+
+    expected = {(metric, json_key({"TableName": table})) for metric in ("ReadThrottleEvents", "WriteThrottleEvents")}
+    expected |= {("SystemErrors", json_key({"TableName": table, "Operation": op})) for op in operations_used(name)}
+    for function in package.of_type("AWS::Serverless::Function"):
+        for metric in ("Errors", "Throttles"):
+            expected.add((metric, json_key({"FunctionName": {"Ref": function}})))
+    expected |= {("5XXError", json_key(api)), ("Latency", json_key(api))}
+    assert expected <= watched
+
+
+def json_key(value: Any) -> str:
+    return json.dumps(value, sort_keys=True)
+
+
+@pytest.mark.parametrize("name", services.SERVICES)
+def test_the_api_is_named_per_stage_so_its_metrics_are_its_own(packaged: dict[str, Packaged], name: str) -> None:
+    api = packaged[name].resources["RestAPI"]["Properties"]
+
+    # The Swagger title and the Name agree, whichever API Gateway takes the name from.
+    assert api["Name"] == {"Fn::Sub": f"{name}-service-${{Stage}}"}
+    assert api["DefinitionBody"]["info"]["title"] == api["Name"]
+
+
+@pytest.mark.parametrize("name", services.SERVICES)
+def test_throttling_alarms_fire_on_one_event_in_a_minute_and_latency_on_the_p99(
+    packaged: dict[str, Packaged], name: str
+) -> None:
+    alarms = packaged[name].of_type("AWS::CloudWatch::Alarm")
+
+    for alarm in alarms.values():
+        properties = alarm["Properties"]
+        if properties.get("MetricName") in ("ReadThrottleEvents", "WriteThrottleEvents"):
+            assert (properties["Statistic"], properties["Period"], properties["Threshold"]) == ("Sum", 60, 1)
+            assert properties["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+        if properties.get("MetricName") == "Latency":
+            assert properties["ExtendedStatistic"] == "p99"
+
+
+@pytest.mark.parametrize("name", services.SERVICES)
+def test_alarms_mail_the_address_given_as_a_stack_parameter(packaged: dict[str, Packaged], name: str) -> None:
+    package = packaged[name]
+    (subscription,) = package.resources["AlarmTopic"]["Properties"]["Subscription"]
+
+    assert subscription == {"Protocol": "email", "Endpoint": {"Ref": "AlarmEmail"}}
+    assert package.template["Parameters"]["AlarmEmail"]["Type"] == "String"

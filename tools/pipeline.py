@@ -1,0 +1,542 @@
+"""The deployment pipeline: Chalice's generated one, made to serve all three services.
+
+    python -m tools.pipeline           # write buildspec.yml, pipeline.json, pipeline-codeconnections.json
+    python -m tools.pipeline --check   # exit 1 if the committed files are not what this script makes
+
+``chalice generate-pipeline --pipeline-version v2 --buildspec-file`` assumes one app at
+the root of the repository: Source -> Build -> Beta, one stack, no tests, a deploy role
+allowed ``*`` on ``*``. This script runs it, then changes what it made:
+
+- Build runs ``make test``, then packages each service with its merge template
+  (``resources.json``) for the stage being deployed, after giving each ``vendor/`` a real
+  copy of ``shared/servicekit`` (a source archive need not keep symlinks).
+- Deploy creates and executes one change set per service, one CloudFormation stack per
+  service, in the order the services need each other: auth, location, profile (each
+  imports the URLs the earlier ones export, so a wrong order fails the change set).
+- The roles allow what deploying these stacks takes, on these stacks' resources,
+  instead of ``*`` on ``*`` (see docs/deployment.md, "The pipeline's roles").
+- Source is CodeCommit (Chalice's default) in ``pipeline.json``, and a Git host reached
+  through an AWS CodeConnections connection in ``pipeline-codeconnections.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tools import stages
+
+ROOT = stages.ROOT
+SERVICE_APPS = [f"{service}-service" for service in stages.SERVICES]  # the deployment order
+APPLICATION_NAME = "serverless-profiles"
+DEFAULT_BRANCH = "main"
+TEMPLATE_ARTIFACT = "CompiledCFNTemplate"
+SAM_TRANSFORM = "Serverless-2016-10-31"
+CAPABILITIES = "CAPABILITY_IAM,CAPABILITY_AUTO_EXPAND"
+
+BUILDSPEC = "buildspec.yml"
+PIPELINE = "pipeline.json"
+PIPELINE_CODECONNECTIONS = "pipeline-codeconnections.json"
+
+HEADER = """\
+# Made by `python -m tools.pipeline` from what `chalice generate-pipeline --pipeline-version v2`
+# writes; edit tools/pipeline.py and run it again, not this file (a test compares the two).
+# DEPLOY_STAGE and APP_S3_BUCKET come from the CodeBuild project of pipeline.json.
+"""
+
+
+def chalice_generated() -> tuple[dict[str, Any], dict[str, Any]]:
+    """The pipeline template and buildspec exactly as ``chalice generate-pipeline`` writes them."""
+    chalice = Path(sys.executable).with_name("chalice")
+    with tempfile.TemporaryDirectory() as tmp:
+        template, buildspec = Path(tmp) / "pipeline.json", Path(tmp) / "buildspec.yml"
+        subprocess.run(
+            [
+                str(chalice),
+                "--project-dir",
+                str(stages.folder(stages.SERVICES[0])),
+                "generate-pipeline",
+                "--pipeline-version",
+                "v2",
+                "--buildspec-file",
+                str(buildspec),
+                str(template),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+        return json.loads(template.read_text()), yaml.safe_load(buildspec.read_text())
+
+
+def deployed_stages() -> list[str]:
+    """The stages a pipeline may deploy: those of config.json, but the local one."""
+    config = json.loads((stages.folder(stages.SERVICES[0]) / ".chalice" / "config.json").read_text())
+    return [stage for stage in config["stages"] if stage != "local"]
+
+
+def stack_name(app: str) -> dict[str, str]:
+    """One CloudFormation stack per service and stage."""
+    return {"Fn::Sub": f"{app}-${{Stage}}"}
+
+
+def _title(app: str) -> str:
+    return "".join(part.capitalize() for part in app.split("-"))
+
+
+# The buildspec.
+
+
+def buildspec(generated: dict[str, Any]) -> dict[str, Any]:
+    """Test, then package each service with its merge template into a template per service."""
+    services = " ".join(stages.SERVICES)
+    phases = {
+        "install": {"runtime-versions": generated["phases"]["install"]["runtime-versions"]},
+        "pre_build": {
+            "commands": [
+                f"for service in {services}; do rm -rf $service-service/vendor/servicekit"
+                " && mkdir -p $service-service/vendor"
+                " && cp -rL shared/servicekit $service-service/vendor/servicekit || exit 1; done",
+                "make test",
+            ]
+        },
+        "build": {
+            "commands": [
+                f"for service in {services}; do"
+                " (cd $service-service && ../.venv/bin/chalice package --stage $DEPLOY_STAGE"
+                " --merge-template resources.json /tmp/packaged/$service-service) || exit 1;"
+                " aws cloudformation package --template-file /tmp/packaged/$service-service/sam.json"
+                " --s3-bucket $APP_S3_BUCKET --output-template-file $service-service.yaml || exit 1; done"
+            ]
+        },
+    }
+    artifacts = {"type": generated["artifacts"]["type"], "files": [f"{app}.yaml" for app in SERVICE_APPS]}
+    return {"version": generated["version"], "phases": phases, "artifacts": artifacts}
+
+
+# The pipeline template.
+
+
+def _parameters(template: dict[str, Any]) -> None:
+    parameters = template["Parameters"]
+    parameters["ApplicationName"]["Default"] = APPLICATION_NAME
+    parameters["Stage"] = {
+        "Type": "String",
+        "Default": deployed_stages()[-1],
+        "AllowedValues": deployed_stages(),
+        "Description": "The Chalice stage this pipeline deploys (a stage of each .chalice/config.json)",
+    }
+    parameters["BranchName"] = {
+        "Type": "String",
+        "Default": DEFAULT_BRANCH,
+        "Description": "The branch whose commits are deployed",
+    }
+    parameters["AlarmEmail"] = {
+        "Type": "String",
+        "AllowedPattern": "^[^@\\s]+@[^@\\s]+$",
+        "Description": "The e-mail address the services' alarms go to",
+    }
+
+
+def _build_project(template: dict[str, Any]) -> None:
+    project = template["Resources"]["AppPackageBuild"]["Properties"]
+    project["Environment"]["EnvironmentVariables"].append({"Name": "DEPLOY_STAGE", "Value": {"Ref": "Stage"}})
+    project["TimeoutInMinutes"] = 30
+
+
+def _codebuild_policy(template: dict[str, Any]) -> None:
+    log_group = "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/codebuild/"
+    log_group += "${AppPackageBuild}"
+    template["Resources"]["CodeBuildPolicy"]["Properties"]["PolicyDocument"]["Statement"] = [
+        {
+            "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": [{"Fn::Sub": log_group}, {"Fn::Sub": log_group + ":*"}],
+            "Effect": "Allow",
+        },
+        {
+            # The source and build artifacts, and the Lambda packages `aws cloudformation package` uploads.
+            "Action": ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"],
+            "Resource": [
+                {"Fn::Sub": "${ArtifactBucketStore.Arn}/*"},
+                {"Fn::Sub": "${ApplicationBucket.Arn}/*"},
+            ],
+            "Effect": "Allow",
+        },
+        {
+            "Action": ["s3:ListBucket"],
+            "Resource": [{"Fn::GetAtt": ["ApplicationBucket", "Arn"]}],
+            "Effect": "Allow",
+        },
+    ]
+
+
+def _deploy_stage() -> dict[str, Any]:
+    """Create, then execute, a change set per service, in the deployment order."""
+    actions: list[dict[str, Any]] = []
+    overrides = {"Fn::Sub": json.dumps({"Stage": "${Stage}", "AlarmEmail": "${AlarmEmail}"})}
+    for position, app in enumerate(SERVICE_APPS):
+        change_set = {"Fn::Sub": f"{app}-${{Stage}}-changes"}
+        actions.append(
+            {
+                "Name": f"Create{_title(app)}ChangeSet",
+                "RunOrder": 2 * position + 1,
+                "ActionTypeId": {"Category": "Deploy", "Owner": "AWS", "Version": "1", "Provider": "CloudFormation"},
+                "InputArtifacts": [{"Name": TEMPLATE_ARTIFACT}],
+                "Configuration": {
+                    "ActionMode": "CHANGE_SET_REPLACE",
+                    "StackName": stack_name(app),
+                    "ChangeSetName": change_set,
+                    "TemplatePath": f"{TEMPLATE_ARTIFACT}::{app}.yaml",
+                    "Capabilities": CAPABILITIES,
+                    "RoleArn": {"Fn::GetAtt": ["CFNDeployRole", "Arn"]},
+                    "ParameterOverrides": overrides,
+                },
+            }
+        )
+        actions.append(
+            {
+                "Name": f"Execute{_title(app)}ChangeSet",
+                "RunOrder": 2 * position + 2,
+                "ActionTypeId": {"Category": "Deploy", "Owner": "AWS", "Version": "1", "Provider": "CloudFormation"},
+                "Configuration": {
+                    "ActionMode": "CHANGE_SET_EXECUTE",
+                    "StackName": stack_name(app),
+                    "ChangeSetName": change_set,
+                    "OutputFileName": f"{app}-outputs.json",
+                },
+                "OutputArtifacts": [{"Name": f"{_title(app)}Outputs"}],
+            }
+        )
+    return {"Name": "Deploy", "Actions": actions}
+
+
+def _pipeline_stages(template: dict[str, Any]) -> None:
+    pipeline = template["Resources"]["AppPipeline"]["Properties"]
+    source, build, _beta = pipeline["Stages"]
+    source["Actions"][0]["Configuration"]["BranchName"] = {"Ref": "BranchName"}
+    pipeline["Stages"] = [source, build, _deploy_stage()]
+
+
+def _stack_arns(service: str) -> list[dict[str, str]]:
+    return [
+        {"Fn::Sub": f"arn:${{AWS::Partition}}:{service}:${{AWS::Region}}:${{AWS::AccountId}}:stack/{app}-${{Stage}}/*"}
+        for app in SERVICE_APPS
+    ]
+
+
+def _transform_arn() -> dict[str, str]:
+    return {"Fn::Sub": f"arn:${{AWS::Partition}}:cloudformation:${{AWS::Region}}:aws:transform/{SAM_TRANSFORM}"}
+
+
+def _pipeline_role(template: dict[str, Any]) -> None:
+    statements: list[dict[str, Any]] = [
+        {
+            "Action": ["s3:GetObject", "s3:GetObjectVersion", "s3:GetBucketVersioning", "s3:PutObject"],
+            "Resource": [
+                {"Fn::GetAtt": ["ArtifactBucketStore", "Arn"]},
+                {"Fn::Sub": "${ArtifactBucketStore.Arn}/*"},
+            ],
+            "Effect": "Allow",
+        },
+        {
+            "Action": [
+                "codecommit:CancelUploadArchive",
+                "codecommit:GetBranch",
+                "codecommit:GetCommit",
+                "codecommit:GetUploadArchiveStatus",
+                "codecommit:UploadArchive",
+            ],
+            "Resource": [{"Fn::GetAtt": ["SourceRepository", "Arn"]}],
+            "Effect": "Allow",
+        },
+        {
+            "Action": ["codebuild:BatchGetBuilds", "codebuild:StartBuild"],
+            "Resource": [{"Fn::GetAtt": ["AppPackageBuild", "Arn"]}],
+            "Effect": "Allow",
+        },
+        {
+            "Action": [
+                "cloudformation:CreateChangeSet",
+                "cloudformation:DeleteChangeSet",
+                "cloudformation:DescribeChangeSet",
+                "cloudformation:DescribeStacks",
+                "cloudformation:ExecuteChangeSet",
+            ],
+            "Resource": _stack_arns("cloudformation"),
+            "Effect": "Allow",
+        },
+        {
+            # A template with a transform is expanded on behalf of whoever creates the change set.
+            "Action": ["cloudformation:CreateChangeSet"],
+            "Resource": [_transform_arn()],
+            "Effect": "Allow",
+        },
+        {
+            # Checks a template only; IAM offers no resource to scope it to.
+            "Action": ["cloudformation:ValidateTemplate"],
+            "Resource": "*",
+            "Effect": "Allow",
+        },
+        {
+            "Action": ["iam:PassRole"],
+            "Resource": [{"Fn::GetAtt": ["CFNDeployRole", "Arn"]}],
+            "Condition": {"StringEquals": {"iam:PassedToService": "cloudformation.amazonaws.com"}},
+            "Effect": "Allow",
+        },
+    ]
+    policy = template["Resources"]["CodePipelineRole"]["Properties"]["Policies"][0]
+    policy["PolicyDocument"]["Statement"] = statements
+
+
+def _own(service: str, kind: str) -> list[dict[str, str]]:
+    """ARNs of resources CloudFormation names after the stacks (``<stack>-<logical id>-<random>``)."""
+    return [
+        {"Fn::Sub": f"arn:${{AWS::Partition}}:{service}:${{AWS::Region}}:${{AWS::AccountId}}:{kind}{app}-${{Stage}}-*"}
+        for app in SERVICE_APPS
+    ]
+
+
+def deploy_role_statements() -> list[dict[str, Any]]:
+    """What CloudFormation may do while deploying the three service stacks, and on what.
+
+    Each statement covers one resource type of the stacks, scoped to the names
+    CloudFormation generates from the stack's name; API Gateway ids are random, so REST
+    APIs are scoped to the region's ``/restapis`` only. Tables are never deleted by a
+    stack (DeletionPolicy Retain), so the role cannot delete tables at all.
+    """
+    roles = [
+        {"Fn::Sub": f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/{app}-${{Stage}}-*"} for app in SERVICE_APPS
+    ]
+    return [
+        {
+            "Sid": "LambdaFunctions",
+            "Action": [
+                "lambda:AddPermission",
+                "lambda:CreateFunction",
+                "lambda:DeleteFunction",
+                "lambda:DeleteFunctionConcurrency",
+                "lambda:GetFunction",
+                "lambda:GetFunctionCodeSigningConfig",
+                "lambda:GetFunctionConfiguration",
+                "lambda:GetFunctionRecursionConfig",
+                "lambda:GetFunctionScalingConfig",
+                "lambda:GetPolicy",
+                "lambda:GetRuntimeManagementConfig",
+                "lambda:ListTags",
+                "lambda:PutFunctionConcurrency",
+                "lambda:PutFunctionRecursionConfig",
+                "lambda:PutRuntimeManagementConfig",
+                "lambda:RemovePermission",
+                "lambda:TagResource",
+                "lambda:UntagResource",
+                "lambda:UpdateFunctionCode",
+                "lambda:UpdateFunctionConfiguration",
+            ],
+            "Resource": _own("lambda", "function:"),
+            "Effect": "Allow",
+        },
+        {
+            "Sid": "FunctionRoles",
+            "Action": [
+                "iam:CreateRole",
+                "iam:DeleteRole",
+                "iam:DeleteRolePolicy",
+                "iam:GetRole",
+                "iam:GetRolePolicy",
+                "iam:ListAttachedRolePolicies",
+                "iam:ListRolePolicies",
+                "iam:PutRolePolicy",
+                "iam:TagRole",
+                "iam:UntagRole",
+                "iam:UpdateAssumeRolePolicy",
+                "iam:UpdateRole",
+                "iam:UpdateRoleDescription",
+            ],
+            "Resource": roles,
+            "Effect": "Allow",
+        },
+        {
+            "Sid": "PassFunctionRoles",
+            "Action": ["iam:PassRole"],
+            "Resource": roles,
+            "Condition": {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}},
+            "Effect": "Allow",
+        },
+        {
+            "Sid": "Tables",
+            "Action": [
+                "dynamodb:CreateTable",
+                "dynamodb:DescribeContinuousBackups",
+                "dynamodb:DescribeContributorInsights",
+                "dynamodb:DescribeKinesisStreamingDestination",
+                "dynamodb:DescribeTable",
+                "dynamodb:DescribeTimeToLive",
+                "dynamodb:GetResourcePolicy",
+                "dynamodb:ListTagsOfResource",
+                "dynamodb:TagResource",
+                "dynamodb:UntagResource",
+                "dynamodb:UpdateContinuousBackups",
+                "dynamodb:UpdateTable",
+                "dynamodb:UpdateTimeToLive",
+            ],
+            "Resource": _own("dynamodb", "table/"),
+            "Effect": "Allow",
+        },
+        {
+            "Sid": "RestApis",
+            "Action": ["apigateway:DELETE", "apigateway:GET", "apigateway:PATCH", "apigateway:POST", "apigateway:PUT"],
+            "Resource": [
+                {"Fn::Sub": "arn:${AWS::Partition}:apigateway:${AWS::Region}::/restapis"},
+                {"Fn::Sub": "arn:${AWS::Partition}:apigateway:${AWS::Region}::/restapis/*"},
+            ],
+            "Effect": "Allow",
+        },
+        {
+            "Sid": "AlarmTopics",
+            "Action": [
+                "sns:CreateTopic",
+                "sns:DeleteTopic",
+                "sns:GetDataProtectionPolicy",
+                "sns:GetSubscriptionAttributes",
+                "sns:GetTopicAttributes",
+                "sns:ListSubscriptionsByTopic",
+                "sns:ListTagsForResource",
+                "sns:SetTopicAttributes",
+                "sns:Subscribe",
+                "sns:TagResource",
+                "sns:Unsubscribe",
+                "sns:UntagResource",
+            ],
+            "Resource": _own("sns", ""),
+            "Effect": "Allow",
+        },
+        {
+            "Sid": "Alarms",
+            "Action": [
+                "cloudwatch:DeleteAlarms",
+                "cloudwatch:ListTagsForResource",
+                "cloudwatch:PutMetricAlarm",
+                "cloudwatch:TagResource",
+                "cloudwatch:UntagResource",
+            ],
+            "Resource": _own("cloudwatch", "alarm:"),
+            "Effect": "Allow",
+        },
+        {
+            # Read-only, and CloudFormation's alarm handler lists alarms account-wide.
+            "Sid": "DescribeAlarms",
+            "Action": ["cloudwatch:DescribeAlarms"],
+            "Resource": "*",
+            "Effect": "Allow",
+        },
+        {
+            # Lambda reads the function packages `aws cloudformation package` uploaded.
+            "Sid": "FunctionPackages",
+            "Action": ["s3:GetObject", "s3:GetObjectVersion"],
+            "Resource": [{"Fn::Sub": "${ApplicationBucket.Arn}/*"}],
+            "Effect": "Allow",
+        },
+        {
+            "Sid": "SamTransform",
+            "Action": ["cloudformation:CreateChangeSet"],
+            "Resource": [_transform_arn()],
+            "Effect": "Allow",
+        },
+    ]
+
+
+def _deploy_role(template: dict[str, Any]) -> None:
+    policy = template["Resources"]["CFNDeployRole"]["Properties"]["Policies"][0]
+    policy["PolicyDocument"]["Statement"] = deploy_role_statements()
+
+
+def _outputs(template: dict[str, Any]) -> None:
+    for app in SERVICE_APPS:
+        template["Outputs"][f"{_title(app)}StackName"] = {"Value": stack_name(app)}
+
+
+def codecommit_pipeline(generated: dict[str, Any]) -> dict[str, Any]:
+    """Chalice's template, serving the three services, its source a CodeCommit repository."""
+    template = copy.deepcopy(generated)
+    _parameters(template)
+    _build_project(template)
+    _codebuild_policy(template)
+    _pipeline_stages(template)
+    _pipeline_role(template)
+    _deploy_role(template)
+    _outputs(template)
+    return template
+
+
+def codeconnections_pipeline(generated: dict[str, Any]) -> dict[str, Any]:
+    """The same pipeline, its source any Git host an AWS CodeConnections connection reaches."""
+    template = codecommit_pipeline(generated)
+    del template["Resources"]["SourceRepository"]
+    del template["Outputs"]["SourceRepoURL"]
+    template["Parameters"]["ConnectionArn"] = {
+        "Type": "String",
+        "AllowedPattern": "^arn:aws[a-z-]*:(codestar-connections|codeconnections):[a-z0-9-]+:[0-9]{12}:connection/.+$",
+        "Description": "The ARN of an AVAILABLE CodeConnections connection to the Git host (GitHub, GitLab, Bitbucket)",
+    }
+    template["Parameters"]["FullRepositoryId"] = {
+        "Type": "String",
+        "AllowedPattern": "^[^/]+/[^/]+$",
+        "Description": "The repository as owner/name, e.g. my-org/serverless-profiles",
+    }
+    (action,) = template["Resources"]["AppPipeline"]["Properties"]["Stages"][0]["Actions"]
+    action["ActionTypeId"]["Provider"] = "CodeStarSourceConnection"
+    action["Configuration"] = {
+        "ConnectionArn": {"Ref": "ConnectionArn"},
+        "FullRepositoryId": {"Ref": "FullRepositoryId"},
+        "BranchName": {"Ref": "BranchName"},
+        "OutputArtifactFormat": "CODE_ZIP",
+    }
+    policy = template["Resources"]["CodePipelineRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+    policy["Statement"][1] = {
+        # Connections made before 2024 are named codestar-connections, newer ones codeconnections.
+        "Action": ["codeconnections:UseConnection", "codestar-connections:UseConnection"],
+        "Resource": [{"Ref": "ConnectionArn"}],
+        "Effect": "Allow",
+    }
+    return template
+
+
+def render() -> dict[str, str]:
+    """Each file this script writes, by name, as text."""
+    template, spec = chalice_generated()
+    return {
+        BUILDSPEC: HEADER + yaml.safe_dump(buildspec(spec), sort_keys=False, width=1000),
+        PIPELINE: json.dumps(codecommit_pipeline(template), indent=2) + "\n",
+        PIPELINE_CODECONNECTIONS: json.dumps(codeconnections_pipeline(template), indent=2) + "\n",
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.pipeline", description=__doc__.split("\n")[0])
+    parser.add_argument("--check", action="store_true", help="compare with the committed files; write nothing")
+    args = parser.parse_args(argv)
+    stale = []
+    for name, text in render().items():
+        path = ROOT / name
+        if args.check:
+            if not path.is_file() or path.read_text() != text:
+                stale.append(name)
+        else:
+            path.write_text(text)
+            print(f"wrote {name}")
+    if stale:
+        print(f"out of date: {', '.join(stale)}; run python -m tools.pipeline", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
