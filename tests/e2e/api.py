@@ -1,0 +1,134 @@
+"""A plain HTTP client for the end-to-end tests: what any client of the contract would send."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+# Every call is bounded: a hung service fails the test, never the whole run.
+TIMEOUT_S = 5.0
+PASSWORD = "correct horse battery staple"
+
+
+@dataclass
+class User:
+    """A registered user with the tokens of their last login."""
+
+    user_id: str
+    username: str
+    password: str
+    access_token: str
+    refresh_token: str
+
+    @property
+    def auth(self) -> dict[str, str]:
+        """The Authorization header of this user's access token."""
+        return bearer(self.access_token)
+
+
+def bearer(token: str) -> dict[str, str]:
+    """The Authorization header for ``token``."""
+    return {"Authorization": f"Bearer {token}"}
+
+
+def unique_username(prefix: str) -> str:
+    """A username no other test uses (the stack is shared by the session)."""
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+class Api:
+    """The three services by name, over HTTP, on 127.0.0.1 only."""
+
+    def __init__(self, urls: Mapping[str, str]) -> None:
+        self.urls = dict(urls)
+        self.session = requests.Session()
+        self.session.trust_env = False  # never a proxy from the environment: everything is local
+
+    def request(
+        self,
+        service: str,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        data: bytes | str | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float = TIMEOUT_S,
+    ) -> requests.Response:
+        """Send ``body`` as JSON (or ``data`` as it is; for a JSON ``null``, ``data="null"``) to ``service``."""
+        all_headers = dict(headers or {})
+        if body is not None:
+            data = json.dumps(body)
+        if data is not None:
+            all_headers.setdefault("Content-Type", "application/json")
+        return self.session.request(
+            method, self.urls[service] + path, data=data, headers=all_headers, timeout=timeout, allow_redirects=False
+        )
+
+    def get(self, service: str, path: str, **kwargs: Any) -> requests.Response:
+        return self.request(service, "GET", path, **kwargs)
+
+    def post(self, service: str, path: str, **kwargs: Any) -> requests.Response:
+        return self.request(service, "POST", path, **kwargs)
+
+    def put(self, service: str, path: str, **kwargs: Any) -> requests.Response:
+        return self.request(service, "PUT", path, **kwargs)
+
+    def delete(self, service: str, path: str, **kwargs: Any) -> requests.Response:
+        return self.request(service, "DELETE", path, **kwargs)
+
+    # The steps every journey starts with.
+
+    def register(self, username: str, password: str = PASSWORD) -> dict[str, Any]:
+        """``POST /users``; asserts the 201."""
+        response = self.post("auth", "/users", body={"username": username, "password": password})
+        assert response.status_code == 201, response.text
+        return response.json()  # type: ignore[no-any-return]
+
+    def login(self, username: str, password: str = PASSWORD) -> requests.Response:
+        """``POST /token`` with the password grant."""
+        return self.post("auth", "/token", body={"grant_type": "password", "username": username, "password": password})
+
+    def refresh(self, refresh_token: str) -> requests.Response:
+        """``POST /token`` with the refresh-token grant."""
+        return self.post("auth", "/token", body={"grant_type": "refresh_token", "refresh_token": refresh_token})
+
+    def new_user(self, prefix: str = "user") -> User:
+        """A freshly registered user, logged in."""
+        username = unique_username(prefix)
+        registered = self.register(username)
+        response = self.login(username)
+        assert response.status_code == 200, response.text
+        tokens = response.json()
+        return User(registered["user_id"], username, PASSWORD, tokens["access_token"], tokens["refresh_token"])
+
+    def client_token(self, client_id: str, secret: str) -> str:
+        """A service's access token (client-credentials grant)."""
+        response = self.post(
+            "auth", "/token", body={"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret}
+        )
+        assert response.status_code == 200, response.text
+        return response.json()["access_token"]  # type: ignore[no-any-return]
+
+
+def assert_error(response: requests.Response, status: int | tuple[int, ...]) -> dict[str, Any]:
+    """The response is the contract's error: the status, ``{"Code", "Message"}``, no internals."""
+    statuses = status if isinstance(status, tuple) else (status,)
+    assert response.status_code in statuses, f"{response.status_code}: {response.text}"
+    body = response.json()
+    assert set(body) == {"Code", "Message"}, body
+    assert isinstance(body["Code"], str) and body["Code"]
+    assert isinstance(body["Message"], str) and body["Message"]
+    assert "Traceback" not in response.text and 'File "' not in response.text
+    return body  # type: ignore[no-any-return]
+
+
+def assert_denied(response: requests.Response) -> None:
+    """An authorizer's or a route's refusal: 401 or 403, never a 2xx or a 500."""
+    assert response.status_code in (401, 403), f"{response.status_code}: {response.text}"
+    assert "Traceback" not in response.text

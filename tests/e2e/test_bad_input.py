@@ -1,0 +1,117 @@
+"""Bad input on every route that takes a body: 400 naming the field, 413 when too big, never a 500."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.e2e.api import PASSWORD, Api, User, assert_error
+
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
+
+NOT_JSON = object()
+TOO_BIG = 17 * 1024
+VALID_LOCATION = {"latitude": 1.0, "longitude": 2.0}
+
+
+@pytest.fixture(scope="module")
+def carol(api: Api) -> User:
+    """The user whose routes get the bad bodies (one login for the whole module)."""
+    return api.new_user("carol")
+
+
+def _send(api: Api, carol: User, service: str, path: str, body: Any, method: str = "PUT") -> Any:
+    path = path.format(id=carol.user_id)
+    if body is NOT_JSON:
+        return api.request(service, method, path, data='{"latitude": 1,', headers=carol.auth)
+    if isinstance(body, (str, bytes)):
+        return api.request(service, method, path, data=body, headers=carol.auth)
+    return api.request(service, method, path, body=body, headers=carol.auth)
+
+
+BAD_BODIES = [
+    # (service, method, path, body, a word the message must contain)
+    ("auth", "POST", "/users", NOT_JSON, None),
+    ("auth", "POST", "/users", "", None),
+    ("auth", "POST", "/users", [], None),
+    ("auth", "POST", "/users", {"username": "newcomer"}, "password"),
+    ("auth", "POST", "/users", {"username": "ab", "password": PASSWORD}, "username"),
+    ("auth", "POST", "/users", {"username": "no spaces", "password": PASSWORD}, "username"),
+    ("auth", "POST", "/users", {"username": "x" * 33, "password": PASSWORD}, "username"),
+    ("auth", "POST", "/users", {"username": "newcomer", "password": "short"}, "password"),
+    ("auth", "POST", "/users", {"username": "newcomer", "password": "p" * 129}, "password"),
+    ("auth", "POST", "/users", {"username": "newcomer-12345", "password": "newcomer-12345"}, "password"),
+    ("auth", "POST", "/users", {"username": 7, "password": PASSWORD}, "username"),
+    ("auth", "POST", "/users", {"username": "newcomer", "password": PASSWORD, "admin": True}, "admin"),
+    ("auth", "POST", "/token", NOT_JSON, None),
+    ("auth", "POST", "/token", {}, None),
+    ("auth", "POST", "/token", {"grant_type": "magic"}, None),
+    ("auth", "POST", "/token", {"grant_type": "password", "username": "carol"}, "password"),
+    ("auth", "POST", "/token", {"grant_type": "refresh_token"}, "refresh_token"),
+    ("auth", "POST", "/token", {"grant_type": "client_credentials", "client_id": "x"}, "client_secret"),
+    ("auth", "POST", "/token/revoke", NOT_JSON, None),
+    ("auth", "POST", "/token/revoke", {}, "refresh_token"),
+    ("auth", "POST", "/token/revoke", {"refresh_token": 5}, "refresh_token"),
+    ("location", "PUT", "/locations/{id}", NOT_JSON, None),
+    ("location", "PUT", "/locations/{id}", "", None),
+    ("location", "PUT", "/locations/{id}", "null", None),
+    ("location", "PUT", "/locations/{id}", {"latitude": 1.0}, "longitude"),
+    ("location", "PUT", "/locations/{id}", {"latitude": 90.5, "longitude": 0}, "latitude"),
+    ("location", "PUT", "/locations/{id}", {"latitude": -91, "longitude": 0}, "latitude"),
+    ("location", "PUT", "/locations/{id}", {"latitude": 0, "longitude": 180.01}, "longitude"),
+    ("location", "PUT", "/locations/{id}", {"latitude": True, "longitude": 0}, "latitude"),
+    ("location", "PUT", "/locations/{id}", {"latitude": "52.5", "longitude": 0}, "latitude"),
+    ("location", "PUT", "/locations/{id}", {**VALID_LOCATION, "country": "de"}, "country"),
+    ("location", "PUT", "/locations/{id}", {**VALID_LOCATION, "country": "DEU"}, "country"),
+    ("location", "PUT", "/locations/{id}", {**VALID_LOCATION, "city": "c" * 101}, "city"),
+    ("location", "PUT", "/locations/{id}", {**VALID_LOCATION, "altitude": 30}, "altitude"),
+    ("profile", "PUT", "/profiles/{id}", NOT_JSON, None),
+    ("profile", "PUT", "/profiles/{id}", "", None),
+    ("profile", "PUT", "/profiles/{id}", {}, "display_name"),
+    ("profile", "PUT", "/profiles/{id}", {"display_name": ""}, "display_name"),
+    ("profile", "PUT", "/profiles/{id}", {"display_name": "n" * 65}, "display_name"),
+    ("profile", "PUT", "/profiles/{id}", {"display_name": 42}, "display_name"),
+    ("profile", "PUT", "/profiles/{id}", {"display_name": "Carol", "bio": "b" * 501}, "bio"),
+    ("profile", "PUT", "/profiles/{id}", {"display_name": "Carol", "avatar": "x.png"}, "avatar"),
+]
+
+
+@pytest.mark.parametrize(
+    ("service", "method", "path", "body", "field"),
+    BAD_BODIES,
+    ids=[f"{s}-{m}-{p}-{i}" for i, (s, m, p, _, _) in enumerate(BAD_BODIES)],
+)
+def test_a_bad_body_gets_a_400_that_names_the_problem(
+    api: Api, carol: User, service: str, method: str, path: str, body: Any, field: str | None
+) -> None:
+    response = _send(api, carol, service, path, body, method)
+
+    error = assert_error(response, 400)
+    if field is not None:
+        assert field in error["Message"], error
+
+
+BODY_ROUTES = [
+    ("auth", "POST", "/users", {"username": "newcomer", "password": "p" * TOO_BIG}),
+    ("auth", "POST", "/token", {"grant_type": "password", "username": "carol", "password": "p" * TOO_BIG}),
+    ("auth", "POST", "/token/revoke", {"refresh_token": "r" * TOO_BIG}),
+    ("location", "PUT", "/locations/{id}", {**VALID_LOCATION, "city": "c" * TOO_BIG}),
+    ("profile", "PUT", "/profiles/{id}", {"display_name": "Carol", "bio": "b" * TOO_BIG}),
+]
+
+
+@pytest.mark.parametrize(("service", "method", "path", "body"), BODY_ROUTES, ids=[r[2] for r in BODY_ROUTES])
+def test_a_body_over_16_kib_gets_a_413(api: Api, carol: User, service: str, method: str, path: str, body: Any) -> None:
+    assert len(json.dumps(body)) > 16 * 1024
+
+    response = _send(api, carol, service, path, body, method)
+
+    assert_error(response, 413)
+
+
+def test_nothing_was_written_by_the_bad_bodies(api: Api, carol: User) -> None:
+    # Runs after the tests above in this module (file order): none of them wrote anything.
+    assert api.get("location", f"/locations/{carol.user_id}", headers=carol.auth).status_code == 404
+    assert api.get("profile", f"/profiles/{carol.user_id}").status_code == 404

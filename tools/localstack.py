@@ -1,0 +1,623 @@
+"""The whole system on this machine, in one command: ``make run``.
+
+    python -m tools.localstack                       # DynamoDB + the three services (what `make run` does)
+    python -m tools.localstack --without location    # everything but one service: run that one yourself
+
+It starts moto's DynamoDB server, creates the three tables, the auth service's signing
+keys and the profile service's client (``python -m tools.admin bootstrap``), and one
+``chalice local`` per service, each in its own process group, wired together through
+environment variables.
+It waits for every ``GET /health``, prints the addresses and an example session, then
+streams the services' logs until Ctrl-C (or SIGTERM), which stops every process it started.
+
+Environment variables (defaults are the contract's, ../shared/API.md):
+
+| variable | default | what |
+| --- | --- | --- |
+| ``DYNAMODB_PORT`` | 8000 | port of the local DynamoDB (moto's server) |
+| ``AUTH_PORT`` / ``LOCATION_PORT`` / ``PROFILE_PORT`` | 8001 / 8002 / 8003 | the services' ports |
+| ``AWS_ENDPOINT_URL_DYNAMODB`` | unset | use this DynamoDB (e.g. DynamoDB Local) instead of starting moto |
+| ``LOCAL_STATE_DIR`` | ``.local/`` | where the local secrets and the logs go |
+| ``SIGNING_KEYS`` / ``CLIENT_SECRET`` | files in the state dir | ``file:<absolute path>`` of each local secret |
+| ``STARTUP_TIMEOUT`` | 30 | seconds each step may take before the start is given up |
+
+``LocalStack`` is the same runner as a class (a context manager), used by the end-to-end tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import IO, Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT / "shared") not in sys.path:
+    sys.path.insert(0, str(ROOT / "shared"))
+
+from servicekit.settings import LOCAL_DEFAULTS, LOCAL_STATE_DIR  # noqa: E402
+
+_IMPORTED_AT = time.monotonic()
+
+HOST = "127.0.0.1"
+STAGE = "local"
+SERVICES = ("auth", "location", "profile")
+SIGNING_KEYS_FILE = "signing-keys.json"
+CLIENT_SECRET_FILE = "profile-client-secret"  # noqa: S105 - a file name
+STARTUP_TIMEOUT_S = 30.0
+STOP_GRACE_S = 3.0
+POLL_INTERVAL_S = 0.05
+LOG_TAIL_LINES = 30
+
+ProgressFn = Callable[[str], None]
+
+
+class StackError(RuntimeError):
+    """A step of the start failed; the message says which and why."""
+
+
+class PortInUseError(StackError):
+    """A port the stack needs is taken by another process."""
+
+
+@dataclass(frozen=True)
+class Ports:
+    """The four ports of the local stack."""
+
+    dynamodb: int = 8000
+    auth: int = 8001
+    location: int = 8002
+    profile: int = 8003
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Ports:
+        """``DYNAMODB_PORT``, ``AUTH_PORT``, ``LOCATION_PORT``, ``PROFILE_PORT``, else the contract's."""
+        values = {}
+        for field in fields(cls):
+            name = f"{field.name.upper()}_PORT"
+            raw = environ.get(name, "").strip()
+            if not raw:
+                continue
+            if not raw.isdigit() or not 0 < int(raw) < 65536:
+                raise StackError(f"{name} must be a port number (1-65535), got {raw!r}")
+            values[field.name] = int(raw)
+        ports = cls(**values)
+        taken = [p for p in ports.as_dict().values()]
+        if len(set(taken)) != len(taken):
+            raise StackError(f"the ports must differ, got {ports.as_dict()}")
+        return ports
+
+    @classmethod
+    def free(cls) -> Ports:
+        """Four ports nobody listens on now (for tests running beside `make run`)."""
+        with contextlib.ExitStack() as stack:
+            sockets = [stack.enter_context(socket.socket()) for _ in fields(cls)]
+            for sock in sockets:
+                sock.bind((HOST, 0))
+            return cls(*(sock.getsockname()[1] for sock in sockets))
+
+    def as_dict(self) -> dict[str, int]:
+        """Ports by component name."""
+        return {field.name: getattr(self, field.name) for field in fields(self)}
+
+
+def url(port: int) -> str:
+    """The local address of a port."""
+    return f"http://{HOST}:{port}"
+
+
+def port_is_free(port: int) -> bool:
+    """Whether nothing listens on ``HOST:port`` (a socket in TIME_WAIT does not count)."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((HOST, port))
+        except OSError:
+            return False
+    return True
+
+
+def _reachable(host: str, port: int, timeout: float = 0.5) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+# Health checks go straight to 127.0.0.1, whatever proxy the developer's environment names.
+_opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def _health(base_url: str, timeout: float = 1.0) -> Any:
+    with _opener.open(f"{base_url}/health", timeout=timeout) as response:
+        return json.loads(response.read())
+
+
+class _Process:
+    """One child process in its own process group, its output kept in a log file and a tail."""
+
+    def __init__(self, name: str, label: str, command: Sequence[str], *, cwd: Path, env: Mapping[str, str], log: Path):
+        self.name = name
+        self.label = label
+        self.log_path = log
+        self.tail: collections.deque[str] = collections.deque(maxlen=LOG_TAIL_LINES)
+        self.echo: Callable[[str], None] | None = None
+        self._log: IO[str] = log.open("w", encoding="utf-8")
+        try:
+            self.popen = subprocess.Popen(
+                list(command),
+                cwd=cwd,
+                env=dict(env),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                errors="replace",
+                bufsize=1,
+                # Its own group: Ctrl-C in the terminal reaches only us, and stopping kills
+                # the whole group, workers included.
+                process_group=0,
+            )
+        except OSError:
+            self._log.close()
+            raise
+        self.started_at = time.monotonic()
+        self.stopped = False
+        self._reader = threading.Thread(target=self._read, name=f"{name}-output", daemon=True)
+        self._reader.start()
+
+    @property
+    def pid(self) -> int:
+        return self.popen.pid
+
+    def _read(self) -> None:  # on its own thread, until the group's last writer is gone
+        assert self.popen.stdout is not None
+        for line in self.popen.stdout:
+            line = line.rstrip("\n")
+            self.tail.append(line)
+            self._log.write(line + "\n")
+            self._log.flush()
+            echo = self.echo
+            if echo is not None:
+                echo(f"{self.name:<9}| {line}")
+        self._log.close()
+
+    def exited(self) -> int | None:
+        """The exit code, or None while it runs."""
+        return self.popen.poll()
+
+    def last_lines(self) -> str:
+        """The end of its output, for error messages."""
+        lines = list(self.tail)[-12:]
+        return "\n".join(f"    {line}" for line in lines) if lines else "    (no output)"
+
+    def signal_group(self, signum: int) -> None:
+        """Send ``signum`` to the whole process group."""
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.popen.pid, signum)
+
+    def terminate(self) -> None:
+        """Ask the whole group to stop (a frozen one, SIGSTOPped by a test, too)."""
+        self.signal_group(signal.SIGTERM)
+        self.signal_group(signal.SIGCONT)
+
+    def finish(self, deadline: float) -> None:
+        """Wait for the group leader until ``deadline``, then kill what is left of the group."""
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.popen.wait(timeout=max(0.0, deadline - time.monotonic()))
+        # Whatever survived (a worker, or a leader ignoring SIGTERM) goes now.
+        self.signal_group(signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.popen.wait(timeout=STOP_GRACE_S)
+        self._reader.join(timeout=1.0)
+        self.stopped = True
+
+
+class LocalStack:
+    """DynamoDB and the three services on 127.0.0.1: ``start()``, ``stop()``, or ``with LocalStack() as stack``."""
+
+    def __init__(
+        self,
+        ports: Ports | None = None,
+        state_dir: Path | str | None = None,
+        *,
+        dynamodb_endpoint: str | None = None,
+        signing_keys: str | None = None,
+        client_secret: str | None = None,
+        without: Sequence[str] = (),
+        progress: ProgressFn | None = None,
+        startup_timeout: float = STARTUP_TIMEOUT_S,
+        python: str = sys.executable,
+    ) -> None:
+        self.ports = ports or Ports()
+        self.state_dir = Path(state_dir or LOCAL_STATE_DIR).resolve()
+        self.dynamodb_endpoint = (dynamodb_endpoint or url(self.ports.dynamodb)).rstrip("/")
+        self.starts_dynamodb = dynamodb_endpoint is None
+        self.signing_keys = signing_keys or f"file:{self.state_dir / SIGNING_KEYS_FILE}"
+        self.client_secret = client_secret or f"file:{self.state_dir / CLIENT_SECRET_FILE}"
+        for name, reference in (("SIGNING_KEYS", self.signing_keys), ("CLIENT_SECRET", self.client_secret)):
+            if not reference.startswith("file:/"):
+                raise StackError(
+                    f"{name} must be a file:<absolute path> reference for the local stack, got {reference!r}"
+                )
+        unknown = set(without) - set(SERVICES)
+        if unknown:
+            raise StackError(f"unknown service(s) {', '.join(sorted(unknown))}: choose from {', '.join(SERVICES)}")
+        self.services = tuple(s for s in SERVICES if s not in without)
+        self.progress: ProgressFn = progress or (lambda line: None)
+        self.startup_timeout = startup_timeout
+        self.python = python
+        self.processes: dict[str, _Process] = {}
+        self.startup_seconds: float | None = None
+
+    # -- addresses -------------------------------------------------------------------------
+
+    @property
+    def urls(self) -> dict[str, str]:
+        """The base URL of DynamoDB and of each service (also of those run by hand, ``without``)."""
+        return {
+            "dynamodb": self.dynamodb_endpoint,
+            "auth": url(self.ports.auth),
+            "location": url(self.ports.location),
+            "profile": url(self.ports.profile),
+        }
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.state_dir / "logs"
+
+    def environment(self, service: str | None = None) -> dict[str, str]:
+        """The environment of a child process: the stack's addresses, local credentials, its secret."""
+        env = {k: v for k, v in os.environ.items() if not _is_stage_variable(k)}
+        # The local stack never talks to a real AWS account, whatever the developer's profile says.
+        for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_ENDPOINT_URL"):
+            env.pop(name, None)
+        env.update(
+            AWS_ACCESS_KEY_ID="local",
+            AWS_SECRET_ACCESS_KEY="local",  # noqa: S106 - moto accepts any credentials
+            AWS_DEFAULT_REGION=LOCAL_DEFAULTS["AWS_DEFAULT_REGION"],
+            AWS_ENDPOINT_URL_DYNAMODB=self.dynamodb_endpoint,
+            AUTH_URL=self.urls["auth"],
+            LOCATION_URL=self.urls["location"],
+            PROFILE_URL=self.urls["profile"],
+            NO_PROXY=",".join(filter(None, [env.get("NO_PROXY"), "127.0.0.1", "localhost"])),
+            PYTHONUNBUFFERED="1",
+            PYTHONDONTWRITEBYTECODE="1",
+        )
+        # Each process gets only the secret it needs.
+        if service in (None, "auth"):
+            env["SIGNING_KEYS"] = self.signing_keys
+        if service in (None, "profile"):
+            env["CLIENT_SECRET"] = self.client_secret
+        return env
+
+    # -- start -----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start everything and wait until it is healthy; on any failure stop what was started."""
+        started = time.monotonic()
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        self.startup_seconds = time.monotonic() - started
+
+    def _start(self) -> None:
+        self._check_ports()
+        self.logs_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.state_dir.chmod(0o700)
+        if self.starts_dynamodb:
+            self._spawn(
+                "dynamodb",
+                "DynamoDB (moto)",
+                [self.python, "-m", "moto.server", "-H", HOST, "-p", str(self.ports.dynamodb)],
+                cwd=ROOT,
+                env=self.environment("dynamodb"),
+            )
+        # The services import while DynamoDB comes up and the bootstrap runs: /health needs neither.
+        chalice = Path(self.python).parent / "chalice"
+        if self.services and not chalice.exists():
+            raise StackError(f"step 'start services': {chalice} does not exist; run `make venv` first")
+        for service in self.services:
+            port = getattr(self.ports, service)
+            self._spawn(
+                service,
+                f"{service} service",
+                [str(chalice), "local", "--stage", STAGE, "--no-autoreload", "--host", HOST, "--port", str(port)],
+                cwd=ROOT / f"{service}-service",
+                env=self.environment(service),
+            )
+        self._wait_for_dynamodb()
+        self._bootstrap()
+        for service in self.services:
+            self._wait_until_healthy(service)
+
+    def _check_ports(self) -> None:
+        wanted = {name: port for name, port in self.ports.as_dict().items() if name in self.services}
+        if self.starts_dynamodb:
+            wanted["dynamodb"] = self.ports.dynamodb
+        taken = {name: port for name, port in wanted.items() if not port_is_free(port)}
+        if taken:
+            details = ", ".join(f"{port} ({name}; set {name.upper()}_PORT to move it)" for name, port in taken.items())
+            raise PortInUseError(
+                f"step 'check ports': port{'s' if len(taken) > 1 else ''} {details} "
+                f"already in use on {HOST}: is another `make run` still running? (`ss -ltnp` shows who listens)"
+            )
+        self.progress(f"[ok] ports {', '.join(str(p) for p in sorted(wanted.values()))} are free")
+
+    def _spawn(self, name: str, label: str, command: Sequence[str], *, cwd: Path, env: Mapping[str, str]) -> None:
+        try:
+            self.processes[name] = _Process(name, label, command, cwd=cwd, env=env, log=self.logs_dir / f"{name}.log")
+        except OSError as exc:
+            raise StackError(f"step 'start {label}': could not run {command[0]}: {exc}") from exc
+
+    def _wait_for_dynamodb(self) -> None:
+        began = time.monotonic()
+        endpoint = urllib.parse.urlsplit(self.dynamodb_endpoint)
+        host, port_number = endpoint.hostname or HOST, endpoint.port or (443 if endpoint.scheme == "https" else 80)
+        process = self.processes.get("dynamodb")
+        deadline = began + self.startup_timeout
+        while not _reachable(host, port_number):
+            if process is not None and process.exited() is not None:
+                raise self._exited_error(process, "start DynamoDB")
+            if time.monotonic() > deadline:
+                what = "did not start listening" if process else "is not reachable"
+                raise StackError(
+                    f"step 'start DynamoDB': {self.dynamodb_endpoint} {what} within {self.startup_timeout:.0f} s"
+                    + (f"; its last lines:\n{process.last_lines()}" if process else "")
+                )
+            time.sleep(POLL_INTERVAL_S)
+        source = "moto server" if process else "external"
+        self.progress(f"[ok] DynamoDB ({source}) at {self.dynamodb_endpoint} ({time.monotonic() - began:.1f} s)")
+
+    def _bootstrap(self) -> None:
+        # tools.admin's own bootstrap, in a process of its own: it imports the auth service's
+        # chalicelib and sets the stage's variables, which must not leak into this process.
+        command = [self.python, "-m", "tools.admin", "bootstrap", "--stage", STAGE]
+        try:
+            result = subprocess.run(
+                command,
+                cwd=ROOT,
+                env=self.environment(),
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                timeout=self.startup_timeout,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise StackError(
+                f"step 'bootstrap' (tables, signing keys, client): no answer within {self.startup_timeout:.0f} s"
+            ) from exc
+        (self.logs_dir / "bootstrap.log").write_text(result.stdout + result.stderr)
+        if result.returncode != 0:
+            last = "\n".join(f"    {line}" for line in (result.stderr or result.stdout).strip().splitlines()[-12:])
+            raise StackError(f"step 'bootstrap' (tables, signing keys, client) failed:\n{last}")
+        for line in result.stdout.splitlines():
+            self.progress(f"[ok] {line}")
+
+    def _wait_until_healthy(self, service: str) -> None:
+        process = self.processes[service]
+        base = self.urls[service]
+        deadline = time.monotonic() + self.startup_timeout
+        last_error = "no answer yet"
+        while True:
+            if process.exited() is not None:
+                raise self._exited_error(process, f"start the {service} service")
+            try:
+                body = _health(base)
+            except (OSError, ValueError) as exc:
+                last_error = str(getattr(exc, "reason", exc))
+            else:
+                if body == {"status": "ok", "service": service}:
+                    break
+                raise StackError(f"step 'start the {service} service': {base}/health answered {body!r}")
+            if time.monotonic() > deadline:
+                raise StackError(
+                    f"step 'start the {service} service': {base}/health did not answer within "
+                    f"{self.startup_timeout:.0f} s ({last_error}); its last lines:\n{process.last_lines()}"
+                )
+            time.sleep(POLL_INTERVAL_S)
+        elapsed = time.monotonic() - process.started_at
+        self.progress(f"[ok] {service} service healthy at {base} ({elapsed:.1f} s)")
+
+    def _exited_error(self, process: _Process, step: str) -> StackError:
+        process.finish(time.monotonic())  # let the reader drain its last lines
+        return StackError(
+            f"step '{step}': {process.label} exited with code {process.exited()}; its last lines:\n"
+            f"{process.last_lines()}\n    (whole log: {process.log_path})"
+        )
+
+    # -- running ---------------------------------------------------------------------------
+
+    def echo_logs(self, echo: Callable[[str], None] | None) -> None:
+        """Stream the services' output lines to ``echo`` from now on (None: stop).
+
+        DynamoDB's lines (one ``POST /`` per call, nothing more) stay in its log file.
+        """
+        for name, process in self.processes.items():
+            process.echo = echo if name != "dynamodb" else None
+
+    def wait(self, poll_interval: float = 0.2) -> _Process:
+        """Block until a process that should be running exits; return it."""
+        while True:
+            for process in self.processes.values():
+                if not process.stopped and process.exited() is not None:
+                    return process
+            time.sleep(poll_interval)
+
+    def stop_process(self, name: str) -> None:
+        """Stop one component (``dynamodb`` or a service) and its whole process group."""
+        process = self.processes[name]
+        with _signals_deferred():
+            process.terminate()
+            process.finish(time.monotonic() + STOP_GRACE_S)
+
+    def stop(self) -> None:
+        """Stop everything this stack started (idempotent); nothing is left running."""
+        with _signals_deferred():
+            running = [p for p in reversed(list(self.processes.values())) if not p.stopped]
+            for process in running:
+                process.terminate()
+            deadline = time.monotonic() + STOP_GRACE_S
+            for process in running:
+                process.finish(deadline)
+
+    def __enter__(self) -> LocalStack:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+_STAGE_VARIABLES = frozenset({"STAGE", "TABLE_NAME", "TOKEN_ISSUER", "TOKEN_AUDIENCE", "CLIENT_ID"})
+
+
+def _is_stage_variable(name: str) -> bool:
+    # The stage's own variables come from each service's .chalice/config.json, not from
+    # whatever the developer's shell happens to export.
+    return name in _STAGE_VARIABLES
+
+
+@contextlib.contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Ignore SIGINT and SIGTERM while stopping, so a second Ctrl-C cannot leave orphans."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    saved = {signum: signal.signal(signum, signal.SIG_IGN) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, handler in saved.items():
+            signal.signal(signum, handler)
+
+
+# -- the command line -------------------------------------------------------------------------
+
+
+def example_session(urls: Mapping[str, str]) -> str:
+    """A short curl session against the running stack."""
+    auth, location, profile = urls["auth"], urls["location"], urls["profile"]
+    return f"""\
+Try it (bash; python3 only reads JSON fields):
+  json() {{ python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }}
+  curl -s -X POST {auth}/users -H 'Content-Type: application/json' \\
+       -d '{{"username": "alice", "password": "correct horse battery"}}'
+  TOKEN=$(curl -s -X POST {auth}/token -H 'Content-Type: application/json' \\
+       -d '{{"grant_type": "password", "username": "alice", "password": "correct horse battery"}}' | json access_token)
+  ME=$(curl -s {auth}/users/me -H "Authorization: Bearer $TOKEN" | json user_id)
+  curl -s -X PUT {location}/locations/$ME -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \\
+       -d '{{"latitude": 52.52, "longitude": 13.405, "city": "Berlin", "country": "DE"}}'
+  curl -s -X PUT {profile}/profiles/$ME -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \\
+       -d '{{"display_name": "Alice", "bio": "Hello"}}'
+  curl -s {profile}/profiles/$ME
+  echo {profile}/pages/$ME     # open it in a browser"""
+
+
+def _print(line: str) -> None:
+    print(line, flush=True)
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.localstack",
+        description="Run DynamoDB and the three services locally (`make run`).",
+        epilog="Ports: DYNAMODB_PORT, AUTH_PORT, LOCATION_PORT, PROFILE_PORT. See docs/local-development.md.",
+    )
+    parser.add_argument(
+        "--without",
+        action="append",
+        default=[],
+        metavar="SERVICE",
+        help="do not start this service (auth, location, profile; repeat or comma-separate): run it yourself",
+    )
+    args = parser.parse_args(argv)
+    args.without = [name.strip() for value in args.without for name in value.split(",") if name.strip()]
+    return args
+
+
+def stack_from_env(environ: Mapping[str, str], without: Sequence[str] = ()) -> LocalStack:
+    """The stack `make run` starts, with the environment's overrides."""
+    state_dir = Path(environ["LOCAL_STATE_DIR"]) if environ.get("LOCAL_STATE_DIR") else LOCAL_STATE_DIR
+    timeout = environ.get("STARTUP_TIMEOUT", "").strip()
+    try:
+        startup_timeout = float(timeout) if timeout else STARTUP_TIMEOUT_S
+    except ValueError:
+        raise StackError(f"STARTUP_TIMEOUT must be a number of seconds, got {timeout!r}") from None
+    return LocalStack(
+        Ports.from_env(environ),
+        state_dir,
+        dynamodb_endpoint=environ.get("AWS_ENDPOINT_URL_DYNAMODB") or None,
+        signing_keys=environ.get("SIGNING_KEYS") or None,
+        client_secret=environ.get("CLIENT_SECRET") or None,
+        without=without,
+        progress=_print,
+        startup_timeout=startup_timeout,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parse(argv)
+    # Explicitly: a shell starting us in the background would otherwise leave SIGINT ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGHUP, _terminate)
+    try:
+        stack = stack_from_env(os.environ, args.without)
+        _print(f"Starting the local stack (state and logs in {stack.state_dir})")
+        stack.start()
+    except StackError as exc:
+        print(f"make run failed: {exc}\nEverything it had started is stopped.", file=sys.stderr, flush=True)
+        return 1
+    except KeyboardInterrupt:
+        print("Interrupted; everything started is stopped.", file=sys.stderr, flush=True)
+        return 130
+    try:
+        _print("")
+        for name, address in stack.urls.items():
+            note = " (not started: run it yourself)" if name in args.without else ""
+            _print(f"  {name:<9}{address}{note}")
+        _print("")
+        _print(example_session(stack.urls))
+        _print("")
+        _print(f"Ready in {time.monotonic() - _IMPORTED_AT:.1f} s. Logs follow; Ctrl-C stops everything.")
+        stack.echo_logs(_print)
+        process = stack.wait()
+        print(
+            f"{process.label} exited with code {process.exited()}; stopping everything (its log: {process.log_path})",
+            file=sys.stderr,
+            flush=True,
+        )
+        return 1
+    except KeyboardInterrupt:
+        _print("Stopping...")
+        return 0
+    finally:
+        stack.echo_logs(None)
+        stack.stop()
+        _print("Stopped.")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
