@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, TypedDict, cast
 
-from servicekit.dynamo import VERSION, Condition, Table, dynamodb
+from servicekit.dynamo import Table, dynamodb
 from servicekit.errors import ConditionFailedError, ItemNotFoundError
 from servicekit.lazy import Lazy
 
@@ -51,13 +51,8 @@ class ProfileStore:
                 item = self._table.update(key, fields)
             elif precondition.any_version:
                 item = self._table.update(key, fields, must_exist=True)
-            elif len(precondition.versions) == 1:
-                (expected,) = precondition.versions
-                item = self._table.update(key, fields, expected_version=expected)
-            elif precondition.versions:
-                item = self._table.update_with(key, *_update_if_version_in(fields, precondition.versions))
             else:
-                raise ConditionFailedError("no entity tag can match a version")
+                item = self._table.update(key, fields, expected_version=precondition.versions)
         except ConditionFailedError:
             raise VersionMismatchError("The profile is not at a version If-Match names; nothing was written.") from None
         return cast(ProfileItem, item)
@@ -68,21 +63,6 @@ class ProfileStore:
             self._table.delete({KEY: user_id}, must_exist=True)
         except ItemNotFoundError:
             raise ProfileNotFoundError("There is no profile for this user.") from None
-
-
-def _update_if_version_in(fields: Mapping[str, Any], versions: frozenset[int]) -> tuple[Condition, Condition]:
-    """``Table.update``'s write, conditioned on any of several versions (an ``If-Match`` list)."""
-    names = {"#version": VERSION}
-    values: dict[str, Any] = {":one": 1}
-    assignments = []
-    for i, (field, value) in enumerate(fields.items()):
-        names[f"#f{i}"] = field
-        values[f":v{i}"] = value
-        assignments.append(f"#f{i} = :v{i}")
-    update = Condition(f"SET {', '.join(assignments)} ADD #version :one", names=names, values=values)
-    accepted = {f":e{i}": version for i, version in enumerate(sorted(versions))}
-    condition = Condition(f"#version IN ({', '.join(accepted)})", names={"#version": VERSION}, values=accepted)
-    return update, condition
 
 
 profile_store = Lazy(lambda: ProfileStore(Table(dynamodb(), settings().table_name)))

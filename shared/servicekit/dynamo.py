@@ -17,7 +17,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -176,14 +176,15 @@ class Table:
         key: Mapping[str, Any],
         changes: Mapping[str, Any],
         *,
-        expected_version: int | None = None,
+        expected_version: int | Collection[int] | None = None,
         must_exist: bool = False,
     ) -> Item:
         """Set ``changes`` and add one to ``version`` in one atomic write; return the new item.
 
-        With ``expected_version`` the write happens only if the stored version is that
-        one (optimistic concurrency); without it, concurrent writers each still get
-        their own increment, because DynamoDB applies ``ADD`` atomically.
+        With ``expected_version`` (one version, or any of several) the write happens
+        only if the stored version is that one (optimistic concurrency); without it,
+        concurrent writers each still get their own increment, because DynamoDB
+        applies ``ADD`` atomically.
         """
         names = {"#version": VERSION}
         values: dict[str, Any] = {":one": 1}
@@ -194,9 +195,15 @@ class Table:
             assignments.append(f"#f{i} = :v{i}")
         expression = (f"SET {', '.join(assignments)} " if assignments else "") + "ADD #version :one"
         clauses = []
-        if expected_version is not None:
+        if isinstance(expected_version, int):
             clauses.append("#version = :expected")
             values[":expected"] = expected_version
+        elif expected_version is not None:
+            if not expected_version:
+                raise ConditionFailedError("no version can match an empty set")
+            accepted = {f":e{i}": version for i, version in enumerate(sorted(expected_version))}
+            clauses.append(f"#version IN ({', '.join(accepted)})")
+            values.update(accepted)
         if must_exist:
             names["#key"] = next(iter(key))
             clauses.append("attribute_exists(#key)")

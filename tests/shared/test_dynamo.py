@@ -167,3 +167,20 @@ def test_a_missing_table_is_a_store_unavailable_error(table: Any) -> None:
 
     with pytest.raises(StoreUnavailableError):
         other.get(KEY)
+
+
+def test_update_expecting_any_of_several_versions_succeeds_on_one_of_them(table: Table) -> None:
+    table.update(KEY, {"name": "one"})
+    table.update(KEY, {"name": "two"})
+
+    assert table.update(KEY, {"name": "three"}, expected_version={1, 2})["version"] == 3
+
+
+def test_update_expecting_none_of_the_stored_versions_writes_nothing(table: Table) -> None:
+    table.update(KEY, {"name": "one"})
+
+    for expected in ({5, 6}, set()):
+        with pytest.raises(ConditionFailedError):
+            table.update(KEY, {"name": "stale"}, expected_version=expected)
+
+    assert table.get(KEY)["version"] == 1
