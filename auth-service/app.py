@@ -56,7 +56,7 @@ def jwks() -> Response:
 @app.route("/users/me", methods=["GET"], authorizer=authorizer)
 @documented("The calling user", responses={200: User, 401: Error, 403: Error, 404: Error})
 def me() -> dict:
-    return to_builtins(users.current_user(Caller.from_request(app.current_request).subject))
+    return to_builtins(users.current_user(Caller.from_request(app.current_request)))
 
 
 @app.route("/health", methods=["GET"])

@@ -15,6 +15,7 @@ from servicekit.authorizer import verifier
 from servicekit.lazy import Lazy
 from servicekit.tokens import KeySet, TokenVerifier
 from tests.support import services
+from tests.support.dynamodb import AtomicClient
 from tests.support.tokens import AUDIENCE, ISSUER
 
 REGION = "us-east-1"
@@ -54,15 +55,25 @@ def key_ring() -> Any:
     return services.load("auth").module("keys").KeyRing.generate()
 
 
+@pytest.fixture(scope="session")
+def boto_session() -> boto3.session.Session:
+    """One boto3 session per test process: it loads botocore's models and endpoints once.
+
+    A client from a fresh session (``boto3.client``) costs ~0.1 s of JSON parsing, on
+    every test; moto's mock intercepts requests of any session, so sharing this one is safe.
+    """
+    return boto3.session.Session(region_name=REGION)
+
+
 @pytest.fixture
-def aws(key_ring: Any) -> Iterator[Any]:
+def aws(key_ring: Any, boto_session: boto3.session.Session) -> Iterator[Any]:
     """moto's DynamoDB with the three tables; every lazy accessor starts fresh."""
     with mock_aws():
-        client = boto3.client("dynamodb", region_name=REGION)
+        client = boto_session.client("dynamodb", region_name=REGION)
         for name in services.SERVICES:
             tables.create(client, services.table_name(name), services.ROOT / f"{name}-service" / "resources.json")
         Lazy.reset_all()
-        dynamo.dynamodb.override(client)
+        dynamo.dynamodb.override(AtomicClient(client))
         services.load("auth").module("keys").key_ring.override(key_ring)
         verifier.override(TokenVerifier(KeySet(key_ring.jwks), issuer=ISSUER, audience=AUDIENCE))
         yield client

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 
-from chalice import ConflictError, ForbiddenError, NotFoundError, Response, TooManyRequestsError, UnauthorizedError
+from chalice import ConflictError, NotFoundError, Response, TooManyRequestsError, UnauthorizedError
 
 
 class UsernameTakenError(ConflictError):
@@ -22,10 +22,6 @@ class InvalidRefreshTokenError(UnauthorizedError):
 
 class UserNotFoundError(NotFoundError):
     """404: the token's user does not exist (any more)."""
-
-
-class NotAUserError(ForbiddenError):
-    """403: a service client asked for a user's resource."""
 
 
 class LoginLockedError(TooManyRequestsError):

@@ -11,6 +11,7 @@ import msgspec
 
 from servicekit.bodies import Model
 
+# The contract's pattern, used with fullmatch: with match, ``$`` also accepts a trailing newline.
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,31}$")
 
 Username = Annotated[str, msgspec.Meta(min_length=3, max_length=32, description="Lower-cased before it is checked.")]
@@ -20,7 +21,7 @@ Secret = Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
 
 def _normalize_username(username: str) -> str:
     lowered = username.lower()
-    if not USERNAME_PATTERN.match(lowered):
+    if not USERNAME_PATTERN.fullmatch(lowered):
         raise ValueError(
             "Invalid username: 3 to 32 characters of a-z, 0-9, '_', '.', '-', "
             "starting with a letter or digit - at `$.username`"

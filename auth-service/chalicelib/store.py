@@ -24,7 +24,7 @@ from servicekit.dynamo import Condition, Table, dynamodb
 from servicekit.errors import ConditionFailedError, ItemNotFoundError
 from servicekit.lazy import Lazy
 
-from .errors import InvalidRefreshTokenError, UsernameTakenError
+from .errors import InvalidRefreshTokenError, LoginLockedError, UsernameTakenError
 from .settings import settings
 
 NOT_EXISTS = Condition("attribute_not_exists(pk)")
@@ -98,7 +98,7 @@ class AuthStore:
     # Failed logins
 
     def failures(self, username: str, now: int) -> tuple[int, int]:
-        """Failed logins in the current window and when it ends (0, 0 when none)."""
+        """Logins counted in the current window and when it ends (0, 0 when none)."""
         try:
             item = self._table.get({"pk": f"lockout#{username}"})
         except ItemNotFoundError:
@@ -107,8 +107,13 @@ class AuthStore:
             return 0, 0
         return item["failures"], item["window_ends"]
 
-    def record_failure(self, username: str, now: int, window_s: int) -> None:
-        """Count a failed login: a new window if none is open, else one more in it (atomic)."""
+    def count_attempt(self, username: str, now: int, limit: int, window_s: int) -> None:
+        """Count a login as failed before its password is checked; ``LoginLockedError`` at ``limit``.
+
+        Counting first, in one conditional write, is what holds the limit under
+        concurrency: checks against a count read earlier would let a burst of guesses
+        all through. A login that then succeeds clears the count (``clear_failures``).
+        """
         key = {"pk": f"lockout#{username}"}
         try:
             self._table.update_with(
@@ -119,19 +124,26 @@ class AuthStore:
                 ),
                 Condition("attribute_not_exists(pk) OR window_ends <= :now", values={":now": now}),
             )
+            return
         except ConditionFailedError:
-            try:
-                self._table.update_with(
-                    key,
-                    Condition("ADD failures :one", values={":one": 1}),
-                    Condition("window_ends > :now", values={":now": now}),
-                )
-            except ConditionFailedError:
-                # The window closed between the two writes: start a new one.
-                self.record_failure(username, now, window_s)
+            pass  # a window is open: count in it
+        try:
+            self._table.update_with(
+                key,
+                Condition("ADD failures :one", values={":one": 1}),
+                Condition("window_ends > :now AND failures < :limit", values={":now": now, ":limit": limit}),
+            )
+            return
+        except ConditionFailedError:
+            pass
+        failures, window_ends = self.failures(username, now)
+        if failures >= limit:
+            raise LoginLockedError(window_ends - now)
+        # The window closed, or a successful login cleared it, between the writes: start again.
+        self.count_attempt(username, now, limit, window_s)
 
     def clear_failures(self, username: str) -> None:
-        """A successful login closes the window."""
+        """A successful login closes the window (and takes back its own count)."""
         self._table.delete({"pk": f"lockout#{username}"})
 
     # Refresh-token families
@@ -195,13 +207,6 @@ class AuthStore:
             )
         except ConditionFailedError:
             pass  # expired and gone already: nothing left to revoke
-
-    def family_revoked(self, family_id: str) -> bool:
-        """Whether the login has been revoked."""
-        try:
-            return bool(self._table.get({"pk": f"family#{family_id}"})["revoked"])
-        except ItemNotFoundError:
-            return True
 
     # Service clients
 

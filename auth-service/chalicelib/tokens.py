@@ -8,7 +8,7 @@ import uuid
 from servicekit.clock import clock
 
 from . import passwords
-from .errors import InvalidCredentialsError, InvalidRefreshTokenError, LoginLockedError
+from .errors import InvalidCredentialsError, InvalidRefreshTokenError
 from .keys import key_ring, new_token_id
 from .models import ClientCredentialsGrant, Grant, PasswordGrant, RefreshGrant, TokenResponse
 from .settings import ACCESS_TOKEN_TTL_S, REFRESH_TOKEN_TTL_S, USER_SCOPE, settings
@@ -57,12 +57,9 @@ def access_token(subject: str, scope: str) -> str:
 
 def _password(grant: PasswordGrant) -> TokenResponse:
     store, now = auth_store(), clock().now()
-    failures, window_ends = store.failures(grant.username, now)
-    if failures >= MAX_FAILED_LOGINS:
-        raise LoginLockedError(window_ends - now)
+    store.count_attempt(grant.username, now, MAX_FAILED_LOGINS, LOCKOUT_WINDOW_S)
     user = store.user_by_name(grant.username)
     if not passwords.verify(user["password_hash"] if user else None, grant.password) or user is None:
-        store.record_failure(grant.username, now, LOCKOUT_WINDOW_S)
         raise InvalidCredentialsError("The username or password is wrong.")
     store.clear_failures(grant.username)
     if passwords.needs_rehash(user["password_hash"]):

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import uuid
 
+from servicekit.authorizer import Caller
 from servicekit.clock import clock
 from servicekit.errors import ItemNotFoundError
 
 from . import passwords
-from .errors import NotAUserError, UserNotFoundError
+from .errors import UserNotFoundError
 from .models import Registration, User
 from .store import UserItem, auth_store
 
@@ -27,12 +28,11 @@ def register(registration: Registration) -> User:
     return _public(item)
 
 
-def current_user(subject: str) -> User:
+def current_user(caller: Caller) -> User:
     """The user a token was issued to; 403 for a service client's token."""
-    if subject.startswith("client:"):
-        raise NotAUserError("This route is for users; the token belongs to a service client.")
+    caller.require_user()
     try:
-        return _public(auth_store().user(subject))
+        return _public(auth_store().user(caller.subject))
     except ItemNotFoundError:
         raise UserNotFoundError("The token's user does not exist.") from None
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from servicekit.authorizer import is_user_id
 from servicekit.clock import clock
 
-from .access import is_user_id
 from .errors import LocationNotFoundError
 from .models import Location, LocationChange
 from .store import LocationItem, location_store

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import uuid
-
 from chalice import Response
 
+from servicekit.authorizer import is_user_id
 from servicekit.bodies import to_builtins
 from servicekit.clock import clock
 
@@ -52,14 +51,6 @@ def delete(user_id: str) -> None:
 def response(profile: Profile) -> Response:
     """The profile as the API answers it: JSON, with its version as ``ETag``."""
     return Response(body=to_builtins(profile), headers={"Content-Type": "application/json", **etag(profile.version)})
-
-
-def is_user_id(user_id: str) -> bool:
-    """Whether ``user_id`` is a user id the auth service could have assigned (a canonical UUID)."""
-    try:
-        return str(uuid.UUID(user_id)) == user_id
-    except ValueError:
-        return False
 
 
 def _profile(item: ProfileItem, location: LocationLookup) -> Profile:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -69,6 +70,19 @@ def jwt_authorizer(app: Chalice, verify: Callable[[], TokenVerifier] = verifier)
     return jwt_auth
 
 
+# The auth service's user ids: canonical, lower-case UUID strings.
+USER_ID_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def is_user_id(value: str) -> bool:
+    """Whether ``value`` has the shape of a user id the auth service assigns."""
+    return USER_ID_PATTERN.fullmatch(value) is not None
+
+
+class NotAUserError(ForbiddenError):
+    """403: a service client's token where only a user's will do."""
+
+
 @dataclass(frozen=True)
 class Caller:
     """Who is calling, as the authorizer verified it."""
@@ -81,6 +95,16 @@ class Caller:
         """The caller of a route protected by ``jwt_authorizer``."""
         context = request.context.get("authorizer") or {}
         return cls(subject=context.get("principalId", ANONYMOUS), scopes=frozenset(context.get("scope", "").split()))
+
+    @property
+    def is_user(self) -> bool:
+        """Whether the token is a user's (a service client's subject is ``client:<id>``)."""
+        return is_user_id(self.subject)
+
+    def require_user(self) -> None:
+        """403 ``NotAUserError`` unless the token is a user's."""
+        if not self.is_user:
+            raise NotAUserError("This needs a user's token; this one belongs to a service client.")
 
     def require_owner(self, user_id: str, scope: str | None = None) -> None:
         """403 unless the caller is ``user_id`` (holding ``scope``, when given)."""

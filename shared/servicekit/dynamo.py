@@ -1,9 +1,10 @@
 """DynamoDB access for the services: one client per process, a small ``Table``, typed errors.
 
 botocore's ``ClientError`` never leaves this module: a failed condition becomes
-``ConditionFailedError``, a missing item ``ItemNotFoundError``, and a database that
+``ConditionFailedError``, a missing item ``ItemNotFoundError``, a database that
 does not answer (after botocore's ``standard`` retries with backoff, which cover
-throttling) ``StoreUnavailableError``, rendered as 503.
+throttling) ``StoreUnavailableError``, rendered as 503, and any other refusal
+``StoreError`` (a bug or a missing permission: a 500).
 
 boto3 is imported on first use only: it costs about 120 ms, and importing ``app.py``
 is the whole cold start of an authorizer, which never touches a table.
@@ -23,7 +24,7 @@ from decimal import Decimal
 from typing import Any
 
 from . import settings
-from .errors import ConditionFailedError, ItemNotFoundError, StoreUnavailableError
+from .errors import ConditionFailedError, ItemNotFoundError, StoreError, StoreUnavailableError
 from .lazy import Lazy
 
 logger = logging.getLogger(__name__)
@@ -36,7 +37,9 @@ VERSION = "version"
 CONNECT_TIMEOUT_S = 1.0
 READ_TIMEOUT_S = 3.0
 MAX_ATTEMPTS = 3
+# Conflicts with transactions in flight, which botocore does not retry: attempts and first backoff.
 TRANSACTION_ATTEMPTS = 4
+CONFLICT_BACKOFF_S = 0.02
 
 _UNAVAILABLE_CODES = frozenset(
     {
@@ -277,20 +280,24 @@ class Table:
         return {"ConditionCheck": {"TableName": self.name, "Key": serialize(key), **condition.params()}}
 
     def transact(self, operations: Sequence[Mapping[str, Any]]) -> None:
-        """All of ``operations`` or none: ``ConditionFailedError`` names which conditions failed.
-
-        A transaction that collides with another one in flight is retried, so the
-        loser of a race sees the winner's write and fails on its condition.
-        """
-        for attempt in range(TRANSACTION_ATTEMPTS):
-            try:
-                self._call("transact_write_items", TransactItems=list(operations))
-                return
-            except _TransactionConflict:
-                time.sleep(0.02 * 2**attempt)
-        raise StoreUnavailableError("The database is busy; retry the request.")
+        """All of ``operations`` or none: ``ConditionFailedError`` names which conditions failed."""
+        self._call("transact_write_items", TransactItems=list(operations))
 
     def _call(self, operation: str, **params: Any) -> dict[str, Any]:
+        # DynamoDB refuses a transaction, or a plain write, that meets a transaction in
+        # flight on the same item, and botocore does not retry that. Retrying here lets
+        # the loser of a race see the winner's write and fail on its own condition.
+        for attempt in range(TRANSACTION_ATTEMPTS):
+            if attempt:
+                time.sleep(CONFLICT_BACKOFF_S * 2 ** (attempt - 1))
+            try:
+                return self._call_once(operation, **params)
+            except _TransactionConflict:
+                pass
+        logger.warning("dynamodb %s failed: still conflicting after %d attempts", operation, TRANSACTION_ATTEMPTS)
+        raise StoreUnavailableError("The database is busy; retry the request.")
+
+    def _call_once(self, operation: str, **params: Any) -> dict[str, Any]:
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
@@ -300,6 +307,8 @@ class Table:
             code = error.get("Code", "")
             if code == "ConditionalCheckFailedException":
                 raise ConditionFailedError(operation) from exc
+            if code == "TransactionConflictException":
+                raise _TransactionConflict() from exc
             if code == "TransactionCanceledException":
                 reasons = [r.get("Code", "None") for r in exc.response.get("CancellationReasons", [])]
                 if "TransactionConflict" in reasons:
@@ -310,7 +319,7 @@ class Table:
             if code in _UNAVAILABLE_CODES or code == "TransactionCanceledException":
                 logger.warning("dynamodb %s failed: %s", operation, code)
                 raise StoreUnavailableError("The database is unavailable; retry the request.") from exc
-            raise
+            raise StoreError(f"dynamodb {operation} refused: {code}") from exc
         except BotoCoreError as exc:
             # Connection refused, timeouts, endpoint errors: after botocore's retries.
             logger.warning("dynamodb %s failed: %s", operation, type(exc).__name__)
@@ -321,7 +330,7 @@ class Table:
 
 
 class _TransactionConflict(Exception):
-    """Another transaction touched the same items at the same time."""
+    """A transaction in flight holds an item this request writes."""
 
 
 def _encode_token(key: Mapping[str, Any]) -> str:

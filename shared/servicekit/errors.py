@@ -33,8 +33,12 @@ class StoreUnavailableError(ServiceUnavailableError):
     """The database did not answer, or refused after retries. Rendered as 503."""
 
 
+class StoreError(Exception):
+    """DynamoDB refused a request no retry can fix (a bug, a missing permission): a 500."""
+
+
 class ItemNotFoundError(Exception):
-    """No item has the key (or it has expired). Services translate it to their 404."""
+    """No item has the key (one past its TTL may still be found). Services translate it to their 404."""
 
 
 class ConditionFailedError(Exception):

@@ -30,6 +30,8 @@ class JsonHttpClient:
     """Calls JSON APIs with a connect and a read timeout and no retries of its own."""
 
     def __init__(self, *, connect_timeout: float, read_timeout: float, pool_size: int = 10) -> None:
+        self._connect_timeout = connect_timeout
+        self._read_timeout = read_timeout
         self._pool = urllib3.PoolManager(
             maxsize=pool_size,
             timeout=urllib3.Timeout(connect=connect_timeout, read=read_timeout),
@@ -43,15 +45,26 @@ class JsonHttpClient:
         *,
         body: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
     ) -> JsonResponse:
-        """Send the request; ``HttpCallError`` if it fails or the answer is not JSON."""
+        """Send the request; ``HttpCallError`` if it fails or the answer is not JSON.
+
+        ``timeout`` (seconds) lowers the connect and read timeouts for this call only: a
+        caller with a deadline passes what is left of it. (The read timeout bounds each
+        wait for data, not the whole answer.)
+        """
         all_headers = {"Accept": "application/json", **(headers or {})}
         encoded = None
         if body is not None:
             encoded = json.dumps(body).encode()
             all_headers["Content-Type"] = "application/json"
+        options: dict[str, Any] = {}
+        if timeout is not None:
+            options["timeout"] = urllib3.Timeout(
+                connect=min(timeout, self._connect_timeout), read=min(timeout, self._read_timeout)
+            )
         try:
-            response = self._pool.request(method, url, body=encoded, headers=all_headers)
+            response = self._pool.request(method, url, body=encoded, headers=all_headers, **options)
         except urllib3.exceptions.HTTPError as exc:
             raise HttpCallError(f"{method} {url} failed: {type(exc).__name__}") from exc
         if not response.data:

@@ -29,8 +29,14 @@ def read(reference: str) -> str:
         region = settings.optional("AWS_REGION") or settings.optional("AWS_DEFAULT_REGION")
         client = boto3.session.Session().client(kind, region_name=region)
         if kind == "ssm":
-            return client.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]  # type: ignore[no-any-return]
-        return client.get_secret_value(SecretId=name)["SecretString"]  # type: ignore[no-any-return]
+            try:
+                return client.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]  # type: ignore[no-any-return]
+            except client.exceptions.ParameterNotFound:
+                raise SecretNotFoundError(f"parameter {name} does not exist") from None
+        try:
+            return client.get_secret_value(SecretId=name)["SecretString"]  # type: ignore[no-any-return]
+        except client.exceptions.ResourceNotFoundException:
+            raise SecretNotFoundError(f"secret {name} does not exist") from None
     raise SecretNotFoundError(f"unknown secret reference {reference!r}: use ssm:, secretsmanager: or file:")
 
 
@@ -41,6 +47,7 @@ def write(reference: str, value: str) -> None:
         path = Path(name)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.touch(mode=0o600)
+        path.chmod(0o600)  # touch sets the mode only when it creates the file
         path.write_text(value)
         return
     if kind in ("ssm", "secretsmanager"):

@@ -56,14 +56,3 @@ def required(name: str) -> str:
     if value is None:
         raise SettingsError(f"environment variable {name} is not set")
     return value
-
-
-def integer(name: str, default: int) -> int:
-    """An integer variable, ``default`` when unset."""
-    value = optional(name)
-    if value is None:
-        return default
-    try:
-        return int(value)
-    except ValueError:
-        raise SettingsError(f"environment variable {name} must be an integer, got {value!r}") from None

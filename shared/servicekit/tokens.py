@@ -38,8 +38,6 @@ class Claims:
 
     subject: str
     scopes: frozenset[str]
-    token_id: str
-    expires_at: int
 
 
 class KeySet:
@@ -91,7 +89,9 @@ class TokenVerifier:
         """The token's claims if it is valid, else ``InvalidTokenError`` saying why."""
         try:
             header = jwt.get_unverified_header(token)
-        except jwt.PyJWTError as exc:
+        except (jwt.PyJWTError, UnicodeError) as exc:
+            # PyJWT encodes the token to UTF-8 before its own checks: a lone surrogate
+            # (possible in a decoded header) raises UnicodeEncodeError, not a PyJWTError.
             raise InvalidTokenError(f"malformed token: {exc}") from exc
         if header.get("alg") != ALGORITHM:
             raise InvalidTokenError(f"algorithm {header.get('alg')!r} is not accepted")
@@ -117,9 +117,4 @@ class TokenVerifier:
             raise InvalidTokenError("the token's lifetime is longer than allowed")
         if not isinstance(claims["sub"], str) or not isinstance(claims["scope"], str):
             raise InvalidTokenError("malformed sub or scope claim")
-        return Claims(
-            subject=claims["sub"],
-            scopes=frozenset(claims["scope"].split()),
-            token_id=str(claims["jti"]),
-            expires_at=claims["exp"],
-        )
+        return Claims(subject=claims["sub"], scopes=frozenset(claims["scope"].split()))

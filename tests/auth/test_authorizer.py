@@ -56,7 +56,18 @@ def test_an_invalid_token_is_denied_with_403(
     assert alice["user"]["user_id"] not in response.body.decode()
 
 
-@pytest.mark.parametrize("header", ["Basic dXNlcjpwYXNz", "Bearer", "Bearer ", "token-without-scheme"])
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Basic dXNlcjpwYXNz",
+        "Bearer",
+        "Bearer ",
+        "token-without-scheme",
+        "Bearer \u00e9.\u00e9.\u00e9",
+        pytest.param("Bearer \ud800.e30.x", id="lone surrogate"),
+        pytest.param("Bearer " + "a." * 50_000, id="100 KB of dots"),
+    ],
+)
 def test_a_malformed_authorization_header_is_denied(auth: Any, header: str) -> None:
     assert auth.http.get("/users/me", headers={"Authorization": header}).status_code == 403
 

@@ -69,6 +69,7 @@ def test_concurrent_registrations_of_one_username_create_exactly_one_user(auth: 
         ({"username": "a" * 33, "password": PASSWORD}, "username"),
         ({"username": "_alice", "password": PASSWORD}, "username"),
         ({"username": "ali ce", "password": PASSWORD}, "username"),
+        ({"username": "alice\n", "password": PASSWORD}, "username"),
         ({"username": 42, "password": PASSWORD}, "username"),
         ({"username": "alice", "password": "short"}, "password"),
         ({"username": "alice", "password": "p" * 129}, "password"),

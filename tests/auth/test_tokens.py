@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import statistics
+import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import jwt
@@ -63,17 +65,15 @@ def test_wrong_password_and_unknown_user_take_about_the_same_time(auth: Any) -> 
     register(auth)
     login(auth, "warmup", PASSWORD)
 
-    def median(username: str, password: str) -> float:
-        durations = []
-        for _ in range(5):
+    # Interleaved, so that load elsewhere on the machine slows both alike; five tries
+    # each, the most a username gets before the lockout answers instead.
+    durations: dict[str, list[float]] = {"alice": [], "nobody": []}
+    for _ in range(5):
+        for username, password in (("alice", "not the right password"), ("nobody", PASSWORD)):
             start = time.perf_counter()
-            login(auth, username, password)
-            durations.append(time.perf_counter() - start)
-        return statistics.median(durations)
-
-    # Different usernames each time, so the lockout does not kick in.
-    wrong = median("alice", "not the right password")
-    unknown = median("nobody", PASSWORD)
+            assert login(auth, username, password).status_code == 401
+            durations[username].append(time.perf_counter() - start)
+    wrong, unknown = statistics.median(durations["alice"]), statistics.median(durations["nobody"])
 
     assert abs(wrong - unknown) < max(wrong, unknown) * 0.5
 
@@ -88,6 +88,33 @@ def test_five_failed_logins_lock_the_username_out_with_retry_after(auth: Any) ->
     assert locked.status_code == 429
     assert json_body(locked)["Code"] == "LoginLockedError"
     assert 890 <= int(locked.headers["Retry-After"]) <= 900
+
+
+def _at_once(count: int, call: Callable[[], Any]) -> list[Any]:
+    """``count`` calls released together from a barrier; their results."""
+    barrier = threading.Barrier(count, timeout=30)
+    results: list[Any] = []
+
+    def run() -> None:
+        barrier.wait()
+        results.append(call())
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def test_concurrent_wrong_passwords_get_no_more_tries_than_the_limit(auth: Any) -> None:
+    # GIVEN eight guesses at alice's password sent at the same moment
+    register(auth)
+
+    responses = _at_once(8, lambda: login(auth, "alice", "not the right password"))
+
+    # THEN only five were checked; the other three were locked out without a check
+    assert sorted(r.status_code for r in responses) == [401] * 5 + [429] * 3
 
 
 def test_the_lockout_ends_when_the_window_passes(auth: Any) -> None:
@@ -143,6 +170,18 @@ def test_a_reused_refresh_token_is_rejected_and_revokes_the_whole_family(auth: A
     assert refresh(auth, legit).status_code == 401
 
 
+def test_of_concurrent_uses_of_one_refresh_token_one_wins_and_the_rest_revoke_the_login(
+    auth: Any, alice: dict[str, Any]
+) -> None:
+    token = alice["tokens"]["refresh_token"]
+
+    responses = _at_once(4, lambda: refresh(auth, token))
+
+    assert sorted(r.status_code for r in responses) == [200, 401, 401, 401]
+    (winner,) = [json_body(r)["refresh_token"] for r in responses if r.status_code == 200]
+    assert refresh(auth, winner).status_code == 401
+
+
 def test_an_unknown_refresh_token_is_a_401(auth: Any) -> None:
     response = refresh(auth, "not-a-token")
 
@@ -185,6 +224,14 @@ def test_client_credentials_give_a_service_token_without_refresh_token(auth: Any
     assert "refresh_token" not in body
     assert body["scope"] == "location:read"
     assert _claims(key_ring, body["access_token"])["sub"] == "client:profile-service"
+
+
+@pytest.mark.parametrize("client_id", ["pr", "-profile", "Profile", "profile-service\n"])
+def test_a_client_id_outside_the_pattern_is_refused(aws: Any, client_id: str) -> None:
+    clients = services.load("auth").module("clients")
+
+    with services.load("auth").environment(), pytest.raises(ValueError, match="client ids"):
+        clients.create_client(client_id, "location:read")
 
 
 def test_a_wrong_client_secret_is_a_401(auth: Any) -> None:

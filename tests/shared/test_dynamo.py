@@ -1,8 +1,9 @@
-"""The shared table access against moto: conditions, conflicts, versions, pages, failures."""
+"""The shared table access against moto: conditions, conflicts, versions, failures."""
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,8 +11,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from servicekit.dynamo import Condition, Table
-from servicekit.errors import ConditionFailedError, ItemNotFoundError, StoreUnavailableError
+from servicekit.dynamo import TRANSACTION_ATTEMPTS, Condition, Table
+from servicekit.errors import ConditionFailedError, ItemNotFoundError, StoreError, StoreUnavailableError
 
 
 @pytest.fixture
@@ -113,20 +114,6 @@ def test_delete_removes_the_item(table: Table) -> None:
         table.get(KEY)
 
 
-def test_query_pages_through_every_item_in_order(table: Table) -> None:
-    for sk in range(25):
-        table.put({"pk": "a", "sk": sk})
-    table.put({"pk": "b", "sk": 0})
-    condition = Condition("pk = :pk", values={":pk": "a"})
-
-    first = table.query(condition, limit=10)
-    second = table.query(condition, limit=10, page_token=first.next_token)
-
-    assert [i["sk"] for i in first.items] == list(range(10))
-    assert [i["sk"] for i in second.items] == list(range(10, 20))
-    assert [i["sk"] for i in table.query_all(condition, page_size=7)] == list(range(25))
-
-
 def test_a_transaction_reports_which_condition_failed(table: Table) -> None:
     table.put({"pk": "taken", "sk": 1})
 
@@ -184,3 +171,73 @@ def test_update_expecting_none_of_the_stored_versions_writes_nothing(table: Tabl
             table.update(KEY, {"name": "stale"}, expected_version=expected)
 
     assert table.get(KEY)["version"] == 1
+
+
+class ConflictingClient:
+    """A DynamoDB client whose writes collide with other transactions ``conflicts`` times, then succeed."""
+
+    def __init__(self, conflicts: int) -> None:
+        self.conflicts = conflicts
+        self.calls = 0
+
+    def update_item(self, **params: Any) -> dict[str, Any]:
+        return self._answer("UpdateItem", {"Code": "TransactionConflictException"}, {"Attributes": {}})
+
+    def transact_write_items(self, **params: Any) -> dict[str, Any]:
+        reasons = {"CancellationReasons": [{"Code": "None"}, {"Code": "TransactionConflict"}]}
+        return self._answer("TransactWriteItems", {"Code": "TransactionCanceledException"}, {}, reasons)
+
+    def _answer(
+        self, operation: str, error: dict[str, str], answer: dict[str, Any], extra: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        from botocore.exceptions import ClientError
+
+        self.calls += 1
+        if self.calls <= self.conflicts:
+            raise ClientError({"Error": {**error, "Message": "conflict"}, **(extra or {})}, operation)
+        return answer
+
+
+def test_a_write_refused_for_a_transaction_in_flight_is_retried() -> None:
+    # DynamoDB answers TransactionConflictException to a plain write that meets a
+    # transaction on the same item, and botocore does not retry it.
+    client = ConflictingClient(conflicts=2)
+
+    Table(client, "things").update_with(KEY, Condition("SET flag = :t", values={":t": True}))
+
+    assert client.calls == 3
+
+
+def test_a_transaction_that_keeps_conflicting_is_a_store_unavailable_error_without_a_final_wait() -> None:
+    client = ConflictingClient(conflicts=100)
+    began = time.monotonic()
+
+    with pytest.raises(StoreUnavailableError):
+        Table(client, "things").transact([{"ConditionCheck": {}}])
+
+    assert client.calls == TRANSACTION_ATTEMPTS
+    assert time.monotonic() - began < 0.25  # the backoff between attempts, and no sleep after the last
+
+
+def test_a_request_dynamodb_refuses_is_a_store_error_not_a_botocore_error(table: Table) -> None:
+    from botocore.exceptions import ClientError
+
+    with pytest.raises(StoreError) as failure:
+        table.put({"pk": "a"})  # no sort key: a ValidationException
+
+    assert not isinstance(failure.value, ClientError)
+    assert "things" not in str(failure.value)
+
+
+def test_query_pages_through_every_item_in_order(table: Table) -> None:
+    for sk in range(25):
+        table.put({"pk": "a", "sk": sk})
+    table.put({"pk": "b", "sk": 0})
+    condition = Condition("pk = :pk", values={":pk": "a"})
+
+    first = table.query(condition, limit=10)
+    second = table.query(condition, limit=10, page_token=first.next_token)
+
+    assert [i["sk"] for i in first.items] == list(range(10))
+    assert [i["sk"] for i in second.items] == list(range(10, 20))
+    assert [i["sk"] for i in table.query_all(condition, page_size=7)] == list(range(25))

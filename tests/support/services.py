@@ -24,6 +24,8 @@ from typing import Any
 from chalice import Chalice
 from chalice.test import Client
 
+from tools.stages import stage_env
+
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("auth", "location", "profile")
 
@@ -88,15 +90,9 @@ def load(name: str) -> Service:
     return Service(name=name, folder=folder, app=module.app, app_module=module, modules=own)
 
 
-def stage_env(name: str, stage: str = "local") -> dict[str, str]:
-    """The environment variables Chalice sets for a service's ``stage``."""
-    config = json.loads((ROOT / f"{name}-service" / ".chalice" / "config.json").read_text())
-    return {**config.get("environment_variables", {}), **config["stages"][stage].get("environment_variables", {})}
-
-
 def table_name(name: str) -> str:
     """The local stage's table name of a service."""
-    return stage_env(name)["TABLE_NAME"]
+    return stage_env(name, "local")["TABLE_NAME"]
 
 
 def json_body(response: Any) -> Any:

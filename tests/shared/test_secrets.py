@@ -1,0 +1,48 @@
+"""Secret references: a missing secret is SecretNotFoundError whatever keeps it; files stay private."""
+
+from __future__ import annotations
+
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from moto import mock_aws
+
+from servicekit import secrets
+
+
+@pytest.fixture
+def fake_aws() -> Iterator[None]:
+    with mock_aws():
+        yield
+
+
+@pytest.mark.parametrize("reference", ["ssm:/profiles/test/missing", "secretsmanager:profiles/test/missing"])
+def test_a_missing_parameter_or_secret_is_secret_not_found(fake_aws: None, reference: str) -> None:
+    with pytest.raises(secrets.SecretNotFoundError):
+        secrets.read(reference)
+
+
+@pytest.mark.parametrize("reference", ["ssm:/profiles/test/keys", "secretsmanager:profiles/test/keys"])
+def test_a_written_secret_reads_back(fake_aws: None, reference: str) -> None:
+    secrets.write(reference, "one")
+    secrets.write(reference, "two")
+
+    assert secrets.read(reference) == "two"
+
+
+def test_a_missing_file_is_secret_not_found(tmp_path: Path) -> None:
+    with pytest.raises(secrets.SecretNotFoundError):
+        secrets.read(f"file:{tmp_path / 'missing'}")
+
+
+def test_a_secret_file_is_readable_by_its_owner_only_even_if_it_existed_before(tmp_path: Path) -> None:
+    path = tmp_path / "signing-keys.json"
+    path.write_text("old")
+    path.chmod(0o644)
+
+    secrets.write(f"file:{path}", "new")
+
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert secrets.read(f"file:{path}") == "new"
