@@ -2,9 +2,8 @@
 
 from chalice import Chalice, Response
 
-from chalicelib import etags, pages, profiles
+from chalicelib import access, etags, pages, profiles
 from chalicelib.models import Health, Profile, ProfileChange
-from chalicelib.settings import WRITE_SCOPE
 from servicekit.authorizer import Caller, jwt_authorizer
 from servicekit.bodies import parse
 from servicekit.observability import log_requests
@@ -30,7 +29,7 @@ the owner's token with scope `profile:write`.
 
 
 @app.route("/profiles/{user_id}", methods=["GET"])
-@documented("A profile, with the user's location", responses={200: Profile, 404: Error})
+@documented("A profile, with the user's location", responses={200: Profile, 404: Error, 503: Error})
 def get_profile(user_id: str) -> Response:
     return profiles.response(profiles.read(user_id))
 
@@ -39,19 +38,20 @@ def get_profile(user_id: str) -> Response:
 @documented(
     "Create or replace your profile (optionally If-Match)",
     request=ProfileChange,
-    responses={200: Profile, 400: Error, 401: Error, 403: Error, 412: Error, 413: Error},
+    responses={200: Profile, 400: Error, 401: Error, 403: Error, 412: Error, 413: Error, 503: Error},
 )
 def put_profile(user_id: str) -> Response:
-    Caller.from_request(app.current_request).require_owner(user_id, scope=WRITE_SCOPE)
-    change = parse(app.current_request, ProfileChange)
-    precondition = etags.parse_if_match(app.current_request.headers.get(etags.HEADER))
+    request = app.current_request
+    access.authorize_put(Caller.from_request(request), user_id)
+    change = parse(request, ProfileChange)
+    precondition = etags.parse_if_match(request.headers.get(etags.HEADER))
     return profiles.response(profiles.write(user_id, change, precondition))
 
 
 @app.route("/profiles/{user_id}", methods=["DELETE"], authorizer=authorizer)
-@documented("Delete your profile", responses={204: None, 401: Error, 403: Error, 404: Error})
+@documented("Delete your profile", responses={204: None, 401: Error, 403: Error, 404: Error, 503: Error})
 def delete_profile(user_id: str) -> Response:
-    Caller.from_request(app.current_request).require_owner(user_id, scope=WRITE_SCOPE)
+    access.authorize_delete(Caller.from_request(app.current_request), user_id)
     profiles.delete(user_id)
     return Response(body="", status_code=204)
 

@@ -4,14 +4,15 @@ A profile read normally makes no call to the auth service: the token is fetched 
 and reused by every thread until it has less than ``TOKEN_RENEWAL_MARGIN_S`` to live
 (or half its lifetime, for short-lived tokens). Then one thread renews it while the
 others keep using the still-valid old one; only when there is no valid token at all do
-readers wait for the fetch. A token the location service refuses is dropped
-(``drop``), so the next read fetches a new one.
+readers wait for the fetch, each until its own deadline. A token the location service
+refuses is dropped (``drop``), so the next read fetches a new one.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -23,7 +24,7 @@ from servicekit.clock import clock
 from servicekit.lazy import Lazy
 
 from .models import TokenAnswer
-from .settings import READ_BUDGET_S, TOKEN_RENEWAL_MARGIN_S, settings
+from .settings import TOKEN_RENEWAL_MARGIN_S, settings
 
 if TYPE_CHECKING:
     # servicekit.http imports urllib3 (about 40 ms): not at cold start, only on the first call.
@@ -67,15 +68,23 @@ class ServiceToken:
         self._lock = threading.Lock()
         self._current: _Token | None = None
 
-    def get(self) -> tuple[str, bool]:
-        """A token to send, and whether it was fetched just now (``TokenUnavailableError`` if none)."""
+    def get(self, deadline: float) -> tuple[str, bool]:
+        """A token to send, and whether it was fetched just now (``TokenUnavailableError`` if none).
+
+        ``deadline`` (``time.monotonic()``) is when the caller stops waiting: it never
+        waits longer for another thread's fetch.
+        """
         current = self._current
         now = self._now()
         if current is not None and now < current.renew_at:
             return current.value, False
         usable = current if current is not None and now < current.expires_at - EXPIRY_SKEW_S else None
         # With a usable token in hand, never queue behind another thread's renewal.
-        if not self._lock.acquire(blocking=usable is None, timeout=READ_BUDGET_S if usable is None else -1):
+        if usable is None:
+            acquired = self._lock.acquire(timeout=max(0.0, deadline - time.monotonic()))
+        else:
+            acquired = self._lock.acquire(blocking=False)
+        if not acquired:
             if usable is None:
                 raise TokenUnavailableError("timed out waiting for another thread's token fetch")
             return usable.value, False

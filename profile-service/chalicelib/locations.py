@@ -1,11 +1,14 @@
 """Reading a user's location from the location service, concurrently and within a time budget.
 
-``lookup`` starts the read on a small thread pool and returns at once, so the caller
-reads the profile from its table meanwhile; ``PendingLocation.result`` then waits at
-most until the deadline (``READ_BUDGET_S`` after the lookup started, the token fetch
-included). Whatever goes wrong (no token, refused or timed-out connection, an error
-status, a body that is not the contract's location) the answer is "unavailable",
-never an exception: a failing location service never fails a profile read.
+``lookup`` starts the read on a thread pool and returns at once, so the caller reads
+the profile from its table meanwhile; ``PendingLocation.result`` then waits at most
+until the deadline (``READ_BUDGET_S`` after the lookup started, the token fetch
+included). The location call stops at that deadline too (its HTTP timeouts are cut
+to what is left), so a worker does not stay busy with an answer no one waits for; only
+a token fetch, which later reads share, may run on to its own timeouts. Whatever goes
+wrong (no token, refused or timed-out connection, an error status, a body that is not
+the contract's location) the answer is "unavailable", never an exception: a failing
+location service never fails a profile read.
 
 A 401 or 403 to a *cached* token means the token went stale (the auth service's keys
 rotated, say): it is dropped and the read retried once with a fresh one, if the
@@ -36,7 +39,10 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-LOOKUP_WORKERS = 8
+# Lookups of concurrent profile reads run side by side up to this many; beyond it they
+# queue, and a queued lookup spends its own request's budget. Each worker is busy for at
+# most the budget, so even a silent location service cannot keep one longer.
+LOOKUP_WORKERS = 32
 # Below this much time left, a retry could not finish anyway.
 MIN_RETRY_S = 0.1
 REFUSED = (401, 403)
@@ -78,12 +84,15 @@ class LocationReader:
         url = f"{self._base_url}/locations/{quote(user_id, safe='')}"
         for attempt in (1, 2):
             try:
-                token, fresh = self._token.get()
+                token, fresh = self._token.get(deadline)
             except TokenUnavailableError as exc:
                 logger.warning("no service token, location unavailable: %s", exc)
                 return UNAVAILABLE
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return UNAVAILABLE  # the token took what was left of the budget
             try:
-                response = self._http.request("GET", url, headers={"Authorization": f"Bearer {token}"})
+                response = self._http.request("GET", url, headers={"Authorization": f"Bearer {token}"}, timeout=left)
             except HttpCallError as exc:
                 logger.warning("the location service did not answer: %s", exc)
                 return UNAVAILABLE

@@ -70,7 +70,7 @@ class Profile(Model):
     version: int
 
 
-class Health(Model):
+class Health(msgspec.Struct):
     """``GET /health``."""
 
     status: str

@@ -139,6 +139,19 @@ def test_a_service_with_location_read_may_not_delete(
     assert json_body(get(location, BOB, bob)) == before
 
 
+def test_a_user_token_holding_location_read_may_not_read_another_users_location(
+    location: Any, bob: dict[str, str], key_ring: Any
+) -> None:
+    # The contract lets a *service* with location:read read anyone's location, not a user.
+    stored(location, BOB, bob)
+    user_with_read_scope = headers_for(key_ring, ALICE, scope="location:read location:write")
+
+    response = get(location, BOB, user_with_read_scope)
+
+    _refused(response)
+    assert "latitude" not in response.body.decode()
+
+
 def test_a_service_without_location_read_may_not_read(location: Any, bob: dict[str, str], key_ring: Any) -> None:
     stored(location, BOB, bob)
     other_service = headers_for(key_ring, "client:reporting", scope="profile:read")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from typing import Any
 
 from tests.location.conftest import ALICE, get, put, stored
 from tests.support.services import json_body
+from tests.support.threads import at_once, interleaved
 
 WRITERS = 20
 
@@ -16,21 +16,15 @@ def test_concurrent_puts_each_add_exactly_one_to_the_version(location: Any, alic
     # GIVEN a location (this first request also builds the settings and the store,
     # before chalice.test.Client starts swapping os.environ from several threads)
     start = stored(location, ALICE, alice)["version"]
-    results: list[tuple[int, int]] = []
-    gate = threading.Barrier(WRITERS)
 
-    def write(n: int) -> None:
-        gate.wait(timeout=10)
+    def write(n: int) -> tuple[int, int]:
         response = put(location, ALICE, {"latitude": n, "longitude": n, "city": f"City {n}"}, alice)
-        results.append((response.status_code, json_body(response).get("version", -1)))
+        return response.status_code, json_body(response).get("version", -1)
 
     # WHEN 20 writers PUT at the same time
     began = time.monotonic()
-    threads = [threading.Thread(target=write, args=(n,)) for n in range(WRITERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    with interleaved():
+        results = at_once(WRITERS, write)
     elapsed = time.monotonic() - began
 
     # THEN all succeed, each saw its own version, and none was lost

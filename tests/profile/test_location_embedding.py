@@ -4,6 +4,7 @@ with the profile service's own cached client-credentials token, within about one
 from __future__ import annotations
 
 import statistics
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -11,10 +12,12 @@ from typing import Any
 import pytest
 
 from servicekit import clock as clocks
+from servicekit.http import JsonHttpClient
 from tests.profile.conftest import get
 from tests.profile.upstream import CLIENT_ID, CLIENT_SECRET, FakeUpstream, closed_port
 from tests.support import services
 from tests.support.services import json_body
+from tests.support.threads import at_once
 
 # The profile service's budget is about one second; this leaves room for a slow test machine.
 WITHIN_S = 1.5
@@ -223,6 +226,66 @@ def test_the_profile_read_time_when_the_location_service_does_not_answer(
     print(f"profile read, location service silent: median of {READS} = {median * 1000:.0f} ms")
     assert median < WITHIN_S
     assert max(timings) < WITHIN_S
+
+
+def test_concurrent_reads_do_not_wait_for_each_others_lookups(
+    profile: Any, upstream: FakeUpstream, user_id: str, existing: dict[str, Any]
+) -> None:
+    # GIVEN a location service that answers every read, each after half a second
+    upstream.location(user_id)
+    upstream.location_delay_s = 0.5
+
+    # WHEN ten profiles are read at the same time
+    statuses = at_once(10, lambda _: json_body(get(profile, user_id))["location_status"])
+
+    # THEN each lookup ran at once, none queued behind the others past its budget
+    assert statuses == ["ok"] * 10
+
+
+def test_a_lookup_gives_up_on_a_silent_location_service_at_its_deadline(
+    profile: Any, upstream: FakeUpstream, user_id: str, existing: dict[str, Any]
+) -> None:
+    # GIVEN a warm reader (settings, token, pool) and a location service that stops answering
+    upstream.location(user_id)
+    reader = services.load("profile").module("locations").location_reader()
+    upstream.location_mode = "slow"
+
+    # WHEN a lookup starts with 0.3 s of its budget left (it waited in the queue, say)
+    started = time.monotonic()
+    lookup = reader.read(user_id, started + 0.3)
+
+    # THEN it stops then, not when its read timeout (0.75 s) runs out: no one would use the answer
+    assert lookup.status == "unavailable"
+    assert time.monotonic() - started < 0.6
+
+
+def test_a_lookup_waits_for_another_lookups_token_fetch_only_until_its_deadline(
+    profile: Any, upstream: FakeUpstream, existing: dict[str, Any]
+) -> None:
+    # GIVEN a process without a token, fetching one from an auth service that takes 0.8 s
+    credentials = services.load("profile").module("credentials")
+    source = credentials.new_service_token(JsonHttpClient(connect_timeout=0.25, read_timeout=2.0))
+    upstream.token_delay_s = 0.8
+    upstream.token_calls = 0
+    fetching = threading.Thread(target=source.get, args=(time.monotonic() + 5,))
+    fetching.start()
+    for _ in range(500):
+        if upstream.token_calls:
+            break
+        time.sleep(0.01)
+
+    # WHEN another lookup, with 0.2 s left, needs the token
+    started = time.monotonic()
+    with pytest.raises(credentials.TokenUnavailableError):
+        source.get(started + 0.2)
+
+    # THEN it stops waiting at its deadline, and the fetch goes on for the next reads
+    assert time.monotonic() - started < 0.5
+    fetching.join(timeout=5)
+    token, fresh = source.get(time.monotonic() + 1)
+    assert token in upstream.valid_tokens
+    assert not fresh
+    assert upstream.token_calls == 1
 
 
 def test_the_token_is_fetched_once_for_many_reads(

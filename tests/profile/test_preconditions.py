@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 
 from tests.profile.conftest import get, put
 from tests.support.services import json_body
+from tests.support.threads import at_once, interleaved
 
 WRITERS = 20
 
@@ -116,14 +116,29 @@ def test_concurrent_writers_without_if_match_lose_no_increment(
     assert get(profile, user_id).status_code == 200
 
     # WHEN twenty writers PUT at the same time, none with If-Match
-    with ThreadPoolExecutor(max_workers=WRITERS) as pool:
-        responses = list(
-            pool.map(
-                lambda i: put(profile, user_id, {"display_name": f"Writer {i}"}, token, {"If-Match": '"1"'}),
-                range(WRITERS),
-            )
+    with interleaved():
+        responses = at_once(WRITERS, lambda i: put(profile, user_id, {"display_name": f"Writer {i}"}, token))
+
+    # THEN every write counted, each with a version of its own
+    assert [response.status_code for response in responses] == [200] * WRITERS
+    versions = sorted(json_body(response)["version"] for response in responses)
+    assert versions == list(range(existing["version"] + 1, existing["version"] + WRITERS + 1))
+    assert json_body(get(profile, user_id))["version"] == existing["version"] + WRITERS
+
+
+def test_of_concurrent_writers_with_the_same_if_match_exactly_one_wins(
+    profile: Any, user_id: str, token: str, existing: dict[str, Any]
+) -> None:
+    # GIVEN a warm service
+    assert get(profile, user_id).status_code == 200
+
+    # WHEN twenty writers PUT at the same time, each with If-Match: "1"
+    with interleaved():
+        responses = at_once(
+            WRITERS, lambda i: put(profile, user_id, {"display_name": f"Writer {i}"}, token, {"If-Match": '"1"'})
         )
 
+    # THEN one of them wrote version 2 and every other one got 412
     statuses = sorted(response.status_code for response in responses)
     assert statuses == [200] + [412] * (WRITERS - 1), [(r.status_code, r.body) for r in responses]
     assert json_body(get(profile, user_id))["version"] == 2

@@ -155,6 +155,16 @@ def test_put_on_another_users_profile_is_forbidden_and_changes_nothing(
     assert json_body(get(profile, user_id)) == existing
 
 
+def test_refusal_comes_before_the_body_is_read(profile: Any, user_id: str, key_ring: Any) -> None:
+    # A stranger learns nothing from validation errors: 403, not 400.
+    mallory = key_ring.sign(tokens.claims(str(uuid.uuid4())))
+
+    response = put(profile, user_id, b"{not json", mallory)
+
+    assert response.status_code == 403
+    assert json_body(response)["Code"] == "ForbiddenError"
+
+
 def test_put_creating_another_users_profile_is_forbidden(profile: Any, user_id: str, key_ring: Any) -> None:
     mallory = key_ring.sign(tokens.claims(str(uuid.uuid4())))
 
@@ -201,6 +211,20 @@ def test_a_service_clients_token_cannot_write_profiles(profile: Any, key_ring: A
 
     assert put(profile, subject, {"display_name": "Service"}, token).status_code == 403
     assert delete(profile, subject, token).status_code == 403
+
+
+@pytest.mark.parametrize("write", ["put", "delete"])
+def test_a_service_client_cannot_own_a_profile(profile: Any, key_ring: Any, write: str) -> None:
+    # Even a client holding profile:write, at the path of its own subject.
+    subject = "client:profile-service"
+    token = key_ring.sign(tokens.claims(subject, scope="profile:write location:read"))
+
+    response = (
+        put(profile, subject, {"display_name": "Service"}, token) if write == "put" else delete(profile, subject, token)
+    )
+
+    assert response.status_code == 403
+    assert json_body(response)["Code"] == "NotAUserError"
 
 
 # Validation

@@ -26,7 +26,9 @@ def test_openapi_documents_every_route_with_its_schemas(profile: Any) -> None:
     assert set(routes) == {"get", "put", "delete"}
     assert "security" not in routes["get"]
     assert routes["put"]["security"] == routes["delete"]["security"] == [{"bearer": []}]
-    assert set(routes["put"]["responses"]) >= {"200", "400", "401", "403", "412", "413"}
+    assert set(routes["put"]["responses"]) >= {"200", "400", "401", "403", "412", "413", "503"}
+    assert set(routes["get"]["responses"]) >= {"200", "404", "503"}
+    assert set(routes["delete"]["responses"]) >= {"204", "401", "403", "404", "503"}
     change = document["components"]["schemas"]["ProfileChange"]
     assert change["properties"]["display_name"]["maxLength"] == 64
     assert change["properties"]["display_name"]["minLength"] == 1

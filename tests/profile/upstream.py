@@ -26,7 +26,8 @@ class FakeUpstream:
     ``location_mode`` chooses how ``GET /locations/{id}`` answers: ``normal`` (200 with
     the stored location, 404 without), ``error`` (500), ``malformed`` (a body that is not
     JSON), ``wrong-shape`` (JSON that is not a location), ``slow`` (sleeps ``SLOW_S``),
-    ``forbidden`` (403 to every token).
+    ``forbidden`` (403 to every token). ``location_delay_s`` delays every answer (a
+    service that is slow but answers within the profile service's timeouts).
     """
 
     def __init__(self) -> None:
@@ -34,6 +35,7 @@ class FakeUpstream:
         self.location_mode = "normal"
         self.expires_in = 900
         self.token_delay_s = 0.0
+        self.location_delay_s = 0.0
         self.token_calls = 0
         self.location_calls = 0
         self.grants: list[dict[str, Any]] = []
@@ -81,11 +83,12 @@ class FakeUpstream:
         return location
 
     def issue(self, grant: dict[str, Any]) -> tuple[int, Any]:
+        with self._lock:
+            self.token_calls += 1  # counted on arrival: a test can tell that a fetch is under way
+            self.grants.append(grant)
         if self.token_delay_s:
             self._stop.wait(self.token_delay_s)
         with self._lock:
-            self.token_calls += 1
-            self.grants.append(grant)
             if grant != {"grant_type": "client_credentials", "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}:
                 return 401, {"Code": "InvalidCredentialsError", "Message": "The client id or secret is wrong."}
             token = f"token-{next(self._numbers)}"
@@ -103,6 +106,8 @@ class FakeUpstream:
             self.authorizations.append(authorization)
             authorized = authorization.removeprefix("Bearer ") in self.valid_tokens
         mode = self.location_mode
+        if self.location_delay_s:
+            self._stop.wait(self.location_delay_s)
         if mode == "slow":
             self._stop.wait(SLOW_S)
         if not authorized:
