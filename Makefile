@@ -10,8 +10,15 @@ REQUIREMENTS := requirements-dev.txt auth-service/requirements.txt location-serv
 
 .PHONY: run test lint unit venv clean
 
+# A venv without pip (a `python -m venv` that failed half-way) is made again.
 $(INSTALLED): $(REQUIREMENTS)
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@if ! $(BIN)/python -m pip --version >/dev/null 2>&1; then \
+		$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { \
+			echo "make: Python 3.11 or newer is needed (PYTHON=$(PYTHON)); run e.g. make PYTHON=/usr/bin/python3.11" >&2; \
+			exit 1; }; \
+		echo "$(PYTHON) -m venv --clear $(VENV)"; \
+		$(PYTHON) -m venv --clear $(VENV); \
+	fi
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@touch $@
 

@@ -8,12 +8,13 @@
     python -m tools.admin create-signing-keys --stage dev [--rotate]
     python -m tools.admin activate-signing-key KID --stage prod
     python -m tools.admin retire-signing-key KID --stage prod
-    python -m tools.admin create-client profile-service --scope location:read --stage dev
+    python -m tools.admin create-client profile-service --scope location:read --stage dev   # a new secret
     python -m tools.admin tear-down --stage dev --yes    # stacks or Chalice deployments, tables, secrets
 
 Deployed stages use your AWS credentials and region; the local stage talks to the local
-DynamoDB (``AWS_ENDPOINT_URL_DYNAMODB``, default http://127.0.0.1:8000). Every command
-but ``tear-down`` is idempotent. docs/deployment.md walks through a fresh account.
+DynamoDB (``AWS_ENDPOINT_URL_DYNAMODB``, default http://127.0.0.1:8000). ``bootstrap``,
+``create-tables``, ``create-signing-keys`` (without ``--rotate``) and ``link`` are
+idempotent: they keep what exists. docs/deployment.md walks through a fresh account.
 """
 
 from __future__ import annotations
@@ -24,13 +25,14 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from tools import stages
+from tools.stages import LOCAL_STAGE
 
-LOCAL_STAGE = "local"
 # The services that log in to others with client credentials, and the scope they get.
 SERVICE_CLIENTS = {"profile": "location:read"}
 # Where each stage keeps a service's secret (a servicekit.secrets reference), by variable.
@@ -44,7 +46,9 @@ def stack_name(service: str, stage: str) -> str:
     return f"{service}-service-{stage}"
 
 
+@cache
 def _aws(kind: str) -> Any:
+    """One client per AWS service and command: each new boto3 session parses botocore's data again."""
     import boto3
 
     from servicekit import settings
@@ -84,6 +88,15 @@ def _enter(stage: str) -> None:
         os.environ["TABLE_NAME"] = table
 
 
+def _secret_or_none(reference: str) -> str | None:
+    from servicekit import secrets
+
+    try:
+        return secrets.read(reference)
+    except secrets.SecretNotFoundError:
+        return None
+
+
 # Tables.
 
 
@@ -111,81 +124,75 @@ def create_tables(stage: str, *, in_stacks: bool = False) -> None:
         print(f"table {name}: {'created' if created else 'exists already'}")
 
 
+def _table_exists(service: str, stage: str) -> bool:
+    _enter(stage)
+    from servicekit import dynamo
+
+    client = dynamo.dynamodb()
+    try:
+        client.describe_table(TableName=stages.table_name(service, stage))
+    except client.exceptions.ResourceNotFoundException:
+        return False
+    return True
+
+
 # Signing keys.
 
 
-def _secret_or_none(reference: str) -> str | None:
-    from servicekit import secrets
-
-    try:
-        return secrets.read(reference)
-    except secrets.SecretNotFoundError:
-        return None
-    except Exception as exc:
-        # boto3's not-found errors are generated classes, different for each service.
-        if "NotFound" not in type(exc).__name__:
-            raise
-        return None
-
-
-def _signing_keys_reference(stage: str) -> str:
+def _stored_key_ring(stage: str) -> tuple[str, Any]:
+    """Where the stage keeps its key ring, and the ring stored there (None if there is none)."""
     _enter(stage)
+    from chalicelib.keys import KeyRing
     from chalicelib.settings import settings
 
-    return settings().signing_keys
-
-
-def _key_ring(stage: str) -> Any:
-    reference = _signing_keys_reference(stage)
-    from chalicelib.keys import KeyRing
-
+    reference = settings().signing_keys
     document = _secret_or_none(reference)
-    if document is None:
-        raise SystemExit(f"there is no key ring at {reference}: run create-signing-keys --stage {stage} first")
-    return KeyRing.loads(document)
+    return reference, (KeyRing.loads(document) if document is not None else None)
 
 
-def _store_key_ring(stage: str, ring: Any, what: str) -> None:
+def _store_key_ring(reference: str, ring: Any, what: str) -> None:
     from servicekit import secrets
 
-    reference = _signing_keys_reference(stage)
     secrets.write(reference, ring.dumps())
     print(f"signing keys {reference}: {what} (active kid {ring.active}; keys {', '.join(ring.keys)})")
 
 
 def create_signing_keys(stage: str, *, rotate: bool = False) -> None:
     """Store a new key ring for ``stage`` unless one exists (``rotate``: add a key to it)."""
-    reference = _signing_keys_reference(stage)
-    from chalicelib.keys import KeyRing
-
-    document = _secret_or_none(reference)
-    ring = KeyRing.loads(document) if document is not None else None
+    reference, ring = _stored_key_ring(stage)
     if ring is not None and not rotate:
         print(f"signing keys {reference}: exist already (active kid {ring.active})")
         return
-    ring = ring.with_new_key() if ring is not None else KeyRing.generate()
-    _store_key_ring(stage, ring, "written")
+    from chalicelib.keys import KeyRing
+
+    _store_key_ring(reference, ring.with_new_key() if ring is not None else KeyRing.generate(), "written")
+
+
+def _change_key_ring(stage: str, change: Callable[[Any], Any], what: str) -> None:
+    reference, ring = _stored_key_ring(stage)
+    if ring is None:
+        raise SystemExit(f"there is no key ring at {reference}: run create-signing-keys --stage {stage} first")
+    try:
+        changed = change(ring)
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from None
+    _store_key_ring(reference, changed, what)
 
 
 def activate_signing_key(stage: str, kid: str) -> None:
     """Rotation step 2: sign with ``kid`` from the next cold start of the auth service on."""
-    try:
-        ring = _key_ring(stage).activate(kid)
-    except ValueError as exc:
-        raise SystemExit(str(exc)) from None
-    _store_key_ring(stage, ring, f"{kid} activated")
+    _change_key_ring(stage, lambda ring: ring.activate(kid), f"{kid} activated")
 
 
 def retire_signing_key(stage: str, kid: str) -> None:
     """Rotation step 3: drop ``kid`` from the ring (never the active key)."""
-    ring = _key_ring(stage)
-    if kid not in ring.keys:
-        raise SystemExit(f"no key {kid} in the ring")
-    try:
-        ring = ring.without(kid)
-    except ValueError as exc:
-        raise SystemExit(str(exc)) from None
-    _store_key_ring(stage, ring, f"{kid} retired")
+
+    def retire(ring: Any) -> Any:
+        if kid not in ring.keys:
+            raise ValueError(f"no key {kid} in the ring")
+        return ring.without(kid)
+
+    _change_key_ring(stage, retire, f"{kid} retired")
 
 
 # Service clients.
@@ -196,25 +203,37 @@ def create_client(stage: str, client_id: str, scope: str, secret: str | None = N
     _enter(stage)
     from chalicelib.clients import create_client as create
 
-    return create(client_id, scope, secret)
+    try:
+        return create(client_id, scope, secret)
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from None
 
 
 def _client_secret_reference(service: str, stage: str) -> str:
     _enter(stage)
     from servicekit import settings
 
-    env = stages.stage_env(service, stage)
-    reference = env.get("CLIENT_SECRET") or settings.optional("CLIENT_SECRET")
+    reference = stages.stage_env(service, stage).get("CLIENT_SECRET") or settings.optional("CLIENT_SECRET")
     if not reference:
         raise SystemExit(f"{service}-service's stage {stage} names no CLIENT_SECRET")
     return reference
 
 
+def _client_matches(stage: str, client_id: str, scope: str, secret: str) -> bool:
+    _enter(stage)
+    from chalicelib import passwords
+    from chalicelib.store import auth_store
+
+    client = auth_store().client(client_id)
+    return client is not None and client["scope"] == scope and passwords.verify(client["secret_hash"], secret)
+
+
 def create_service_clients(stage: str) -> None:
     """Each calling service's client in the auth table, its secret where that service reads it.
 
-    Idempotent: a client whose secret is stored already keeps it. Needs the auth table,
-    so on a pipeline-deployed stage it waits for the auth stack.
+    Idempotent: a client whose secret is stored already keeps it (and is registered again
+    with it if the table does not match). Needs the auth table, so on a pipeline-deployed
+    stage it waits for the auth stack.
     """
     if stage != LOCAL_STAGE and not _stack_table("auth", stage) and not _table_exists("auth", stage):
         print(f"service clients: the auth table of {stage} does not exist yet; run bootstrap again once it does")
@@ -234,25 +253,27 @@ def create_service_clients(stage: str) -> None:
         print(f"client {client_id} ({scope}): ready; its secret is in {reference}")
 
 
-def _client_matches(stage: str, client_id: str, scope: str, secret: str) -> bool:
-    _enter(stage)
-    from chalicelib import passwords
-    from chalicelib.store import auth_store
+def new_client(stage: str, client_id: str, scope: str) -> None:
+    """Create or replace a client with a new secret (``create-client``).
 
-    client = auth_store().client(client_id)
-    return client is not None and client["scope"] == scope and passwords.verify(client["secret_hash"], secret)
+    The client of one of our services gets the secret written where that service reads
+    it (the service reads it once per process: restart or redeploy it); any other
+    client's secret is printed, once. Should the write fail, ``bootstrap`` registers the
+    client again with the secret that is stored.
+    """
+    secret = create_client(stage, client_id, scope)
+    service = next((s for s in SERVICE_CLIENTS if stages.stage_env(s, stage).get("CLIENT_ID") == client_id), None)
+    if service is None:
+        print(f"client {client_id} ({scope}) created; its secret, shown only now:\n{secret}")
+        return
+    from servicekit import secrets
 
-
-def _table_exists(service: str, stage: str) -> bool:
-    _enter(stage)
-    from servicekit import dynamo
-
-    client = dynamo.dynamodb()
-    try:
-        client.describe_table(TableName=stages.table_name(service, stage))
-    except client.exceptions.ResourceNotFoundException:
-        return False
-    return True
+    reference = _client_secret_reference(service, stage)
+    secrets.write(reference, secret)
+    print(
+        f"client {client_id} ({scope}) created; its new secret is in {reference}: "
+        f"restart (or redeploy) {service}-service so that it reads it"
+    )
 
 
 def bootstrap(stage: str, *, in_stacks: bool = False) -> None:
@@ -292,6 +313,8 @@ def link(stage: str, root: Path = stages.ROOT, *, only: str | None = None) -> li
 
     Returns the variables still missing (their service is not deployed yet).
     """
+    if stage == LOCAL_STAGE:
+        raise SystemExit("the local stage is not deployed: its services find each other on 127.0.0.1")
     missing = []
     for service, variables in imported_urls(root).items():
         if only is not None and service != only:
@@ -375,65 +398,68 @@ def tear_down(stage: str) -> None:
             pass
 
 
-def main(argv: list[str] | None = None) -> int:
+# The command line.
+
+
+def _tear_down_command(args: argparse.Namespace) -> int:
+    if not args.yes:
+        print(f"this deletes the {args.stage} stage with its tables and secrets: add --yes", file=sys.stderr)
+        return 2
+    tear_down(args.stage)
+    return 0
+
+
+def _link_command(args: argparse.Namespace) -> None:
+    for missing in link(args.stage):
+        print(f"not yet: {missing}")
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m tools.admin",
-        description=(__doc__ or "").split("\n")[0],
+        description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    commands = parser.add_subparsers(dest="command", required=True)
-    names = (
-        "bootstrap",
-        "deploy",
-        "link",
-        "create-tables",
-        "create-signing-keys",
-        "activate-signing-key",
-        "retire-signing-key",
-        "create-client",
-        "tear-down",
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, summary: str, run: Callable[[argparse.Namespace], int | None]) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=summary, description=summary)
+        sub.add_argument("--stage", default=os.environ.get("STAGE", LOCAL_STAGE), help="default: $STAGE, else local")
+        sub.set_defaults(run=run)
+        return sub
+
+    no_tables = "make no table: the pipeline's stacks make them"
+    sub = command(
+        "bootstrap", "tables, signing keys, service clients", lambda a: bootstrap(a.stage, in_stacks=a.tables_in_stacks)
     )
-    for name in names:
-        command = commands.add_parser(name)
-        command.add_argument("--stage", default=os.environ.get("STAGE", LOCAL_STAGE))
-        if name in ("bootstrap", "create-tables"):
-            command.add_argument(
-                "--tables-in-stacks", action="store_true", help="make no table: the pipeline's stacks make them"
-            )
-        if name == "create-signing-keys":
-            command.add_argument("--rotate", action="store_true", help="add a new (inactive) key to the ring")
-        if name in ("activate-signing-key", "retire-signing-key"):
-            command.add_argument("kid")
-        if name == "create-client":
-            command.add_argument("client_id")
-            command.add_argument("--scope", required=True, help="space-separated scopes, e.g. location:read")
-        if name == "tear-down":
-            command.add_argument("--yes", action="store_true", help="really delete the stage and its data")
-    args = parser.parse_args(argv)
-    if args.command == "bootstrap":
-        bootstrap(args.stage, in_stacks=args.tables_in_stacks)
-    elif args.command == "create-tables":
-        create_tables(args.stage, in_stacks=args.tables_in_stacks)
-    elif args.command == "create-signing-keys":
-        create_signing_keys(args.stage, rotate=args.rotate)
-    elif args.command == "activate-signing-key":
-        activate_signing_key(args.stage, args.kid)
-    elif args.command == "retire-signing-key":
-        retire_signing_key(args.stage, args.kid)
-    elif args.command == "create-client":
-        secret = create_client(args.stage, args.client_id, args.scope)
-        print(f"client {args.client_id} ({args.scope}) created; its secret, shown only now:\n{secret}")
-    elif args.command == "link":
-        for missing in link(args.stage):
-            print(f"not yet: {missing}")
-    elif args.command == "deploy":
-        deploy(args.stage)
-    elif args.command == "tear-down":
-        if not args.yes:
-            print(f"this deletes the {args.stage} stage with its tables and secrets: add --yes", file=sys.stderr)
-            return 2
-        tear_down(args.stage)
-    return 0
+    sub.add_argument("--tables-in-stacks", action="store_true", help=no_tables)
+    command("deploy", "chalice deploy each service in order, URLs linked", lambda a: deploy(a.stage))
+    command("link", "write the deployed URLs into the callers' stage config", _link_command)
+    sub = command(
+        "create-tables",
+        "the tables, from resources.json",
+        lambda a: create_tables(a.stage, in_stacks=a.tables_in_stacks),
+    )
+    sub.add_argument("--tables-in-stacks", action="store_true", help=no_tables)
+    sub = command(
+        "create-signing-keys", "a key ring, unless one exists", lambda a: create_signing_keys(a.stage, rotate=a.rotate)
+    )
+    sub.add_argument("--rotate", action="store_true", help="add a new (inactive) key to the ring")
+    sub = command("activate-signing-key", "sign with KID", lambda a: activate_signing_key(a.stage, a.kid))
+    sub.add_argument("kid")
+    sub = command("retire-signing-key", "drop KID from the ring", lambda a: retire_signing_key(a.stage, a.kid))
+    sub.add_argument("kid")
+    sub = command("create-client", "a client with a new secret", lambda a: new_client(a.stage, a.client_id, a.scope))
+    sub.add_argument("client_id")
+    sub.add_argument("--scope", required=True, help="space-separated scopes, e.g. location:read")
+    sub = command("tear-down", "delete the stage: stacks or deployments, tables, secrets", _tear_down_command)
+    sub.add_argument("--yes", action="store_true", help="really delete the stage and its data")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    return args.run(args) or 0
 
 
 if __name__ == "__main__":

@@ -44,17 +44,17 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import IO, Any
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT / "shared") not in sys.path:
-    sys.path.insert(0, str(ROOT / "shared"))
+from tools import stages
+from tools.stages import LOCAL_STAGE
 
-from servicekit.settings import LOCAL_DEFAULTS, LOCAL_STATE_DIR  # noqa: E402
+if str(stages.ROOT / "shared") not in sys.path:
+    sys.path.insert(0, str(stages.ROOT / "shared"))
+
+from servicekit.settings import LOCAL_DEFAULTS, LOCAL_STATE_DIR
 
 _IMPORTED_AT = time.monotonic()
 
 HOST = "127.0.0.1"
-STAGE = "local"
-SERVICES = ("auth", "location", "profile")
 SIGNING_KEYS_FILE = "signing-keys.json"
 CLIENT_SECRET_FILE = "profile-client-secret"  # noqa: S105 - a file name
 STARTUP_TIMEOUT_S = 30.0
@@ -95,7 +95,7 @@ class Ports:
                 raise StackError(f"{name} must be a port number (1-65535), got {raw!r}")
             values[field.name] = int(raw)
         ports = cls(**values)
-        taken = [p for p in ports.as_dict().values()]
+        taken = list(ports.as_dict().values())
         if len(set(taken)) != len(taken):
             raise StackError(f"the ports must differ, got {ports.as_dict()}")
         return ports
@@ -254,15 +254,15 @@ class LocalStack:
                 raise StackError(
                     f"{name} must be a file:<absolute path> reference for the local stack, got {reference!r}"
                 )
-        unknown = set(without) - set(SERVICES)
+        unknown = set(without) - set(stages.SERVICES)
         if unknown:
-            raise StackError(f"unknown service(s) {', '.join(sorted(unknown))}: choose from {', '.join(SERVICES)}")
-        self.services = tuple(s for s in SERVICES if s not in without)
+            choices = ", ".join(stages.SERVICES)
+            raise StackError(f"unknown service(s) {', '.join(sorted(unknown))}: choose from {choices}")
+        self.services = tuple(s for s in stages.SERVICES if s not in without)
         self.progress: ProgressFn = progress or (lambda line: None)
         self.startup_timeout = startup_timeout
         self.python = python
         self.processes: dict[str, _Process] = {}
-        self.startup_seconds: float | None = None
 
     # -- addresses -------------------------------------------------------------------------
 
@@ -309,13 +309,11 @@ class LocalStack:
 
     def start(self) -> None:
         """Start everything and wait until it is healthy; on any failure stop what was started."""
-        started = time.monotonic()
         try:
             self._start()
         except BaseException:
             self.stop()
             raise
-        self.startup_seconds = time.monotonic() - started
 
     def _start(self) -> None:
         self._check_ports()
@@ -326,7 +324,7 @@ class LocalStack:
                 "dynamodb",
                 "DynamoDB (moto)",
                 [self.python, "-m", "moto.server", "-H", HOST, "-p", str(self.ports.dynamodb)],
-                cwd=ROOT,
+                cwd=stages.ROOT,
                 env=self.environment("dynamodb"),
             )
         # The services import while DynamoDB comes up and the bootstrap runs: /health needs neither.
@@ -338,8 +336,8 @@ class LocalStack:
             self._spawn(
                 service,
                 f"{service} service",
-                [str(chalice), "local", "--stage", STAGE, "--no-autoreload", "--host", HOST, "--port", str(port)],
-                cwd=ROOT / f"{service}-service",
+                [str(chalice), "local", "--stage", LOCAL_STAGE, "--no-autoreload", "--host", HOST, "--port", str(port)],
+                cwd=stages.folder(service),
                 env=self.environment(service),
             )
         self._wait_for_dynamodb()
@@ -358,7 +356,8 @@ class LocalStack:
                 f"step 'check ports': port{'s' if len(taken) > 1 else ''} {details} "
                 f"already in use on {HOST}: is another `make run` still running? (`ss -ltnp` shows who listens)"
             )
-        self.progress(f"[ok] ports {', '.join(str(p) for p in sorted(wanted.values()))} are free")
+        free = ", ".join(str(p) for p in sorted(wanted.values()))
+        self.progress(f"[ok] port {free} is free" if len(wanted) == 1 else f"[ok] ports {free} are free")
 
     def _spawn(self, name: str, label: str, command: Sequence[str], *, cwd: Path, env: Mapping[str, str]) -> None:
         try:
@@ -388,11 +387,11 @@ class LocalStack:
     def _bootstrap(self) -> None:
         # tools.admin's own bootstrap, in a process of its own: it imports the auth service's
         # chalicelib and sets the stage's variables, which must not leak into this process.
-        command = [self.python, "-m", "tools.admin", "bootstrap", "--stage", STAGE]
+        command = [self.python, "-m", "tools.admin", "bootstrap", "--stage", LOCAL_STAGE]
         try:
             result = subprocess.run(
                 command,
-                cwd=ROOT,
+                cwd=stages.ROOT,
                 env=self.environment(),
                 stdin=subprocess.DEVNULL,
                 capture_output=True,

@@ -80,7 +80,7 @@ def chalice_generated() -> tuple[dict[str, Any], dict[str, Any]]:
 def deployed_stages() -> list[str]:
     """The stages a pipeline may deploy: those of config.json, but the local one."""
     config = json.loads((stages.folder(stages.SERVICES[0]) / ".chalice" / "config.json").read_text())
-    return [stage for stage in config["stages"] if stage != "local"]
+    return [stage for stage in config["stages"] if stage != stages.LOCAL_STAGE]
 
 
 def stack_name(app: str) -> dict[str, str]:

@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SERVICES = ("auth", "location", "profile")
+SERVICES = ("auth", "location", "profile")  # in deployment order: each needs the URLs of those before it
+LOCAL_STAGE = "local"  # the stage of `make run` and the tests; never deployed
 
 
 def folder(service: str) -> Path:
@@ -33,11 +34,12 @@ def enter_auth_service(stage: str) -> None:
     """Make the auth service's ``chalicelib`` and the shared library importable, with its stage's environment.
 
     Only the auth service is ever entered by a tool process, so its ``chalicelib`` cannot
-    collide with another's. Variables already set in the environment win, as they do
-    for the local stack's addresses.
+    collide with another's. The stage's variables replace any of the same name in the
+    environment, as Chalice's do (a ``TABLE_NAME`` left in the shell must not redirect
+    the bootstrap); what the stage leaves out, such as the local stack's addresses and
+    secrets, still comes from the environment.
     """
     for path in (ROOT / "shared", folder("auth")):
         if str(path) not in sys.path:
             sys.path.insert(0, str(path))
-    for name, value in stage_env("auth", stage).items():
-        os.environ.setdefault(name, value)
+    os.environ.update(stage_env("auth", stage))

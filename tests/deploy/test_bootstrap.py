@@ -111,6 +111,38 @@ def test_bootstrap_run_twice_changes_nothing(fake_aws: str) -> None:
     assert _client_item(services.stage_env("auth", STAGE)["TABLE_NAME"]) == client
 
 
+def test_a_table_name_left_in_the_shell_does_not_redirect_the_bootstrap(
+    fake_aws: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN an operator's shell that still exports another stage's variables
+    monkeypatch.setenv("TABLE_NAME", "auth-local")
+    monkeypatch.setenv("STAGE", "local")
+
+    _ok("bootstrap", "--stage", STAGE)
+
+    # THEN the client is in the dev stage's auth table, as the deployed service reads it
+    assert _client_item(services.stage_env("auth", STAGE)["TABLE_NAME"])["scope"] == {"S": "location:read"}
+
+
+def test_a_new_secret_for_the_profile_services_client_goes_where_the_profile_service_reads_it(
+    fake_aws: str,
+) -> None:
+    # GIVEN a bootstrapped stage
+    _ok("bootstrap", "--stage", STAGE)
+    ssm = boto3.client("ssm")
+    old = ssm.get_parameter(Name=CLIENT_SECRET, WithDecryption=True)["Parameter"]["Value"]
+
+    # WHEN the client is created again, as docs/operations.md says to replace its secret
+    output = _ok("create-client", "profile-service", "--scope", "location:read", "--stage", STAGE)
+
+    # THEN the parameter holds the new secret, the table its hash, and nothing printed it
+    new = ssm.get_parameter(Name=CLIENT_SECRET, WithDecryption=True)["Parameter"]["Value"]
+    client = _client_item(services.stage_env("auth", STAGE)["TABLE_NAME"])
+    assert new != old
+    assert PasswordHasher().verify(client["secret_hash"]["S"], new)
+    assert new not in output and CLIENT_SECRET in output
+
+
 def test_for_a_pipeline_stage_bootstrap_leaves_the_tables_to_the_stacks_and_the_client_for_later(
     fake_aws: str,
 ) -> None:
@@ -227,6 +259,11 @@ def test_link_gives_the_later_services_the_urls_of_the_deployed_ones_in_their_st
     assert _stage_variables(tmp_path, "profile")["AUTH_URL"] == "https://auth.example/api/"
     assert "LOCATION_URL" not in _stage_variables(tmp_path, "profile")
     assert missing == ["profile-service LOCATION_URL (location-service is not deployed on dev)"]
+
+
+def test_link_refuses_the_local_stage() -> None:
+    with pytest.raises(SystemExit, match="not deployed"):
+        admin_module.link("local")
 
 
 def test_the_urls_chalice_deploy_needs_are_the_ones_the_stacks_import() -> None:

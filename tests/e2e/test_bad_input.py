@@ -1,4 +1,5 @@
-"""Bad input on every route that takes a body: 400 naming the field, 413 when too big, never a 500."""
+"""Bad input on every route: a bad body is a 400 naming the field (413 when too big), a bad id
+in the path or a malformed header a clear 4xx; never a 500."""
 
 from __future__ import annotations
 
@@ -109,6 +110,45 @@ def test_a_body_over_16_kib_gets_a_413(api: Api, carol: User, service: str, meth
     response = _send(api, carol, service, path, body, method)
 
     assert_error(response, 413)
+
+
+BAD_PATHS_AND_HEADERS = [
+    # (service, method, path, If-Match, status): ids that are no user id, malformed If-Match headers
+    ("profile", "GET", "/profiles/not-a-user-id", None, 404),
+    ("profile", "GET", "/profiles/{ID}", None, 404),  # a user id is a lower-case UUID
+    ("profile", "DELETE", "/profiles/not-a-user-id", None, 403),
+    ("location", "GET", "/locations/not-a-user-id", None, 403),
+    ("location", "PUT", "/locations/not-a-user-id", None, 403),
+    ("location", "DELETE", "/locations/..%2F..%2Fusers", None, 403),
+    ("profile", "PUT", "/profiles/{id}", "3", 400),
+    ("profile", "PUT", "/profiles/{id}", '"3', 400),
+    ("profile", "PUT", "/profiles/{id}", "", 400),
+]
+
+
+@pytest.mark.parametrize(
+    ("service", "method", "path", "if_match", "status"),
+    BAD_PATHS_AND_HEADERS,
+    ids=[f"{s}-{m}-{p}-{i}" for i, (s, m, p, _, _) in enumerate(BAD_PATHS_AND_HEADERS)],
+)
+def test_a_bad_id_or_header_gets_the_contracts_error(
+    api: Api, carol: User, service: str, method: str, path: str, if_match: str | None, status: int
+) -> None:
+    headers = {**carol.auth, **({"If-Match": if_match} if if_match is not None else {})}
+    body = {"display_name": "Carol"} if service == "profile" else VALID_LOCATION
+    path = path.format(id=carol.user_id, ID=carol.user_id.upper())
+
+    response = api.request(service, method, path, body=body if method == "PUT" else None, headers=headers)
+
+    assert_error(response, status)
+
+
+def test_the_page_of_an_id_that_is_no_user_id_is_a_404_page_that_does_not_echo_it(api: Api) -> None:
+    response = api.get("profile", "/pages/%3Cscript%3Ealert(1)%3C%2Fscript%3E")
+
+    assert response.status_code == 404
+    assert response.headers["Content-Type"].startswith("text/html")
+    assert "<script>alert(1)" not in response.text
 
 
 def test_nothing_was_written_by_the_bad_bodies(api: Api, carol: User) -> None:
