@@ -9,7 +9,6 @@ docs/security.md for the rotation procedure.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import uuid
@@ -31,10 +30,15 @@ from .settings import settings
 
 
 def thumbprint(private_key: Ed25519PrivateKey) -> str:
-    """The RFC 7638 thumbprint of the public key: a stable, collision-free ``kid``."""
+    """The RFC 7638 thumbprint of the public key, in hex: a stable, collision-free ``kid``.
+
+    Hex rather than the usual base64url: a base64url ``kid`` starts with ``-`` one time
+    in 64, and an operator's ``tools.admin retire-signing-key -Ab3...`` then reads as
+    an option.
+    """
     public = OKPAlgorithm.to_jwk(private_key.public_key(), as_dict=True)
     canonical = json.dumps({k: public[k] for k in ("crv", "kty", "x")}, separators=(",", ":"), sort_keys=True)
-    return base64.urlsafe_b64encode(hashlib.sha256(canonical.encode()).digest()).rstrip(b"=").decode()
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.support import services
 from tests.support.services import json_body
 
 
@@ -48,3 +49,12 @@ def test_openapi_documents_every_route_with_its_schemas(auth: Any) -> None:
     assert registration["additionalProperties"] is False
     assert document["paths"]["/users/me"]["get"]["security"] == [{"bearer": []}]
     assert "security" not in document["paths"]["/users"]["post"]
+
+
+def test_key_ids_are_hex_thumbprints_that_never_look_like_a_command_line_option() -> None:
+    keys = services.load("auth").module("keys")
+
+    kids = [keys.KeyRing.generate().active for _ in range(50)]
+
+    assert all(len(kid) == 64 and set(kid) <= set("0123456789abcdef") for kid in kids)
+    assert len(set(kids)) == 50
