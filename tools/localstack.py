@@ -50,13 +50,11 @@ from tools.stages import LOCAL_STAGE
 if str(stages.ROOT / "shared") not in sys.path:
     sys.path.insert(0, str(stages.ROOT / "shared"))
 
-from servicekit.settings import LOCAL_DEFAULTS, LOCAL_STATE_DIR
+from servicekit.settings import CLIENT_SECRET_FILE, LOCAL_DEFAULTS, LOCAL_STATE_DIR, SIGNING_KEYS_FILE
 
 _IMPORTED_AT = time.monotonic()
 
 HOST = "127.0.0.1"
-SIGNING_KEYS_FILE = "signing-keys.json"
-CLIENT_SECRET_FILE = "profile-client-secret"  # noqa: S105 - a file name
 STARTUP_TIMEOUT_S = 30.0
 STOP_GRACE_S = 3.0
 POLL_INTERVAL_S = 0.05

@@ -17,6 +17,8 @@ LOCAL_STAGE = "local"
 
 # Where `make run` keeps the local stack's secrets: .local/ at the top of the repository.
 LOCAL_STATE_DIR = Path(__file__).resolve().parents[2] / ".local"
+SIGNING_KEYS_FILE = "signing-keys.json"
+CLIENT_SECRET_FILE = "profile-client-secret"  # noqa: S105 - a file name
 
 # The local stack of ../shared/API.md: one place for its addresses.
 LOCAL_DEFAULTS = {
@@ -26,8 +28,8 @@ LOCAL_DEFAULTS = {
     "PROFILE_URL": "http://127.0.0.1:8003",
     "AWS_DEFAULT_REGION": "us-east-1",
     # Secrets of the local stack, written by `make run`.
-    "SIGNING_KEYS": f"file:{LOCAL_STATE_DIR / 'signing-keys.json'}",
-    "CLIENT_SECRET": f"file:{LOCAL_STATE_DIR / 'profile-client-secret'}",
+    "SIGNING_KEYS": f"file:{LOCAL_STATE_DIR / SIGNING_KEYS_FILE}",
+    "CLIENT_SECRET": f"file:{LOCAL_STATE_DIR / CLIENT_SECRET_FILE}",
 }
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import uuid
 from typing import Any
 
@@ -12,6 +11,7 @@ import pytest
 
 from tests.auth.conftest import JSON, PASSWORD, post, register
 from tests.support.services import json_body
+from tests.support.threads import at_once
 from tests.support.tokens import bearer
 
 
@@ -46,16 +46,7 @@ def test_password_is_stored_only_as_an_argon2id_hash(auth: Any, aws: Any) -> Non
 
 
 def test_concurrent_registrations_of_one_username_create_exactly_one_user(auth: Any) -> None:
-    results: list[int] = []
-
-    def attempt() -> None:
-        results.append(post(auth, "/users", {"username": "racer", "password": PASSWORD}).status_code)
-
-    threads = [threading.Thread(target=attempt) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = at_once(8, lambda _: post(auth, "/users", {"username": "racer", "password": PASSWORD}).status_code)
 
     assert sorted(results) == [201] + [409] * 7
 

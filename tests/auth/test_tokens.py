@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import statistics
-import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
 import jwt
@@ -14,6 +12,7 @@ import pytest
 from tests.auth.conftest import PASSWORD, login, post, refresh, register
 from tests.support import services
 from tests.support.services import json_body
+from tests.support.threads import at_once
 from tests.support.tokens import AUDIENCE, ISSUER
 
 
@@ -90,28 +89,11 @@ def test_five_failed_logins_lock_the_username_out_with_retry_after(auth: Any) ->
     assert 890 <= int(locked.headers["Retry-After"]) <= 900
 
 
-def _at_once(count: int, call: Callable[[], Any]) -> list[Any]:
-    """``count`` calls released together from a barrier; their results."""
-    barrier = threading.Barrier(count, timeout=30)
-    results: list[Any] = []
-
-    def run() -> None:
-        barrier.wait()
-        results.append(call())
-
-    threads = [threading.Thread(target=run) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
-
-
 def test_concurrent_wrong_passwords_get_no_more_tries_than_the_limit(auth: Any) -> None:
     # GIVEN eight guesses at alice's password sent at the same moment
     register(auth)
 
-    responses = _at_once(8, lambda: login(auth, "alice", "not the right password"))
+    responses = at_once(8, lambda _: login(auth, "alice", "not the right password"))
 
     # THEN only five were checked; the other three were locked out without a check
     assert sorted(r.status_code for r in responses) == [401] * 5 + [429] * 3
@@ -175,7 +157,7 @@ def test_of_concurrent_uses_of_one_refresh_token_one_wins_and_the_rest_revoke_th
 ) -> None:
     token = alice["tokens"]["refresh_token"]
 
-    responses = _at_once(4, lambda: refresh(auth, token))
+    responses = at_once(4, lambda _: refresh(auth, token))
 
     assert sorted(r.status_code for r in responses) == [200, 401, 401, 401]
     (winner,) = [json_body(r)["refresh_token"] for r in responses if r.status_code == 200]

@@ -6,7 +6,6 @@ from __future__ import annotations
 import statistics
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -312,8 +311,7 @@ def test_concurrent_first_reads_share_one_token_fetch(
     upstream.token_calls = 0
 
     # WHEN eight reads start at once
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        statuses = list(pool.map(lambda _: json_body(get(profile, user_id))["location_status"], range(8)))
+    statuses = at_once(8, lambda _: json_body(get(profile, user_id))["location_status"])
 
     # THEN one of them fetched the token and all used it
     assert statuses == ["ok"] * 8

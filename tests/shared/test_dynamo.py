@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -13,6 +12,7 @@ from moto import mock_aws
 
 from servicekit.dynamo import TRANSACTION_ATTEMPTS, Condition, Table
 from servicekit.errors import ConditionFailedError, ItemNotFoundError, StoreError, StoreUnavailableError
+from tests.support.threads import at_once
 
 
 @pytest.fixture
@@ -88,14 +88,7 @@ def test_update_that_must_exist_fails_on_a_missing_item(table: Table) -> None:
 def test_concurrent_updates_lose_no_increment(table: Table) -> None:
     table.update(KEY, {"name": "start"})
 
-    def write(i: int) -> None:
-        table.update(KEY, {"name": f"writer {i}"})
-
-    threads = [threading.Thread(target=write, args=(i,)) for i in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    at_once(20, lambda i: table.update(KEY, {"name": f"writer {i}"}))
 
     assert table.get(KEY)["version"] == 21
 
