@@ -30,13 +30,14 @@ def _timed_get(profile: Any, user_id: str) -> tuple[Any, float]:
 
 
 class _MovableClock(clocks.Clock):
-    """Wall-clock time, moved forward by the test."""
+    """Time that stands still until the test moves it (a busy machine cannot move it)."""
 
     def __init__(self) -> None:
+        self._start = super().now()
         self.offset = 0
 
     def now(self) -> int:
-        return super().now() + self.offset
+        return self._start + self.offset
 
 
 def test_a_location_is_embedded_without_its_version(
@@ -321,10 +322,12 @@ def test_concurrent_first_reads_share_one_token_fetch(
 def test_the_token_is_renewed_shortly_before_it_expires(
     profile: Any, upstream: FakeUpstream, user_id: str, existing: dict[str, Any]
 ) -> None:
-    # GIVEN a token valid for 900 s, fetched by the first read
+    # GIVEN a token valid for 900 s, fetched by the first read under the test's clock
+    # (not the one the `existing` fixture's write fetched under the real clock)
     upstream.location(user_id)
     moved = _MovableClock()
     clocks.clock.override(moved)
+    services.load("profile").module("locations").location_reader.reset()
     get(profile, user_id)
     calls = upstream.token_calls
 
