@@ -114,9 +114,9 @@ class Release:
         return {"Stage": self.stage, "AlarmEmail": self.alarm_email}
 
 
-def deploy_stack(cloudformation: Any, s3: Any, service: str, stage: str, release: Release) -> str:
+def deploy_stack(cloudformation: Any, s3: Any, service: str, release: Release) -> str:
     """Create and execute one change set of the service's stack; what happened, in a word."""
-    stack = stages.stack_name(service, stage)
+    stack = stages.stack_name(service, release.stage)
     status = _stack_status(cloudformation, stack)
     if status == "ROLLBACK_COMPLETE":  # a failed first create: only deleting it lets it be created again
         print(f"{stack}: ROLLBACK_COMPLETE after a failed create; deleting it first")
@@ -161,7 +161,7 @@ def release(run: Release, session: Any) -> list[str]:
         if service not in services:
             print(f"{stack}: inputs unchanged since its last deployment; not deployed")
             continue
-        print(f"{stack}: {deploy_stack(cloudformation, s3, service, run.stage, run)}")
+        print(f"{stack}: {deploy_stack(cloudformation, s3, service, run)}")
         ssm.put_parameter(
             Name=fingerprint_parameter(service, run.stage),
             Value=run.fingerprints[service],
