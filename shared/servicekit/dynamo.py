@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from . import settings
+from . import metrics, settings
 from .errors import ConditionFailedError, ItemNotFoundError, StoreError, StoreUnavailableError
 from .lazy import Lazy
 
@@ -291,9 +291,15 @@ class Table:
             if attempt:
                 time.sleep(CONFLICT_BACKOFF_S * 2 ** (attempt - 1))
             try:
-                return self._call_once(operation, **params)
+                response = self._call_once(operation, **params)
             except _TransactionConflict:
-                pass
+                continue
+            except (StoreUnavailableError, StoreError):
+                metrics.count(metrics.DYNAMODB_CALLS_FAILED)
+                raise
+            _count_retries(attempt, response)
+            return response
+        metrics.count(metrics.DYNAMODB_CALLS_FAILED)
         logger.warning("dynamodb %s failed: still conflicting after %d attempts", operation, TRANSACTION_ATTEMPTS)
         raise StoreUnavailableError("The database is busy; retry the request.")
 
@@ -327,6 +333,12 @@ class Table:
 
     def _describe(self, key: Mapping[str, Any]) -> str:
         return ", ".join(f"{k}={v}" for k, v in key.items())
+
+
+def _count_retries(conflicts: int, response: Mapping[str, Any]) -> None:
+    # Our retries of conflicts, and botocore's own (throttling, 5xx, timeouts), which it reports.
+    if conflicts or response.get("ResponseMetadata", {}).get("RetryAttempts"):
+        metrics.count(metrics.DYNAMODB_CALLS_RETRIED)
 
 
 class _TransactionConflict(Exception):
