@@ -1,7 +1,9 @@
 """The HTTP client services use to call each other: JSON, pooled, with hard timeouts.
 
 Every call carries the current request's correlation id (``X-Correlation-Id``), so the
-called service logs under the same id.
+called service logs under the same id, and, in Lambda with active tracing, the X-Ray
+trace header of the current invocation (``X-Amzn-Trace-Id``), so that the called API
+Gateway continues the same trace: traces join up without importing a tracing SDK.
 
 urllib3 is imported here, and this module is imported on first use only (it costs
 about 40 ms of a cold start that most authorizer invocations never need).
@@ -10,6 +12,7 @@ about 40 ms of a cold start that most authorizer invocations never need).
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +20,9 @@ from typing import Any
 import urllib3
 
 from .observability import CORRELATION_HEADER, correlation_id
+
+TRACE_HEADER = "X-Amzn-Trace-Id"
+LAMBDA_TRACE_VARIABLE = "_X_AMZN_TRACE_ID"
 
 # Why a call failed, for the caller's metrics: ``HttpCallError.cause``.
 REFUSED = "refused"  # no connection (refused, reset, unreachable)
@@ -72,6 +78,9 @@ class JsonHttpClient:
         correlation = correlation_id()
         if correlation is not None:
             all_headers.setdefault(CORRELATION_HEADER, correlation)
+        trace = os.environ.get(LAMBDA_TRACE_VARIABLE)  # Lambda sets it for each invocation
+        if trace:
+            all_headers.setdefault(TRACE_HEADER, trace)
         encoded = None
         if body is not None:
             encoded = json.dumps(body).encode()

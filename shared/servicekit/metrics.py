@@ -2,8 +2,9 @@
 
 ``count(LOGINS_FAILED)`` writes one JSON line to stdout, built by Powertools' Metrics;
 CloudWatch Logs turns it into a data point of ``Profiles/LoginsFailed`` with the
-dimensions ``service`` and ``stage`` (plus the metric's own, such as ``cause``). No API
-call, no buffer to flush: the line is the metric. Every metric the services emit is
+dimensions ``service`` and ``stage`` (plus the metric's own, such as ``cause``), and the
+request's ``correlation_id`` as a property. No API call, no buffer to flush: the line
+is the metric. Every metric the services emit is
 declared here, once, with its dimensions; the templates' alarms and dashboard are
 tested against this list.
 
@@ -63,6 +64,7 @@ TOKEN_FETCHES = Metric(
     "client-credentials token requests the profile service sent to the auth service",
     {"outcome": ("ok", "failed")},
 )
+COLD_STARTS = Metric("ColdStarts", ALL_SERVICES, "first requests served by a new instance of the API function")
 DYNAMODB_CALLS_RETRIED = Metric(
     "DynamoDBCallsRetried", ALL_SERVICES, "table calls that needed more than one attempt (throttling, conflicts)"
 )
@@ -79,6 +81,7 @@ ALL = (
     PROFILE_READS,
     LOCATION_CALL_FAILURES,
     TOKEN_FETCHES,
+    COLD_STARTS,
     DYNAMODB_CALLS_RETRIED,
     DYNAMODB_CALLS_FAILED,
 )
@@ -98,6 +101,11 @@ def count(metric: Metric, **dimensions: str) -> None:
     for name, value in dimensions.items():
         emf.add_dimension(name, value)
     emf.add_metric(name=metric.name, unit=MetricUnit.Count, value=1)
+    from .observability import correlation_id  # here: observability counts cold starts through this module
+
+    identifier = correlation_id()
+    if identifier is not None:  # a property, not a dimension: it finds the request's log lines
+        emf.add_metadata(key="correlation_id", value=identifier)
     # One write per line: print() writes the newline separately, and lines of concurrent
     # requests (chalice local, the profile service's lookup threads) must not interleave.
     sys.stdout.write(json.dumps(emf.serialize_metric_set(), separators=(",", ":")) + "\n")

@@ -24,7 +24,7 @@ from typing import IO, Any, cast
 from chalice import Chalice, Response
 from chalice.app import Request
 
-from . import settings
+from . import metrics, settings
 from .lazy import Lazy
 
 CORRELATION_HEADER = "X-Correlation-Id"
@@ -59,6 +59,15 @@ def _new_logger() -> Any:
 
 
 logger = Lazy(_new_logger)
+
+
+def _count_cold_start() -> bool:
+    metrics.count(metrics.COLD_STARTS)
+    return True
+
+
+cold_start_counted = Lazy(_count_cold_start)
+"""Counts the process's first request as a cold start (Lambda has no such metric of its own)."""
 
 
 def correlation_id() -> str | None:
@@ -102,6 +111,7 @@ def log_requests(app: Chalice) -> None:
         started = time.perf_counter()
         correlation = _begin_correlation(request)
         try:
+            cold_start_counted()
             response = get_response(request)
             response.headers[CORRELATION_HEADER] = correlation
             context = request.context or {}

@@ -155,3 +155,36 @@ def test_api_gateways_request_id_stays_beside_the_correlation_id(capsys: pytest.
     assert answer["headers"][HEADER] == "journey-44"
     assert line["correlation_id"] == "journey-44"
     assert line["request_id"] == "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"
+
+
+def test_in_lambda_the_invocations_trace_header_goes_on_so_the_trace_continues(
+    profile: Any, upstream: FakeUpstream, stored: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN the variable Lambda sets for each invocation when tracing is active
+    trace = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
+    monkeypatch.setenv("_X_AMZN_TRACE_ID", trace)
+    cold_start()
+    upstream.trace_ids.clear()
+
+    get(profile, stored)
+
+    assert upstream.trace_ids == [trace, trace]  # the token fetch and the location read
+
+
+def test_outside_lambda_no_trace_header_is_sent(profile: Any, upstream: FakeUpstream, stored: str) -> None:
+    upstream.trace_ids.clear()
+
+    get(profile, stored)
+
+    assert upstream.trace_ids and set(upstream.trace_ids) == {None}
+
+
+def test_a_metric_counted_during_a_request_carries_its_correlation_id(
+    profile: Any, stored: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+
+    profile.http.get(f"/profiles/{stored}", headers={HEADER: "journey-45"})
+
+    emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"')]
+    assert emf and {line["correlation_id"] for line in emf} == {"journey-45"}

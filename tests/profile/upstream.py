@@ -41,6 +41,7 @@ class FakeUpstream:
         self.grants: list[dict[str, Any]] = []
         self.authorizations: list[str] = []
         self.correlation_ids: list[tuple[str, str | None]] = []  # (path, X-Correlation-Id) of each request
+        self.trace_ids: list[str | None] = []  # the X-Amzn-Trace-Id of each request
         self.valid_tokens: set[str] = set()
         self._numbers = itertools.count(1)
         self._lock = threading.Lock()
@@ -132,6 +133,7 @@ def _handler(upstream: FakeUpstream) -> type[BaseHTTPRequestHandler]:
 
         def do_POST(self) -> None:
             upstream.correlation_ids.append((self.path, self.headers.get("X-Correlation-Id")))
+            upstream.trace_ids.append(self.headers.get("X-Amzn-Trace-Id"))
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             if self.path != "/token":
                 self._send(404, {"message": "Not Found"})
@@ -140,6 +142,7 @@ def _handler(upstream: FakeUpstream) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             upstream.correlation_ids.append((self.path, self.headers.get("X-Correlation-Id")))
+            upstream.trace_ids.append(self.headers.get("X-Amzn-Trace-Id"))
             prefix = "/locations/"
             if not self.path.startswith(prefix):
                 self._send(404, {"message": "Not Found"})

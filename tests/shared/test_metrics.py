@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from servicekit import metrics
+from servicekit import metrics, observability
 from servicekit.dynamo import Condition, Table
 from servicekit.errors import StoreUnavailableError
 from tests.shared.test_dynamo import KEY, ConflictingClient
@@ -96,3 +96,13 @@ def test_every_metric_has_a_unique_name() -> None:
     names = [metric.name for metric in metrics.ALL]
 
     assert len(names) == len(set(names))
+
+
+def test_the_first_request_of_a_process_is_counted_as_a_cold_start(capsys: pytest.CaptureFixture[str]) -> None:
+    observability.cold_start_counted.reset()  # as in a new process
+
+    with services.load("location").client() as client:
+        client.http.get("/health")
+        client.http.get("/health")
+
+    assert counted(capsys.readouterr().out, "ColdStarts") == [LOCATION]
