@@ -17,22 +17,37 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
 from . import settings
+from .lazy import Lazy
 
 NAMESPACE = "Profiles"
 BASE_DIMENSIONS = ("service", "stage")
 
 
-@dataclass(frozen=True)
 class Metric:
-    """A count the code emits: its name, who emits it, and its own dimensions with their values."""
+    """A count the code emits: its name, who emits it, and its own dimensions with their values.
 
-    name: str
-    services: tuple[str, ...]
-    description: str
-    dimensions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    A plain class: a dataclass or NamedTuple generates code when the module is imported,
+    and this module is imported with ``app.py``.
+    """
+
+    __slots__ = ("description", "dimensions", "name", "services")
+
+    def __init__(
+        self,
+        name: str,
+        services: tuple[str, ...],
+        description: str,
+        dimensions: Mapping[str, tuple[str, ...]] | None = None,
+    ) -> None:
+        self.name = name
+        self.services = services
+        self.description = description
+        self.dimensions: Mapping[str, tuple[str, ...]] = dimensions or {}
+
+    def __repr__(self) -> str:
+        return f"Metric({self.name!r})"
 
 
 ALL_SERVICES = ("auth", "location", "profile")
@@ -87,6 +102,17 @@ ALL = (
 )
 
 
+def _base_dimensions() -> dict[str, str]:
+    return {
+        "service": settings.optional("POWERTOOLS_SERVICE_NAME") or "unknown",
+        "stage": settings.optional(settings.STAGE) or "unknown",
+    }
+
+
+base_dimensions = Lazy(_base_dimensions)
+"""The dimensions of every count: the process's service and stage, read on the first count."""
+
+
 def count(metric: Metric, **dimensions: str) -> None:
     """Add one to ``metric`` now; ``dimensions`` are exactly the metric's own, with declared values."""
     if dimensions.keys() != metric.dimensions.keys() or any(
@@ -96,9 +122,7 @@ def count(metric: Metric, **dimensions: str) -> None:
     from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
     emf = EphemeralMetrics(namespace=NAMESPACE)
-    emf.add_dimension("service", settings.optional("POWERTOOLS_SERVICE_NAME") or "unknown")
-    emf.add_dimension("stage", settings.optional("STAGE") or "unknown")
-    for name, value in dimensions.items():
+    for name, value in {**base_dimensions(), **dimensions}.items():
         emf.add_dimension(name, value)
     emf.add_metric(name=metric.name, unit=MetricUnit.Count, value=1)
     from .observability import correlation_id  # here: observability counts cold starts through this module

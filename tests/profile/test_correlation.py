@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from servicekit import observability
+from servicekit import metrics, observability
 from tests.profile.conftest import cold_start, get
 from tests.profile.upstream import FakeUpstream
 from tests.support import services
@@ -22,6 +22,7 @@ HEADER = "X-Correlation-Id"
 def _fresh_logger() -> None:
     """Each service process builds its own logger; the three apps of this test process share the module."""
     observability.logger.reset()
+    metrics.base_dimensions.reset()
 
 
 @pytest.fixture

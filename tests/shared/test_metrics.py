@@ -22,6 +22,7 @@ def as_location(monkeypatch: pytest.MonkeyPatch) -> None:
     """The variables the location service's functions have (config.json and the stage)."""
     monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "location")
     monkeypatch.setenv("STAGE", "local")
+    metrics.base_dimensions.reset()
 
 
 class RetriedByBotocore:
@@ -100,6 +101,7 @@ def test_every_metric_has_a_unique_name() -> None:
 
 def test_the_first_request_of_a_process_is_counted_as_a_cold_start(capsys: pytest.CaptureFixture[str]) -> None:
     observability.cold_start_counted.reset()  # as in a new process
+    metrics.base_dimensions.reset()
 
     with services.load("location").client() as client:
         client.http.get("/health")
