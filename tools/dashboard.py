@@ -3,7 +3,8 @@
     python -m tools.dashboard           # rewrite the dashboard in profile-service/resources.json
     python -m tools.dashboard --check   # exit 1 if the committed dashboard is not what this script makes
 
-One dashboard per stage (``profiles-<stage>``), in the stack deployed last: the profile
+One dashboard per stage (``profile-service-<stage>-dashboard``: named after its stack,
+as the deploy role expects), in the stack deployed last: the profile
 stack's own functions are referenced directly, the auth and location stacks' functions
 through the names those stacks export. CloudFormation wants the body as one JSON string;
 it is written here as Python, from the metrics ``servicekit.metrics`` declares, and a
@@ -187,7 +188,7 @@ def resource() -> dict[str, Any]:
     return {
         "Type": "AWS::CloudWatch::Dashboard",
         "Properties": {
-            "DashboardName": {"Fn::Sub": "profiles-${Stage}"},
+            "DashboardName": {"Fn::Sub": f"{HOME}-service-${{Stage}}-dashboard"},
             "DashboardBody": {"Fn::Sub": [body, _function_variables()]},
         },
     }

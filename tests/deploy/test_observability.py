@@ -102,7 +102,10 @@ def _rows() -> list[list[Any]]:
 
 
 def test_the_committed_dashboard_is_what_the_script_makes() -> None:
+    committed = merge_template(dashboard.HOME)["Resources"]["Dashboard"]
+
     assert dashboard.main(["--check"]) == 0
+    assert committed == dashboard.resource()
 
 
 def test_every_widget_names_a_metric_the_code_or_aws_publishes_with_its_dimensions() -> None:
