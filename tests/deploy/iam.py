@@ -85,6 +85,14 @@ def _target(value: Any) -> str:
     return str(value["Fn::GetAtt"][0])
 
 
+def _name(value: Any, stack: str) -> str | None:
+    """A name the template gives (a string, or an ``Fn::Sub`` of the stage and stack name), or None."""
+    if value is None or isinstance(value, str):
+        return value
+    stage = stack.rsplit("-", 1)[1]
+    return str(value["Fn::Sub"]).replace("${Stage}", stage).replace("${AWS::StackName}", stack)
+
+
 def _api_paths(kind: str, logical_id: str, properties: dict[str, Any]) -> list[str]:
     api = f"/restapis/{REST_API_ID}"
     if kind == "AWS::ApiGateway::RestApi":
@@ -131,6 +139,9 @@ def _resources_of(
         return [(_arn("sns", generated_name(stack, logical_id)), {})]
     if kind == "AWS::CloudWatch::Alarm" and namespace == "cloudwatch":
         return [(_arn("cloudwatch", f"alarm:{generated_name(stack, logical_id)}"), {})]
+    if kind == "AWS::CloudWatch::Dashboard" and namespace == "cloudwatch":
+        name = _name(properties.get("DashboardName"), stack) or generated_name(stack, logical_id)
+        return [(_arn("cloudwatch", f"dashboard/{name}", region=""), {})]  # dashboards are global
     if kind.startswith("AWS::ApiGateway::") and namespace == "apigateway":
         return [(path, {}) for path in _api_paths(kind, logical_id, properties)]
     return None
