@@ -10,7 +10,7 @@ environment variables.
 It waits for every ``GET /health``, prints the addresses and an example session, then
 streams the services' logs until Ctrl-C (or SIGTERM), which stops every process it started.
 
-Environment variables (defaults are the contract's, ../shared/API.md):
+Environment variables (defaults are the contract's, docs/api.md):
 
 | variable | default | what |
 | --- | --- | --- |

@@ -13,6 +13,9 @@ from typing import Any
 import boto3
 import pytest
 from argon2 import PasswordHasher
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from tests.deploy.conftest import admin, merge_template
 from tests.support import services
@@ -76,6 +79,22 @@ def test_bootstrap_stores_the_key_ring_as_a_secure_string_with_one_active_key(fa
 
     assert [key["kid"] for key in ring["keys"]] == [ring["active"]]
     assert ring["keys"][0]["private_key"].startswith("-----BEGIN PRIVATE KEY-----")
+    key = serialization.load_pem_private_key(ring["keys"][0]["private_key"].encode(), password=None)
+    assert isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.name == "secp256r1"  # ES256
+
+
+def test_a_key_ring_from_before_es256_is_refused_with_the_way_out(fake_aws: str) -> None:
+    # GIVEN a stage whose ring still holds an Ed25519 key (revision 1 signed with EdDSA)
+    pem = Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    old = json.dumps({"active": "old", "keys": [{"kid": "old", "private_key": pem.decode()}]})
+    boto3.client("ssm").put_parameter(Name=SIGNING_KEYS, Value=old, Type="SecureString")
+
+    result = admin("create-signing-keys", "--stage", STAGE, "--rotate")
+
+    assert result.returncode != 0
+    assert "not a P-256 key" in result.stderr and "docs/security.md" in result.stderr
 
 
 def test_bootstrap_creates_the_profile_services_client_with_its_secret_where_the_profile_service_reads_it(
