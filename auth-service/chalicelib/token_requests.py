@@ -26,9 +26,7 @@ from .errors import InvalidRequestError, RequestTooLargeError, UnsupportedGrantT
 from .models import GRANT_TYPES, Grant, Revocation
 
 FORM = "application/x-www-form-urlencoded"
-# JSON first: a client generated from the OpenAPI document (openapi-python-client) then
-# sends the form encoding, the one OAuth 2.0 defines.
-CONTENT_TYPES = ["application/json", FORM]
+CONTENT_TYPES = [FORM, "application/json"]
 
 M = TypeVar("M", bound=msgspec.Struct)
 

@@ -104,6 +104,7 @@ class Operation:
     responses: Mapping[int, type | str | Answer | None] = field(default_factory=dict)
     request_media_types: tuple[str, ...] = ("application/json",)
     headers: tuple[str, ...] = ()
+    description: str = ""
 
 
 def documented(
@@ -113,11 +114,13 @@ def documented(
     responses: Mapping[int, type | str | Answer | None],
     request_media_types: tuple[str, ...] = ("application/json",),
     headers: tuple[str, ...] = (),
+    description: str = "",
 ) -> Callable[[F], F]:
     """Attach the route's request and response bodies (a model, a media type, an ``Answer``, or None)."""
 
     def attach(view: F) -> F:
-        view.__openapi__ = Operation(summary, request, responses, request_media_types, headers)  # type: ignore[attr-defined]
+        operation = Operation(summary, request, responses, request_media_types, headers, description)
+        view.__openapi__ = operation  # type: ignore[attr-defined]
         return view
 
     return attach
@@ -171,6 +174,8 @@ def document(app: Chalice, *, title: str, version: str, description: str = "") -
     paths: dict[str, dict[str, Any]] = {}
     for path, method, entry, operation in routes:
         spec: dict[str, Any] = {"operationId": entry.view_name, "summary": operation.summary}
+        if operation.description:
+            spec["description"] = operation.description
         parameters = [
             {"name": name, "in": "path", "required": True, "schema": {"type": "string"}} for name in entry.view_args
         ] + [{"name": name, "in": "header", **REQUEST_HEADERS[name]} for name in operation.headers]
