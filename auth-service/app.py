@@ -17,11 +17,15 @@ from chalicelib.models import (
 )
 from servicekit.authorizer import Caller, jwt_authorizer
 from servicekit.bodies import parse, to_builtins
+from servicekit.deadline import limit_request_time
+from servicekit.headers import secure_headers
 from servicekit.observability import log_requests
 from servicekit.openapi import Answer, Error, document, documented
 
 app = Chalice(app_name="auth-service")
 log_requests(app)
+secure_headers(app)
+limit_request_time(app)
 authorizer = jwt_authorizer(app, keys.verifier)
 
 PUBLIC_CACHE = {"Cache-Control": "public, max-age=300"}

@@ -31,6 +31,7 @@ _STATUS_TEXT = {
     412: "Precondition failed",
     413: "Body too large",
     415: "Unsupported media type (Chalice's own answer, for any route)",
+    500: "The authorizer could not get the signing keys; retry",
     429: "Too many requests",
     503: "Service unavailable",
 }
@@ -57,6 +58,12 @@ class GatewayDenied(msgspec.Struct, forbid_unknown_fields=True):
     """
 
     Message: str
+
+
+class GatewayAuthorizerFailure(msgspec.Struct, forbid_unknown_fields=True):
+    """500 made by API Gateway (and ``chalice local``) when the authorizer gives no policy: the keys are unavailable."""
+
+    message: None
 
 
 # Response headers a view may declare by name (``Answer(..., headers=(...))``).
@@ -145,10 +152,11 @@ def _with_arguments(route: str, arguments: Mapping[str, str]) -> str:
 
 
 def _answers(entry: Any, operation: Operation) -> dict[int, Any]:
-    """The view's declared answers plus those made before it runs (415, the authorizer's 401 and 403)."""
+    """The view's declared answers plus those made before it runs (415, the authorizer's 401, 403 and 500)."""
     answers: dict[int, Any] = {415: Error, **operation.responses}
     if entry.authorizer is not None:
         answers[401] = GatewayUnauthorized  # the route itself never answers 401
+        answers[500] = GatewayAuthorizerFailure
         declared = operation.responses.get(403)
         answers[403] = (declared, GatewayDenied) if declared is not None else GatewayDenied
     return answers
