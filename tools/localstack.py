@@ -145,6 +145,16 @@ def _health(base_url: str, timeout: float = 1.0) -> Any:
         return json.loads(response.read())
 
 
+def with_correlation_id(line: str) -> str:
+    """A service's JSON log line with its request's correlation id in front, to follow a request by eye."""
+    if line.startswith("{") and '"correlation_id"' in line:
+        with contextlib.suppress(ValueError, AttributeError):
+            identifier = json.loads(line).get("correlation_id")
+            if isinstance(identifier, str):
+                return f"{identifier} | {line}"
+    return line
+
+
 class _Process:
     """One child process in its own process group, its output kept in a log file and a tail."""
 
@@ -191,7 +201,7 @@ class _Process:
             self._log.flush()
             echo = self.echo
             if echo is not None:
-                echo(f"{self.name:<9}| {line}")
+                echo(f"{self.name:<9}| {with_correlation_id(line)}")
         self._log.close()
 
     def exited(self) -> int | None:

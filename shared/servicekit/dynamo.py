@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from . import deadline, settings
+from . import deadline, metrics, settings
 from .errors import ConditionFailedError, ItemNotFoundError, StoreError, StoreUnavailableError
 from .lazy import Lazy
 
@@ -296,9 +296,15 @@ class Table:
                 logger.warning("dynamodb %s not started: the request's time budget is spent", operation)
                 raise StoreUnavailableError("The request took too long; retry it.")
             try:
-                return self._call_once(operation, **params)
+                response = self._call_once(operation, **params)
             except _TransactionConflict:
-                pass
+                continue
+            except (StoreUnavailableError, StoreError):
+                metrics.count(metrics.DYNAMODB_CALLS_FAILED)
+                raise
+            _count_retries(attempt, response)
+            return response
+        metrics.count(metrics.DYNAMODB_CALLS_FAILED)
         logger.warning("dynamodb %s failed: still conflicting after %d attempts", operation, TRANSACTION_ATTEMPTS)
         raise StoreUnavailableError("The database is busy; retry the request.")
 
@@ -332,6 +338,12 @@ class Table:
 
     def _describe(self, key: Mapping[str, Any]) -> str:
         return ", ".join(f"{k}={v}" for k, v in key.items())
+
+
+def _count_retries(conflicts: int, response: Mapping[str, Any]) -> None:
+    # Our retries of conflicts, and botocore's own (throttling, 5xx, timeouts), which it reports.
+    if conflicts or response.get("ResponseMetadata", {}).get("RetryAttempts"):
+        metrics.count(metrics.DYNAMODB_CALLS_RETRIED)
 
 
 class _TransactionConflict(Exception):
