@@ -38,7 +38,7 @@ def _fetch_jwks() -> Any:
 def _new_verifier() -> TokenVerifier:
     return TokenVerifier(
         KeySet(_fetch_jwks),
-        issuer=settings.required("TOKEN_ISSUER"),
+        issuer=settings.token_issuer(),
         audience=settings.required("TOKEN_AUDIENCE"),
     )
 
