@@ -405,7 +405,23 @@ def deploy(stage: str) -> None:
         finally:  # a deploy that fails half-way has still made (and recorded) resources
             if _record(service, stage).is_file():
                 store_record(service, stage)
+        url = deployed_url(service, stage)
+        if url is not None:
+            publish_own_url(service, stage, url)
     print(f"deployed; the profile service is at {deployed_url('profile', stage)}")
+
+
+def publish_own_url(service: str, stage: str, url: str) -> None:
+    """Tell a service its own URL where its ``TOKEN_ISSUER`` refers to (the auth service's issuer).
+
+    A function cannot be given its own API's URL as an environment variable (in
+    CloudFormation that is a circular reference), so the auth stack writes it to an SSM
+    parameter; a `chalice deploy` of the same stage gets it written here instead.
+    """
+    kind, _, name = stages.stage_env(service, stage).get("TOKEN_ISSUER", "").partition(":")
+    if kind == "ssm":
+        _aws("ssm").put_parameter(Name=name, Value=url, Type="String", Overwrite=True)
+        print(f"{service}-service {stage}: its URL {url} is in the parameter {name}")
 
 
 # Tear-down.
@@ -443,11 +459,12 @@ def tear_down(stage: str) -> None:
             print(f"table {table}: deleted")
         except client.exceptions.ResourceNotFoundException:
             pass
-    for service, variable in SECRET_VARIABLES.items():
-        reference = stages.stage_env(service, stage).get(variable, "")
-        kind, _, name = reference.partition(":")
-        if kind == "ssm":
-            _delete_parameter(ssm, name)
+    for service in stages.SERVICES:
+        environment = stages.stage_env(service, stage)
+        for variable in (SECRET_VARIABLES.get(service), "TOKEN_ISSUER"):
+            kind, _, name = environment.get(variable or "", "").partition(":")
+            if kind == "ssm":
+                _delete_parameter(ssm, name)
 
 
 def _delete_parameter(ssm: Any, name: str) -> None:

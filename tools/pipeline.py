@@ -312,6 +312,7 @@ def deploy_role_statements() -> list[dict[str, Any]]:
         {"Fn::Sub": f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/{app}-${{Stage}}-*"} for app in SERVICE_APPS
     ]
     api = "arn:${AWS::Partition}:apigateway:${AWS::Region}::"
+    parameters = "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/profiles/${Stage}"
     encoded_api = "arn%3A${AWS::Partition}%3Aapigateway%3A${AWS::Region}%3A%3A"
     return [
         {
@@ -446,6 +447,19 @@ def deploy_role_statements() -> list[dict[str, Any]]:
             "Resource": [
                 {"Fn::Sub": "arn:${AWS::Partition}:cloudwatch::${AWS::AccountId}:dashboard/profile-service-${Stage}-*"}
             ],
+            "Effect": "Allow",
+        },
+        {
+            # The auth stack writes its own URL, its tokens' issuer, where its functions read it.
+            "Sid": "OwnUrlParameter",
+            "Action": [
+                "ssm:AddTagsToResource",
+                "ssm:DeleteParameter",
+                "ssm:GetParameters",
+                "ssm:PutParameter",
+                "ssm:RemoveTagsFromResource",
+            ],
+            "Resource": [{"Fn::Sub": f"{parameters}/auth/url"}],
             "Effect": "Allow",
         },
         {

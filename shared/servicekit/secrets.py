@@ -10,9 +10,16 @@ from pathlib import Path
 
 from . import settings
 
+KINDS = ("ssm", "secretsmanager", "file")
+
 
 class SecretNotFoundError(RuntimeError):
     """The reference names nothing that could be read."""
+
+
+def is_reference(value: str) -> bool:
+    """Whether ``value`` is a reference this module reads (rather than a value itself)."""
+    return value.partition(":")[0] in KINDS
 
 
 def read(reference: str) -> str:

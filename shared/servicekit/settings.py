@@ -65,6 +65,17 @@ def token_issuer() -> str:
 
     The issuer is where the auth service is reached, so that ``issuer`` +
     ``/.well-known/openid-configuration`` resolves (RFC 8414); on the local stage that is
-    the stack's actual auth URL, whichever port it was given.
+    the stack's actual auth URL, whichever port it was given. A deployed auth service
+    cannot be told its own URL in an environment variable (in CloudFormation, a function
+    naming its own API is a circular reference), so there ``TOKEN_ISSUER`` is a reference,
+    ``ssm:/profiles/<stage>/auth/url``, to the parameter its stack (or ``tools.admin
+    deploy``) writes once the API exists; it is read once per process.
     """
-    return (optional("TOKEN_ISSUER") or required("AUTH_URL")).rstrip("/")
+    configured = optional("TOKEN_ISSUER")
+    if configured is None:
+        return required("AUTH_URL").rstrip("/")
+    from . import secrets
+
+    if secrets.is_reference(configured):
+        configured = secrets.read(configured).strip()
+    return configured.rstrip("/")

@@ -142,6 +142,9 @@ def _resources_of(
     if kind == "AWS::CloudWatch::Dashboard" and namespace == "cloudwatch":
         name = _name(properties.get("DashboardName"), stack) or generated_name(stack, logical_id)
         return [(_arn("cloudwatch", f"dashboard/{name}", region=""), {})]  # dashboards are global
+    if kind == "AWS::SSM::Parameter" and namespace == "ssm":
+        name = _name(properties["Name"], stack) or generated_name(stack, logical_id)
+        return [(_arn("ssm", f"parameter{name}"), {})]
     if kind.startswith("AWS::ApiGateway::") and namespace == "apigateway":
         return [(path, {}) for path in _api_paths(kind, logical_id, properties)]
     return None

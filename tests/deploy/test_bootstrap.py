@@ -391,3 +391,17 @@ def test_tear_down_from_a_fresh_clone_removes_what_another_clone_deployed(fake_a
     assert boto3.client("apigateway").get_rest_apis()["items"] == []
     assert boto3.client("dynamodb").list_tables()["TableNames"] == []
     assert ssm.describe_parameters()["Parameters"] == []
+
+
+def test_a_chalice_deployed_auth_service_finds_its_own_url_where_it_reads_its_issuer(fake_aws: str) -> None:
+    # GIVEN the auth service deployed by `tools.admin deploy`, which then publishes its URL
+    url = "https://abc123.execute-api.us-east-1.amazonaws.com/api/"
+    admin_module.publish_own_url("auth", STAGE, url)
+    reference = services.load("auth").stage_env(STAGE)["TOKEN_ISSUER"]
+
+    # THEN the parameter its TOKEN_ISSUER names holds it, and tear-down removes it
+    assert reference == "ssm:/profiles/dev/auth/url"
+    stored = boto3.client("ssm").get_parameter(Name=reference.removeprefix("ssm:"))["Parameter"]["Value"]
+    assert stored == url
+    _ok("tear-down", "--stage", STAGE, "--yes")
+    assert boto3.client("ssm").describe_parameters()["Parameters"] == []

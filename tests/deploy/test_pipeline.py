@@ -272,7 +272,16 @@ def test_the_deploy_role_is_scoped_to_the_three_stacks_resources() -> None:
                 assert statement["Action"] == ["cloudwatch:DescribeAlarms"]
                 continue
             arn = resource["Fn::Sub"] if isinstance(resource, dict) and "Fn::Sub" in resource else json.dumps(resource)
-            assert any(s in arn for s in ("-service-${Stage}-", "restapis", "ApplicationBucket", "transform/")), arn
+            assert any(
+                s in arn
+                for s in (
+                    "-service-${Stage}-",
+                    "restapis",
+                    "ApplicationBucket",
+                    "transform/",
+                    ":parameter/profiles/${Stage}/",
+                )
+            ), arn
     granted = {a for s in pipeline.deploy_role_statements() for a in as_list(s["Action"])}
     assert not {k for k in NOT_NEEDED if " " not in k} & granted
 

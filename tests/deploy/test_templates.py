@@ -190,22 +190,31 @@ def test_nothing_grants_wildcard_actions_or_any_resource_for_data(packaged: dict
             assert "NotAction" not in statement and "NotResource" not in statement
 
 
-@pytest.mark.parametrize(("name", "variable"), [("auth", "SIGNING_KEYS"), ("profile", "CLIENT_SECRET")])
-def test_a_secret_is_readable_by_exactly_the_parameter_the_stage_config_names(
-    packaged: dict[str, Packaged], name: str, variable: str
-) -> None:
-    package = packaged[name]
-    reference = services.stage_env(name, STAGE)[variable]
-    (statement,) = statements(package.resources["SecretAccessPolicy"]["Properties"]["PolicyDocument"])
-    arn = statement["Resource"]["Fn::Sub"].replace("${Stage}", STAGE)
+def _parameters(references: dict[str, str]) -> set[str]:
+    return {value.removeprefix("ssm:") for value in references.values() if value.startswith("ssm:")}
 
-    assert reference.startswith("ssm:")
+
+@pytest.mark.parametrize("name", ["auth", "profile"])
+def test_parameters_are_readable_by_exactly_the_ones_the_stage_config_names(
+    packaged: dict[str, Packaged], name: str
+) -> None:
+    # The secrets (signing keys, the client secret) and the auth service's own URL (its issuer).
+    package = packaged[name]
+    environment = services.stage_env(name, STAGE)
+    (statement,) = statements(package.resources["SecretAccessPolicy"]["Properties"]["PolicyDocument"])
+    arns = [r["Fn::Sub"].replace("${Stage}", STAGE) for r in as_list(statement["Resource"])]
+
     assert statement["Action"] == "ssm:GetParameter"
-    assert arn.endswith(":parameter" + reference.removeprefix("ssm:"))
-    assert package.resources["APIHandler"]["Properties"]["Environment"]["Variables"][variable] == reference
-    dev_reference = services.stage_env(name, "dev")[variable].removeprefix("ssm:")
+    assert {arn.split(":parameter", 1)[1] for arn in arns} == _parameters(environment)
+    variables = package.resources["APIHandler"]["Properties"]["Environment"]["Variables"]
+    assert {k: v for k, v in variables.items() if str(v).startswith("ssm:")} == {
+        k: v for k, v in environment.items() if v.startswith("ssm:")
+    }
     dev_grants = [s for s in statements(policy_file(name, "policy-dev.json")) if s["Action"] == "ssm:GetParameter"]
-    assert [s["Resource"] for s in dev_grants] == [f"arn:*:ssm:*:*:parameter{dev_reference}"]
+    dev_arns = [arn for s in dev_grants for arn in as_list(s["Resource"])]
+    assert {arn.removeprefix("arn:*:ssm:*:*:parameter") for arn in dev_arns} == _parameters(
+        services.stage_env(name, "dev")
+    )
 
 
 def test_only_the_auth_authorizer_reads_a_secret_and_no_authorizer_reaches_a_table(
