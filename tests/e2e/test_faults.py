@@ -37,7 +37,7 @@ def _user_with_a_profile(api: Api) -> User:
     user = api.new_user("faulty")
     assert api.put("location", f"/locations/{user.user_id}", body=BERLIN, headers=user.auth).status_code == 200
     assert api.put("profile", f"/profiles/{user.user_id}", body={"display_name": "F"}, headers=user.auth).ok
-    assert api.get("profile", f"/profiles/{user.user_id}").json()["location_status"] == "ok"
+    assert api.profile_with_location(user.user_id).json()["location_status"] == "ok"
     return user
 
 
@@ -101,7 +101,7 @@ def test_existing_tokens_keep_working_when_the_auth_service_is_down(
     renamed = api.put("profile", f"/profiles/{user.user_id}", body={"display_name": "G"}, headers=user.auth)
     assert renamed.status_code == 200, renamed.text
     # ...and the profile service still reads locations with its cached client token
-    profile = api.get("profile", f"/profiles/{user.user_id}").json()
+    profile = api.profile_with_location(user.user_id).json()
     assert profile["location_status"] == "ok"
     assert profile["location"]["city"] == "Potsdam"
     # but nobody can log in

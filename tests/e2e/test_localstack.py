@@ -112,7 +112,7 @@ def _processes_on(*ports: int) -> dict[int, str]:
 
 def _assert_nothing_left(ports: Ports) -> None:
     ours = ports.as_dict().values()
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + EXIT_TIMEOUT_S
     while _processes_on(*ours) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert _processes_on(*ours) == {}
@@ -237,7 +237,7 @@ def test_one_service_runs_alone_with_chalice_local_beside_the_rest(cli: tuple[Po
         put = api.put("location", f"/locations/{user.user_id}", body=location, headers=user.auth)
         assert put.status_code == 200, put.text
         api.put("profile", f"/profiles/{user.user_id}", body={"display_name": "Solo"}, headers=user.auth)
-        assert api.get("profile", f"/profiles/{user.user_id}").json()["location_status"] == "ok"
+        assert api.profile_with_location(user.user_id).json()["location_status"] == "ok"
     finally:
         os.killpg(alone.pid, signal.SIGTERM)
         alone.wait(timeout=10)
