@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import json
 import urllib.parse
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,7 +22,6 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from schemathesis.generation import GenerationMode
 
-from tests.profile.upstream import CLIENT_SECRET, FakeUpstream
 from tests.support import services
 from tests.support.tokens import bearer, claims
 
@@ -137,26 +134,6 @@ def bodies(valid: st.SearchStrategy[Any], names: set[str], constants: set[str]) 
         st.tuples(st.integers(1, 5000), as_json).map(nested),
         st.tuples(as_json, st.integers(0, 200), invalid).map(broken_utf8),
     )
-
-
-@pytest.fixture
-def apps(aws: Any, key_ring: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[dict[str, Any]]:
-    """A test client of each service; the profile service's peers are a real local server."""
-    upstream = FakeUpstream().start()
-    secret = tmp_path / "profile-client-secret"
-    secret.write_text(CLIENT_SECRET)
-    monkeypatch.setenv("AUTH_URL", upstream.url)
-    monkeypatch.setenv("LOCATION_URL", upstream.url)
-    monkeypatch.setenv("CLIENT_SECRET", f"file:{secret}")
-    try:
-        with (
-            services.load("auth").client() as auth,
-            services.load("location").client() as location,
-            services.load("profile").client() as profile,
-        ):
-            yield {"auth": auth, "location": location, "profile": profile}
-    finally:
-        upstream.stop()
 
 
 @pytest.mark.parametrize(("name", "path", "method"), BODY_ROUTES, ids=[f"{m} {p}" for _, p, m in BODY_ROUTES])

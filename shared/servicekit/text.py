@@ -60,3 +60,17 @@ def check(field: str, text: str, *, multiline: bool = False, visible: bool = Fal
     found = problem(text, multiline=multiline, visible=visible)
     if found is not None:
         raise ValueError(f"Invalid {field.replace('_', ' ')}: {found} - at `$.{field}`")
+
+
+LOG_VALUE_LIMIT = 80
+
+
+def clip(value: object, limit: int = LOG_VALUE_LIMIT) -> str:
+    """``repr(value)`` cut to ``limit`` characters: any value an attacker chose, before it is logged.
+
+    A 10 KB ``kid`` must not become a 10 KB log line (cost, and noise that hides attacks).
+    """
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}...({len(text) - limit} more characters)"
