@@ -276,18 +276,27 @@ def test_the_profile_read_time_when_the_location_service_does_not_answer(
 
 
 def test_concurrent_reads_do_not_wait_for_each_others_lookups(
-    profile: Any, upstream: FakeUpstream, user_id: str, existing: dict[str, Any]
+    profile: Any, upstream: FakeUpstream, user_id: str, existing: dict[str, Any], clock: ManualClock
 ) -> None:
-    # GIVEN a location service that answers no read until ten are waiting for it at once
+    # GIVEN a location service that answers no read until ten are waiting for it at once,
+    # and a reader that waits for it as long as the test lets it (so that only queueing,
+    # never a machine slow to send ten requests, can keep the ten apart)
     upstream.location(user_id)
+    _reader_noting_timeouts()
+    locations = services.load("profile").module("locations")
+    reader = locations.location_reader()
+    assert reader.read(user_id, clock.monotonic() + HOLD_LIMIT_S).status == "ok"  # holding a token
     everyone_asked = threading.Barrier(CONCURRENT_READS)
     upstream.on_location_request = lambda: everyone_asked.wait(HOLD_LIMIT_S)
 
-    # WHEN ten profiles are read at the same time
-    statuses = at_once(CONCURRENT_READS, lambda _: json_body(get(profile, user_id))["location_status"])
+    # WHEN ten profile reads start their lookups at the same time, on the service's pool
+    pending = [
+        locations.lookups().submit(reader.read, user_id, clock.monotonic() + HOLD_LIMIT_S)
+        for _ in range(CONCURRENT_READS)
+    ]
 
-    # THEN all ten lookups were under way together (none queued behind another), and all got the location
-    assert statuses == ["ok"] * CONCURRENT_READS
+    # THEN all ten were under way together (none queued behind another), and all got the location
+    assert [lookup.result(timeout=2 * HOLD_LIMIT_S).status for lookup in pending] == ["ok"] * CONCURRENT_READS
 
 
 def test_a_lookup_gives_up_on_a_silent_location_service_at_its_deadline(
