@@ -41,6 +41,8 @@ class FakeUpstream:
         self.location_calls = 0
         self.grants: list[dict[str, Any]] = []
         self.authorizations: list[str] = []
+        self.correlation_ids: list[tuple[str, str | None]] = []  # (path, X-Correlation-Id) of each request
+        self.trace_ids: list[str | None] = []  # the X-Amzn-Trace-Id of each request
         self.valid_tokens: set[str] = set()
         self.on_token_request: Callable[[], object] = lambda: None
         self.on_location_request: Callable[[], object] = lambda: None
@@ -137,6 +139,8 @@ def _handler(upstream: FakeUpstream) -> type[BaseHTTPRequestHandler]:
         protocol_version = "HTTP/1.1"  # keep-alive, as the services' pools expect
 
         def do_POST(self) -> None:
+            upstream.correlation_ids.append((self.path, self.headers.get("X-Correlation-Id")))
+            upstream.trace_ids.append(self.headers.get("X-Amzn-Trace-Id"))
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             if self.path != "/token":
                 self._send(404, {"message": "Not Found"})
@@ -144,6 +148,8 @@ def _handler(upstream: FakeUpstream) -> type[BaseHTTPRequestHandler]:
             self._send(*upstream.issue(json.loads(body)))
 
         def do_GET(self) -> None:
+            upstream.correlation_ids.append((self.path, self.headers.get("X-Correlation-Id")))
+            upstream.trace_ids.append(self.headers.get("X-Amzn-Trace-Id"))
             prefix = "/locations/"
             if not self.path.startswith(prefix):
                 self._send(404, {"message": "Not Found"})
