@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -59,19 +58,21 @@ class ServiceToken:
         client_id: str,
         client_secret: Callable[[], str],
         now: Callable[[], int],
+        monotonic: Callable[[], float],
     ) -> None:
         self._http = http
         self._token_url = token_url
         self._client_id = client_id
         self._client_secret = client_secret
         self._now = now
+        self._monotonic = monotonic
         self._lock = threading.Lock()
         self._current: _Token | None = None
 
     def get(self, deadline: float) -> tuple[str, bool]:
         """A token to send, and whether it was fetched just now (``TokenUnavailableError`` if none).
 
-        ``deadline`` (``time.monotonic()``) is when the caller stops waiting: it never
+        ``deadline`` (on the ``monotonic`` clock) is when the caller stops waiting: it never
         waits longer for another thread's fetch.
         """
         current = self._current
@@ -81,7 +82,7 @@ class ServiceToken:
         usable = current if current is not None and now < current.expires_at - EXPIRY_SKEW_S else None
         # With a usable token in hand, never queue behind another thread's renewal.
         if usable is None:
-            acquired = self._lock.acquire(timeout=max(0.0, deadline - time.monotonic()))
+            acquired = self._lock.acquire(timeout=max(0.0, deadline - self._monotonic()))
         else:
             acquired = self._lock.acquire(blocking=False)
         if not acquired:
@@ -162,4 +163,5 @@ def new_service_token(http: JsonHttpClient) -> ServiceToken:
         client_id=config.client_id,
         client_secret=client_secret,
         now=lambda: clock().now(),
+        monotonic=lambda: clock().monotonic(),
     )

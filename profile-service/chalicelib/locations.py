@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextvars
 import logging
-import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import quote
@@ -28,6 +27,7 @@ from urllib.parse import quote
 import msgspec
 
 from servicekit import metrics
+from servicekit.clock import clock
 from servicekit.lazy import Lazy
 
 from .credentials import ServiceToken, TokenUnavailableError, new_service_token
@@ -86,7 +86,7 @@ class LocationReader:
     def _read(self, user_id: str, deadline: float) -> LocationLookup:
         from servicekit.http import HttpCallError
 
-        if time.monotonic() >= deadline:
+        if clock().monotonic() >= deadline:
             return unavailable("timeout")  # queued behind other reads until the caller stopped waiting
         url = f"{self._base_url}/locations/{quote(user_id, safe='')}"
         for attempt in (1, 2):
@@ -95,7 +95,7 @@ class LocationReader:
             except TokenUnavailableError as exc:
                 logger.warning("no service token, location unavailable: %s", exc)
                 return unavailable("no_token")
-            left = deadline - time.monotonic()
+            left = deadline - clock().monotonic()
             if left <= 0:
                 return unavailable("timeout")  # the token took what was left of the budget
             try:
@@ -107,7 +107,7 @@ class LocationReader:
                 break
             if not fresh:
                 self._token.drop(token)
-            if fresh or attempt == 2 or time.monotonic() > deadline - MIN_RETRY_S:
+            if fresh or attempt == 2 or clock().monotonic() > deadline - MIN_RETRY_S:
                 logger.warning("the location service refused the service token (%s)", response.status)
                 return unavailable("rejected")
         if response.status == 404:
@@ -136,7 +136,7 @@ class PendingLocation:
     def result(self) -> LocationLookup:
         """The lookup, or ``unavailable`` if it has not finished by the deadline (counted once, here)."""
         try:
-            found = self._future.result(timeout=max(0.0, self._deadline - time.monotonic()))
+            found = self._future.result(timeout=max(0.0, self._deadline - clock().monotonic()))
         except TimeoutError:  # concurrent.futures.TimeoutError is this one since Python 3.11
             logger.warning("the location read did not finish within %.2f s", READ_BUDGET_S)
             found = unavailable("timeout")
@@ -176,7 +176,7 @@ lookups = Lazy(_new_pool)
 
 def lookup(user_id: str) -> PendingLocation:
     """Start reading the user's location; the answer is due within ``READ_BUDGET_S``."""
-    deadline = time.monotonic() + READ_BUDGET_S
+    deadline = clock().monotonic() + READ_BUDGET_S
     reader = location_reader()  # built here, on the request's thread, where the stage's settings are
     # In the request's context: its correlation id goes on the calls and on the log lines.
     read = contextvars.copy_context().run

@@ -18,7 +18,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -164,9 +164,10 @@ class Page:
 class Table:
     """One DynamoDB table. Every write can carry a condition; every failure is typed."""
 
-    def __init__(self, client: Any, name: str) -> None:
+    def __init__(self, client: Any, name: str, sleep: Callable[[float], None] = time.sleep) -> None:
         self._client = client
         self.name = name
+        self._sleep = sleep  # the wait between retries of a conflicting write (tests count it)
 
     def get(self, key: Mapping[str, Any]) -> Item:
         """The item with ``key`` (a strongly consistent read), or ``ItemNotFoundError``."""
@@ -295,7 +296,7 @@ class Table:
         # the loser of a race see the winner's write and fail on its own condition.
         for attempt in range(TRANSACTION_ATTEMPTS):
             if attempt:
-                time.sleep(CONFLICT_BACKOFF_S * 2 ** (attempt - 1))
+                self._sleep(CONFLICT_BACKOFF_S * 2 ** (attempt - 1))
             if deadline.spent():
                 logger.warning("dynamodb %s not started: the request's time budget is spent", operation)
                 raise StoreUnavailableError("The request took too long; retry it.")

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import jwt
+
 from servicekit.openapi import base_url
 from tests.support import services
 from tests.support.services import json_body
+
+# The members of a JWK that carry private key material (RFC 7518, sections 6.2.2, 6.3.2, 6.4.1).
+PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
 
 
 def test_health(auth: Any) -> None:
@@ -17,19 +22,24 @@ def test_health(auth: Any) -> None:
 
 
 def test_jwks_lists_only_public_parts_of_every_key(auth: Any, key_ring: Any) -> None:
+    # GIVEN a ring of two keys, as during a rotation, and the algorithm its tokens name
+    ring = key_ring.with_new_key()
+    services.load("auth").module("keys").key_ring.override(ring)
+    alg = jwt.get_unverified_header(ring.sign({"sub": "anyone"}))["alg"]
+
     response = auth.http.get("/.well-known/jwks.json")
 
+    # THEN every key is listed as PyJWT computes its JWK from the private key, with the
+    # private members left out
     assert response.status_code == 200
-    (key,) = json_body(response)["keys"]
-    assert key == {
-        "kty": "EC",
-        "crv": "P-256",
-        "kid": key_ring.active,
-        "use": "sig",
-        "alg": "ES256",
-        "x": key["x"],
-        "y": key["y"],
-    }
+    published = {key["kid"]: key for key in json_body(response)["keys"]}
+    assert set(published) == set(ring.keys)
+    for kid, private_key in ring.keys.items():
+        private = jwt.get_algorithm_by_name(alg).to_jwk(private_key, as_dict=True)
+        assert PRIVATE_MEMBERS & set(private)  # the whole key, as a sanity check of the expectation
+        public = {member: value for member, value in private.items() if member not in PRIVATE_MEMBERS}
+        assert published[kid] == {**public, "kid": kid, "use": "sig", "alg": alg}
+        assert not PRIVATE_MEMBERS & set(published[kid])
 
 
 def test_openapi_documents_every_route_with_its_schemas(auth: Any) -> None:

@@ -111,7 +111,7 @@ def processes_on(*ports: int) -> dict[int, str]:
 
 def assert_nothing_left(ports: Ports) -> None:
     ours = ports.as_dict().values()
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + EXIT_TIMEOUT_S
     while processes_on(*ours) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert processes_on(*ours) == {}

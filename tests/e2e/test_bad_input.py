@@ -23,13 +23,13 @@ def carol(api: Api) -> User:
     return api.new_user("carol")
 
 
-def _send(api: Api, carol: User, service: str, path: str, body: Any, method: str = "PUT") -> Any:
-    path = path.format(id=carol.user_id)
+def _send(api: Api, user: User, service: str, path: str, body: Any, method: str = "PUT") -> Any:
+    path = path.format(id=user.user_id)
     if body is NOT_JSON:
-        return api.request(service, method, path, data='{"latitude": 1,', headers=carol.auth)
+        return api.request(service, method, path, data='{"latitude": 1,', headers=user.auth)
     if isinstance(body, (str, bytes)):
-        return api.request(service, method, path, data=body, headers=carol.auth)
-    return api.request(service, method, path, body=body, headers=carol.auth)
+        return api.request(service, method, path, data=body, headers=user.auth)
+    return api.request(service, method, path, body=body, headers=user.auth)
 
 
 BAD_BODIES = [
@@ -171,7 +171,16 @@ def test_the_page_of_an_id_that_is_no_user_id_is_a_404_page_that_does_not_echo_i
     assert "<script>alert(1)" not in response.text
 
 
-def test_nothing_was_written_by_the_bad_bodies(api: Api, carol: User) -> None:
-    # Runs after the tests above in this module (file order): none of them wrote anything.
-    assert api.get("location", f"/locations/{carol.user_id}", headers=carol.auth).status_code == 404
-    assert api.get("profile", f"/profiles/{carol.user_id}").status_code == 404
+def test_nothing_was_written_by_the_bad_bodies(api: Api) -> None:
+    # GIVEN a user of this test's own, with no location and no profile
+    dave = api.new_user("dave")
+
+    # WHEN every bad and every too-big body is sent to dave's routes
+    for service, method, path, body, _ in BAD_BODIES:
+        assert _send(api, dave, service, path, body, method).status_code == 400
+    for service, method, path, body in BODY_ROUTES:
+        assert _send(api, dave, service, path, body, method).status_code == 413
+
+    # THEN none of them wrote anything
+    assert api.get("location", f"/locations/{dave.user_id}", headers=dave.auth).status_code == 404
+    assert api.get("profile", f"/profiles/{dave.user_id}").status_code == 404

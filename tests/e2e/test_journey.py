@@ -69,7 +69,7 @@ def test_a_user_registers_logs_in_and_publishes_a_profile_with_a_location(api: A
     assert put_profile.json()["display_name"] == "Jo Journey"
 
     # THEN anyone reads the public profile, the location embedded (without its version)
-    profile = api.get("profile", f"/profiles/{user_id}")
+    profile = api.profile_with_location(user_id)
     assert profile.status_code == 200
     body = profile.json()
     assert set(body) == {"user_id", "display_name", "bio", "location", "location_status", "updated_at", "version"}

@@ -156,7 +156,7 @@ def test_one_service_runs_alone_with_chalice_local_beside_the_rest(cli: tuple[Po
         put = api.put("location", f"/locations/{user.user_id}", body=location, headers=user.auth)
         assert put.status_code == 200, put.text
         api.put("profile", f"/profiles/{user.user_id}", body={"display_name": "Solo"}, headers=user.auth)
-        assert api.get("profile", f"/profiles/{user.user_id}").json()["location_status"] == "ok"
+        assert api.profile_with_location(user.user_id).json()["location_status"] == "ok"
     finally:
         os.killpg(alone.pid, signal.SIGTERM)
         alone.wait(timeout=10)

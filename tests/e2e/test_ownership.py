@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from servicekit import secrets
 from tests.e2e.api import Api, User, assert_denied, assert_error, assert_oauth_error, bearer
 from tests.e2e.conftest import client_secret
-from tests.support import tokens
+from tests.support import services, tokens
 from tools import stages
 from tools.localstack import LocalStack
 
@@ -108,11 +109,36 @@ def test_forged_tokens_are_refused(
     assert_denied(response)
 
 
-def test_a_token_of_another_stage_is_refused(api: Api, alice: User) -> None:
-    # Right signature scheme, but issued for another audience: a dev token replayed locally.
-    forged = tokens.unknown_key(tokens.claims(alice.user_id, aud="urn:profiles:api:dev"))
+@pytest.mark.parametrize(
+    "claims_of_the_other_stage",
+    [("iss", "aud"), ("aud",), ("iss",)],
+    ids=["its issuer and audience", "its audience", "its issuer"],
+)
+def test_a_token_of_another_stage_is_refused(
+    api: Api, stack: LocalStack, alice_with_data: User, claims_of_the_other_stage: tuple[str, ...]
+) -> None:
+    # GIVEN this stack's own signing key (as if a stage's keys leaked into or were copied
+    # to another), and the issuer and audience the dev stage puts in its tokens: its
+    # audience from its config, its issuer its own deployed URL (an API Gateway URL)
+    ring = services.load("auth").module("keys").KeyRing.loads(secrets.read(stack.signing_keys))
+    dev = stages.stage_env("auth", "dev")
+    other_stage = {"iss": "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/api", "aud": dev["TOKEN_AUDIENCE"]}
+    this_stage = {"iss": stack.urls["auth"]}
+    path = f"/locations/{alice_with_data.user_id}"
+    # (the key itself is good: with this stage's claims, the token is accepted)
+    accepted = ring.sign(tokens.claims(alice_with_data.user_id, **this_stage))
+    assert api.get("location", path, headers=bearer(accepted)).status_code == 200
 
-    assert_denied(api.get("location", f"/locations/{alice.user_id}", headers=bearer(forged)))
+    # WHEN the token, signed by that same key, names the other stage
+    replayed = ring.sign(
+        tokens.claims(
+            alice_with_data.user_id,
+            **{**this_stage, **{claim: other_stage[claim] for claim in claims_of_the_other_stage}},
+        )
+    )
+
+    # THEN it is refused for the stage it names
+    assert_denied(api.get("location", path, headers=bearer(replayed)))
 
 
 def test_the_profile_services_client_may_read_locations_but_write_nothing(

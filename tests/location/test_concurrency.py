@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from tests.location.conftest import ALICE, get, put, stored
@@ -22,10 +21,8 @@ def test_concurrent_puts_each_add_exactly_one_to_the_version(location: Any, alic
         return response.status_code, json_body(response).get("version", -1)
 
     # WHEN 20 writers PUT at the same time
-    began = time.monotonic()
     with interleaved():
         results = at_once(WRITERS, write)
-    elapsed = time.monotonic() - began
 
     # THEN all succeed, each saw its own version, and none was lost
     assert [status for status, _ in results] == [200] * WRITERS
@@ -35,4 +32,3 @@ def test_concurrent_puts_each_add_exactly_one_to_the_version(location: Any, alic
     # The stored fields are those of one whole write, never a mix of two.
     assert final["latitude"] == final["longitude"]
     assert final["city"] == f"City {int(final['latitude'])}"
-    assert elapsed < 10

@@ -2,29 +2,21 @@
 
 from __future__ import annotations
 
+import os
 import re
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from servicekit.clock import clock
 from tests.location.conftest import ALICE, SAN_FRANCISCO, delete, get, put, stored
+from tests.support.clocks import ManualClock
 from tests.support.services import json_body
 
 ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
-
-
-class FixedClock:
-    """A clock stopped at one instant."""
-
-    def __init__(self, iso: str) -> None:
-        self._iso = iso
-
-    def now(self) -> int:
-        return 0
-
-    def iso(self) -> str:
-        return self._iso
 
 
 def test_put_creates_the_location_at_version_1(location: Any, alice: dict[str, str]) -> None:
@@ -36,11 +28,32 @@ def test_put_creates_the_location_at_version_1(location: Any, alice: dict[str, s
     assert ISO_UTC.match(body["updated_at"])
 
 
-def test_updated_at_is_the_time_of_the_write_in_utc(location: Any, alice: dict[str, str]) -> None:
-    clock.override(FixedClock("2026-11-27T05:00:00.123Z"))  # type: ignore[arg-type]
+@pytest.fixture
+def local_time_ahead_of_utc() -> Iterator[None]:
+    """The machine's local time is five and a half hours ahead of UTC (India's time zone)."""
+    saved = os.environ.get("TZ")
+    os.environ["TZ"] = "IST-05:30"  # POSIX form: needs no time zone database
+    time.tzset()
+    try:
+        yield
+    finally:
+        if saved is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = saved
+        time.tzset()
+
+
+def test_updated_at_is_the_time_of_the_write_in_utc(
+    location: Any, alice: dict[str, str], local_time_ahead_of_utc: None
+) -> None:
+    # GIVEN a write at 05:00:00.123 UTC on the service's clock, on a machine whose local
+    # time is then 10:30:00.123
+    clock.override(ManualClock(datetime(2026, 11, 27, 5, 0, 0, 123000, tzinfo=UTC)))
 
     body = json_body(put(location, ALICE, SAN_FRANCISCO, alice))
 
+    # THEN updated_at is that instant in UTC, not in the machine's time zone
     assert body["updated_at"] == "2026-11-27T05:00:00.123Z"
 
 

@@ -72,6 +72,11 @@ def get(client: Any, user_id: str) -> Any:
     return client.http.get(f"/profiles/{user_id}")
 
 
+def own_fields(body: dict[str, Any]) -> dict[str, Any]:
+    """A profile without its embedded location, which is whatever the location service answered then."""
+    return {k: v for k, v in body.items() if k not in ("location", "location_status")}
+
+
 def delete(client: Any, user_id: str, token: str | None = None) -> Any:
     """``DELETE /profiles/{user_id}``."""
     return client.http.delete(f"/profiles/{user_id}", headers=tokens.bearer(token) if token else {})

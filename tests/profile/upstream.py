@@ -11,13 +11,15 @@ import itertools
 import json
 import socket
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 CLIENT_ID = "profile-service"
 CLIENT_SECRET = "the-profile-service-client-secret"
-# How long a "slow" location service sleeps: far beyond the profile service's read timeout.
-SLOW_S = 3.0
+# How long a "slow" location service sleeps: far beyond the profile service's read timeout
+# and budget, so that a read which waited for it fails its test on any machine.
+SLOW_S = 10.0
 
 
 class FakeUpstream:
@@ -26,16 +28,15 @@ class FakeUpstream:
     ``location_mode`` chooses how ``GET /locations/{id}`` answers: ``normal`` (200 with
     the stored location, 404 without), ``error`` (500), ``malformed`` (a body that is not
     JSON), ``wrong-shape`` (JSON that is not a location), ``slow`` (sleeps ``SLOW_S``),
-    ``forbidden`` (403 to every token). ``location_delay_s`` delays every answer (a
-    service that is slow but answers within the profile service's timeouts).
+    ``forbidden`` (403 to every token).
+    ``on_token_request`` and ``on_location_request`` run as each request arrives (after
+    it is counted): a test holds a request there until it lets it go, or moves its clock.
     """
 
     def __init__(self) -> None:
         self.locations: dict[str, dict[str, Any]] = {}
         self.location_mode = "normal"
         self.expires_in = 900
-        self.token_delay_s = 0.0
-        self.location_delay_s = 0.0
         self.token_calls = 0
         self.location_calls = 0
         self.grants: list[dict[str, Any]] = []
@@ -43,10 +44,12 @@ class FakeUpstream:
         self.correlation_ids: list[tuple[str, str | None]] = []  # (path, X-Correlation-Id) of each request
         self.trace_ids: list[str | None] = []  # the X-Amzn-Trace-Id of each request
         self.valid_tokens: set[str] = set()
+        self.on_token_request: Callable[[], object] = lambda: None
+        self.on_location_request: Callable[[], object] = lambda: None
         self._numbers = itertools.count(1)
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self._server = _Server(("127.0.0.1", 0), _handler(self))
         self._thread = threading.Thread(target=self._server.serve_forever, name="fake-upstream", daemon=True)
 
     @property
@@ -88,8 +91,7 @@ class FakeUpstream:
         with self._lock:
             self.token_calls += 1  # counted on arrival: a test can tell that a fetch is under way
             self.grants.append(grant)
-        if self.token_delay_s:
-            self._stop.wait(self.token_delay_s)
+        self.on_token_request()
         with self._lock:
             if grant != {"grant_type": "client_credentials", "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}:
                 return 401, {"Code": "InvalidCredentialsError", "Message": "The client id or secret is wrong."}
@@ -107,9 +109,8 @@ class FakeUpstream:
             self.location_calls += 1
             self.authorizations.append(authorization)
             authorized = authorization.removeprefix("Bearer ") in self.valid_tokens
+        self.on_location_request()
         mode = self.location_mode
-        if self.location_delay_s:
-            self._stop.wait(self.location_delay_s)
         if mode == "slow":
             self._stop.wait(SLOW_S)
         if not authorized:
@@ -125,6 +126,12 @@ class FakeUpstream:
         if user_id not in self.locations:
             return 404, {"Code": "LocationNotFoundError", "Message": "No location."}
         return 200, self.locations[user_id]
+
+
+class _Server(ThreadingHTTPServer):
+    # socketserver's listen queue is 5: concurrent connections beyond it wait for the
+    # accepting thread, which a busy machine may not run for longer than a connect timeout.
+    request_queue_size = 64
 
 
 def _handler(upstream: FakeUpstream) -> type[BaseHTTPRequestHandler]:

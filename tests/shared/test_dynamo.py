@@ -10,7 +10,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from servicekit.dynamo import TRANSACTION_ATTEMPTS, Condition, Table
+from servicekit import dynamo
+from servicekit.dynamo import CONFLICT_BACKOFF_S, TRANSACTION_ATTEMPTS, Condition, Table
 from servicekit.errors import ConditionFailedError, ItemNotFoundError, StoreError, StoreUnavailableError
 from tests.support.threads import at_once
 
@@ -32,6 +33,9 @@ def table() -> Iterator[Table]:
 
 
 KEY = {"pk": "a", "sk": 1}
+# botocore's standard retries of a refused connection wait under 0.1 s in all; a user
+# waits a second or two for an answer, and the rest is room for a busy machine.
+UNREACHABLE_WITHIN_S = 2.0
 
 
 def test_put_then_get_round_trips_plain_values(table: Table) -> None:
@@ -123,23 +127,26 @@ def test_a_transaction_reports_which_condition_failed(table: Table) -> None:
         table.get({"pk": "free", "sk": 1})
 
 
-def test_an_unreachable_database_is_a_store_unavailable_error_quickly() -> None:
-    from botocore.config import Config
+def test_an_unreachable_database_is_a_store_unavailable_error_quickly(monkeypatch: pytest.MonkeyPatch) -> None:
+    # GIVEN the services' own DynamoDB client (its timeouts and retries), aimed at a port
+    # where nothing listens
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:9")  # discard port: nothing listens
+    dynamo.dynamodb.reset()
+    try:
+        table = Table(dynamo.dynamodb(), "things")
 
-    client = boto3.client(
-        "dynamodb",
-        region_name="us-east-1",
-        endpoint_url="http://127.0.0.1:9",  # discard port: nothing listens
-        aws_access_key_id="x",
-        aws_secret_access_key="x",
-        config=Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=0.5, read_timeout=0.5),
-    )
+        # WHEN a request is made
+        began = time.monotonic()
+        with pytest.raises(StoreUnavailableError) as failure:
+            table.get(KEY)
+        elapsed = time.monotonic() - began
+    finally:
+        dynamo.dynamodb.reset()
 
-    with pytest.raises(StoreUnavailableError) as failure:
-        Table(client, "things").get(KEY)
-
+    # THEN it is a 503 without internals, within a time a user waits for an answer
     assert failure.value.STATUS_CODE == 503
     assert "things" not in str(failure.value)
+    assert elapsed < UNREACHABLE_WITHIN_S
 
 
 def test_a_missing_table_is_a_store_unavailable_error(table: Any) -> None:
@@ -203,13 +210,14 @@ def test_a_write_refused_for_a_transaction_in_flight_is_retried() -> None:
 
 def test_a_transaction_that_keeps_conflicting_is_a_store_unavailable_error_without_a_final_wait() -> None:
     client = ConflictingClient(conflicts=100)
-    began = time.monotonic()
+    waits: list[float] = []
 
     with pytest.raises(StoreUnavailableError):
-        Table(client, "things").transact([{"ConditionCheck": {}}])
+        Table(client, "things", sleep=waits.append).transact([{"ConditionCheck": {}}])
 
     assert client.calls == TRANSACTION_ATTEMPTS
-    assert time.monotonic() - began < 0.25  # the backoff between attempts, and no sleep after the last
+    # a backoff that doubles between attempts, and no wait after the last one
+    assert waits == [CONFLICT_BACKOFF_S * 2**i for i in range(TRANSACTION_ATTEMPTS - 1)]
 
 
 def test_a_request_dynamodb_refuses_is_a_store_error_not_a_botocore_error(table: Table) -> None:
