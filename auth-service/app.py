@@ -12,7 +12,7 @@ from servicekit.openapi import Error, document, documented
 
 app = Chalice(app_name="auth-service")
 log_requests(app)
-authorizer = jwt_authorizer(app, keys.verifier)
+jwt_auth = jwt_authorizer(app, keys.verifier)
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
@@ -53,7 +53,7 @@ def jwks() -> Response:
     return Response(body=keys.key_ring().jwks(), headers={"Cache-Control": "public, max-age=300"})
 
 
-@app.route("/users/me", methods=["GET"], authorizer=authorizer)
+@app.route("/users/me", methods=["GET"], authorizer=jwt_auth)
 @documented("The calling user", responses={200: User, 401: Error, 403: Error, 404: Error})
 def me() -> dict:
     return to_builtins(users.current_user(Caller.from_request(app.current_request)))

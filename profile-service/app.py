@@ -11,7 +11,7 @@ from servicekit.openapi import Error, document, documented
 
 app = Chalice(app_name="profile-service")
 log_requests(app)
-authorizer = jwt_authorizer(app)
+jwt_auth = jwt_authorizer(app)
 
 DESCRIPTION = """\
 Public profiles. A profile embeds the user's location, read from the location service
@@ -34,7 +34,7 @@ def get_profile(user_id: str) -> Response:
     return profiles.response(profiles.read(user_id))
 
 
-@app.route("/profiles/{user_id}", methods=["PUT"], authorizer=authorizer)
+@app.route("/profiles/{user_id}", methods=["PUT"], authorizer=jwt_auth)
 @documented(
     "Create or replace your profile (optionally If-Match)",
     request=ProfileChange,
@@ -48,7 +48,7 @@ def put_profile(user_id: str) -> Response:
     return profiles.response(profiles.write(user_id, change, precondition))
 
 
-@app.route("/profiles/{user_id}", methods=["DELETE"], authorizer=authorizer)
+@app.route("/profiles/{user_id}", methods=["DELETE"], authorizer=jwt_auth)
 @documented("Delete your profile", responses={204: None, 401: Error, 403: Error, 404: Error, 503: Error})
 def delete_profile(user_id: str) -> Response:
     access.authorize_delete(Caller.from_request(app.current_request), user_id)
