@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 from servicekit import settings as env
 from servicekit.lazy import Lazy
@@ -12,8 +12,7 @@ REFRESH_TOKEN_TTL_S = 30 * 24 * 3600
 USER_SCOPE = "profile:write location:write"
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(msgspec.Struct, frozen=True):
     """What the auth service needs to know about its stage."""
 
     table_name: str

@@ -14,7 +14,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import msgspec
@@ -42,8 +41,7 @@ class TokenUnavailableError(Exception):
     """No usable token: the auth service is down, slow, or refused the client's credentials."""
 
 
-@dataclass(frozen=True)
-class _Token:
+class _Token(msgspec.Struct, frozen=True):
     value: str
     renew_at: int
     expires_at: int

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 from chalice import AuthResponse, Chalice, ForbiddenError
 from chalice.app import AuthRequest, ChaliceAuthorizer, Request
 
@@ -70,21 +70,21 @@ def jwt_authorizer(app: Chalice, verify: Callable[[], TokenVerifier] = verifier)
     return jwt_auth
 
 
-# The auth service's user ids: canonical, lower-case UUID strings.
-USER_ID_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+# The auth service's user ids: canonical, lower-case UUID strings. A pattern, not a compiled
+# one: ``re`` compiles it on first use (and caches it), not during every cold start's import.
+USER_ID_PATTERN = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 
 
 def is_user_id(value: str) -> bool:
     """Whether ``value`` has the shape of a user id the auth service assigns."""
-    return USER_ID_PATTERN.fullmatch(value) is not None
+    return re.fullmatch(USER_ID_PATTERN, value) is not None
 
 
 class NotAUserError(ForbiddenError):
     """403: a service client's token where only a user's will do."""
 
 
-@dataclass(frozen=True)
-class Caller:
+class Caller(msgspec.Struct, frozen=True):
     """Who is calling, as the authorizer verified it."""
 
     subject: str

@@ -8,7 +8,6 @@ document cannot drift from what the code accepts. A view declares its bodies wit
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import msgspec
@@ -39,13 +38,12 @@ class Error(msgspec.Struct):
     Message: str
 
 
-@dataclass(frozen=True)
-class Operation:
+class Operation(msgspec.Struct, frozen=True):
     """What a route takes and answers: models, or media types for non-JSON answers."""
 
     summary: str
     request: type | None = None
-    responses: Mapping[int, type | str | None] = field(default_factory=dict)
+    responses: Mapping[int, type | str | None] = msgspec.field(default_factory=dict)
 
 
 def documented(

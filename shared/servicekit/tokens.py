@@ -11,10 +11,10 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import jwt
+import msgspec
 
 logger = logging.getLogger(__name__)
 
@@ -32,8 +32,7 @@ class InvalidTokenError(Exception):
     """The token is malformed, forged, expired, or not meant for us."""
 
 
-@dataclass(frozen=True)
-class Claims:
+class Claims(msgspec.Struct, frozen=True):
     """The verified claims the services use."""
 
     subject: str
