@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Callable
@@ -31,9 +32,25 @@ def _fetch_jwks() -> Any:
     return response.body
 
 
+def handed_over_jwks() -> Any:
+    """The auth service's public keys, if the deployment hands them over in ``JWKS`` (else None).
+
+    With them a cold authorizer verifies its first token without a call to the auth
+    service (or, for the auth service's own authorizer, without reading its key ring
+    from SSM); see docs/performance.md.
+    """
+    document = settings.optional("JWKS")
+    if not document:
+        return None
+    try:
+        return json.loads(document)
+    except ValueError as exc:
+        raise settings.SettingsError("JWKS must be the auth service's JWKS document, in JSON") from exc
+
+
 def _new_verifier() -> TokenVerifier:
     return TokenVerifier(
-        KeySet(_fetch_jwks),
+        KeySet(_fetch_jwks, initial=handed_over_jwks()),
         issuer=settings.required("TOKEN_ISSUER"),
         audience=settings.required("TOKEN_AUDIENCE"),
     )

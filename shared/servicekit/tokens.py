@@ -40,14 +40,23 @@ class Claims(msgspec.Struct, frozen=True):
 
 
 class KeySet:
-    """The auth service's public keys, fetched once and refetched on an unknown ``kid``."""
+    """The auth service's public keys, fetched once and refetched on an unknown ``kid``.
 
-    def __init__(self, fetch: Callable[[], Any], clock: Callable[[], float] = time.monotonic) -> None:
+    ``initial``, a JWKS document handed over at deploy time, gives the keys without a
+    fetch: a cold authorizer then needs no call to the auth service. A ``kid`` it does
+    not list (the keys rotated since) is fetched as if there had been no document.
+    """
+
+    def __init__(
+        self, fetch: Callable[[], Any], clock: Callable[[], float] = time.monotonic, initial: Any = None
+    ) -> None:
         self._fetch = fetch
         self._clock = clock
         self._lock = threading.Lock()
         self._keys: dict[str, Any] = {}
         self._fetched_at: float | None = None
+        if initial is not None:
+            self._keys = _usable_keys(initial)
 
     def key(self, kid: str) -> Any:
         """The public key for ``kid``; ``InvalidTokenError`` if the JWKS has none."""
@@ -68,12 +77,17 @@ class KeySet:
     def _refresh(self) -> None:
         self._fetched_at = self._clock()
         try:
-            document = self._fetch()
-            keys = jwt.PyJWKSet.from_dict(document).keys
+            keys = _usable_keys(self._fetch())
         except Exception as exc:  # noqa: BLE001 - any failure to get keys means: verify nothing new
             logger.warning("could not fetch the JWKS: %s", exc)
             return
-        self._keys = {k.key_id: k.key for k in keys if k.key_id and k.algorithm_name == ALGORITHM}
+        self._keys = keys
+
+
+def _usable_keys(document: Any) -> dict[str, Any]:
+    """The keys of a JWKS document that can verify our tokens, by ``kid``."""
+    keys = jwt.PyJWKSet.from_dict(document).keys
+    return {k.key_id: k.key for k in keys if k.key_id and k.algorithm_name == ALGORITHM}
 
 
 class TokenVerifier:
