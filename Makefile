@@ -8,7 +8,7 @@ INSTALLED := $(VENV)/.installed
 SERVICES := auth-service location-service profile-service
 REQUIREMENTS := requirements-dev.txt auth-service/requirements.txt location-service/requirements.txt profile-service/requirements.txt
 
-.PHONY: run test lint unit venv clean
+.PHONY: run test lint unit venv clean bench
 
 # A venv without pip (a `python -m venv` that failed half-way) is made again.
 $(INSTALLED): $(REQUIREMENTS)
@@ -35,6 +35,12 @@ lint: $(INSTALLED)
 
 test: lint
 	$(BIN)/python -m pytest -n auto --dist loadgroup
+
+# Cold starts as Lambda runs them, the memory each function gets, and their cost: measures
+# for a few minutes (root can hold processes to Lambda's CPU share with a cgroup), then
+# writes docs/performance.md and prints a summary.
+bench: $(INSTALLED)
+	$(BIN)/python -m tools.bench
 
 clean:
 	rm -rf $(VENV) .local .pytest_cache .mypy_cache .ruff_cache test-artifacts
