@@ -6,11 +6,15 @@ from chalicelib import access, locations
 from chalicelib.models import Health, Location, LocationChange
 from servicekit.authorizer import Caller, jwt_authorizer
 from servicekit.bodies import parse, to_builtins
+from servicekit.deadline import limit_request_time
+from servicekit.headers import secure_headers
 from servicekit.observability import log_requests
 from servicekit.openapi import Error, document, documented
 
 app = Chalice(app_name="location-service")
 log_requests(app)
+secure_headers(app)
+limit_request_time(app)
 jwt_auth = jwt_authorizer(app)
 
 

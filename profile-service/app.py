@@ -6,11 +6,15 @@ from chalicelib import access, etags, pages, profiles
 from chalicelib.models import Health, Profile, ProfileChange
 from servicekit.authorizer import Caller, jwt_authorizer
 from servicekit.bodies import parse
+from servicekit.deadline import limit_request_time
+from servicekit.headers import secure_headers
 from servicekit.observability import log_requests
 from servicekit.openapi import Error, document, documented
 
 app = Chalice(app_name="profile-service")
 log_requests(app)
+secure_headers(app)
+limit_request_time(app)
 jwt_auth = jwt_authorizer(app)
 
 DESCRIPTION = """\

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -14,6 +15,7 @@ from servicekit import dynamo, tables
 from servicekit.authorizer import verifier
 from servicekit.lazy import Lazy
 from servicekit.tokens import KeySet, TokenVerifier
+from tests.profile.upstream import CLIENT_SECRET, FakeUpstream
 from tests.support import services
 from tests.support.dynamodb import AtomicClient
 from tests.support.tokens import AUDIENCE, ISSUER
@@ -101,3 +103,23 @@ def auth(aws: Any) -> Iterator[Any]:
     """A test client of the auth service."""
     with services.load("auth").client() as client:
         yield client
+
+
+@pytest.fixture
+def apps(aws: Any, key_ring: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[dict[str, Any]]:
+    """A test client of each service by name; the profile service's peers are a real local server."""
+    upstream = FakeUpstream().start()
+    secret = tmp_path / "profile-client-secret"
+    secret.write_text(CLIENT_SECRET)
+    monkeypatch.setenv("AUTH_URL", upstream.url)
+    monkeypatch.setenv("LOCATION_URL", upstream.url)
+    monkeypatch.setenv("CLIENT_SECRET", f"file:{secret}")
+    try:
+        with (
+            services.load("auth").client() as auth,
+            services.load("location").client() as location,
+            services.load("profile").client() as profile,
+        ):
+            yield {"auth": auth, "location": location, "profile": profile}
+    finally:
+        upstream.stop()

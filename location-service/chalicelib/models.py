@@ -8,6 +8,7 @@ from typing import Annotated
 
 import msgspec
 
+from servicekit import text
 from servicekit.bodies import Model
 
 from .countries import ASSIGNED_CODES
@@ -21,7 +22,10 @@ City = Annotated[
     msgspec.Meta(
         min_length=1,
         max_length=100,
-        description="1 to 100 characters, not blank; omit it or send null when there is none.",
+        description=(
+            "1 to 100 characters with something visible, no control or bidirectional formatting "
+            "characters; omit it or send null when there is none."
+        ),
     ),
 ]
 Country = Annotated[
@@ -43,8 +47,8 @@ class LocationChange(Model):
     country: Country | None = None
 
     def __post_init__(self) -> None:
-        if self.city is not None and not self.city.strip():
-            raise ValueError("Invalid city: it is blank; omit it or send null when there is none - at `$.city`")
+        if self.city is not None:
+            text.check("city", self.city, visible=True)
         if self.country is not None and self.country not in ASSIGNED_CODES:
             raise ValueError(
                 f"Invalid country: {self.country} is not an assigned ISO 3166-1 alpha-2 code - at `$.country`"

@@ -14,22 +14,26 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from servicekit import text
 from servicekit.bodies import Model
 
-# Controls that may appear in a bio (line breaks and tabs); none may appear in a name.
-_BIO_CONTROLS = frozenset("\n\r\t")
-
-DisplayName = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
-Bio = Annotated[str, msgspec.Meta(max_length=500)]
+DisplayName = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1,
+        max_length=64,
+        description="Something visible; no control or bidirectional formatting characters.",
+    ),
+]
+Bio = Annotated[
+    str,
+    msgspec.Meta(max_length=500, description="Line breaks and tabs allowed; no other control characters."),
+]
 Latitude = Annotated[float, msgspec.Meta(ge=-90, le=90)]
 Longitude = Annotated[float, msgspec.Meta(ge=-180, le=180)]
 City = Annotated[str, msgspec.Meta(max_length=100)]
 Country = Annotated[str, msgspec.Meta(pattern="^[A-Z]{2}$")]
 LocationStatus = Literal["ok", "none", "unavailable"]
-
-
-def _has_control(text: str, allowed: frozenset[str] = frozenset()) -> bool:
-    return any((ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0) and c not in allowed for c in text)
 
 
 class ProfileChange(Model):
@@ -39,12 +43,9 @@ class ProfileChange(Model):
     bio: Bio | None = None
 
     def __post_init__(self) -> None:
-        if not self.display_name.strip():
-            raise ValueError("The display name must not be blank - at `$.display_name`")
-        if _has_control(self.display_name):
-            raise ValueError("The display name must not contain control characters - at `$.display_name`")
-        if self.bio is not None and _has_control(self.bio, _BIO_CONTROLS):
-            raise ValueError("The bio must not contain control characters other than line breaks - at `$.bio`")
+        text.check("display_name", self.display_name, visible=True)
+        if self.bio is not None:
+            text.check("bio", self.bio, multiline=True)
 
 
 class Location(Model):

@@ -14,12 +14,16 @@ from chalice.app import AuthRequest, ChaliceAuthorizer, Request
 
 from . import settings
 from .lazy import Lazy
-from .tokens import JWKS_PATH, InvalidTokenError, KeySet, TokenVerifier
+from .text import clip
+from .tokens import JWKS_PATH, InvalidTokenError, KeySet, KeysUnavailableError, TokenVerifier
 
 logger = logging.getLogger(__name__)
 
 JWKS_TIMEOUT_S = 2.0
 ANONYMOUS = "anonymous"
+# Reasons quote values from the token (its kid, its alg), each clipped already; the
+# whole reason is clipped again so that no log line grows with what an attacker sends.
+MAX_LOGGED_REASON = 300
 
 
 def _fetch_jwks() -> Any:
@@ -65,21 +69,26 @@ def jwt_authorizer(app: Chalice, verify: Callable[[], TokenVerifier] = verifier)
 
     A valid token is allowed on every route of the API (so API Gateway's cached
     answer fits any route); the route itself checks ownership and scope. Anything
-    else is denied: API Gateway answers 403 (401 when the header is missing).
+    else is denied: API Gateway answers 403 (401 when the header is missing). When
+    the keys cannot be fetched, there is no answer to cache: a 500 the client may retry.
     """
 
     # API Gateway caches each token's answer this long, even past the token's exp: a minute
     # of a 15-minute token, and a retired signing key stops working within that minute.
     @app.authorizer(ttl_seconds=60)
-    def jwt_auth(auth_request: AuthRequest) -> AuthResponse:
+    def jwt_auth(auth_request: AuthRequest) -> AuthResponse | None:
         scheme, _, token = (auth_request.token or "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             return AuthResponse(routes=[], principal_id=ANONYMOUS)
         try:
             claims = verify().verify(token.strip())
         except InvalidTokenError as exc:
-            logger.info("token rejected: %s", exc)
+            logger.info("token rejected: %s", clip(str(exc), MAX_LOGGED_REASON))
             return AuthResponse(routes=[], principal_id=ANONYMOUS)
+        except KeysUnavailableError:
+            # No policy at all: API Gateway answers 500 (its authorizer-failure answer,
+            # `{"message": null}`, as chalice local does) and, unlike a Deny, never caches it.
+            return None
         return AuthResponse(
             routes=["*"], principal_id=claims.subject, context={"scope": " ".join(sorted(claims.scopes))}
         )

@@ -35,13 +35,22 @@ def parse(request: Request, model: type[M]) -> M:
 
 
 def decode(raw: bytes | str, model: type[M]) -> M:
-    """``raw`` JSON as ``model``, or a 400 whose message names the field."""
+    """``raw`` JSON as ``model``, or a 400 whose message names the problem.
+
+    Every way decoding can fail is a client's mistake, never a 500: msgspec raises
+    ``UnicodeDecodeError`` for invalid UTF-8 inside a string or key, and
+    ``RecursionError`` for deep nesting (a thousand ``[`` before a tagged union's tag).
+    """
     try:
         return msgspec.json.decode(raw, type=model)
     except msgspec.ValidationError as exc:
         raise BadRequestError(f"Invalid body: {exc}") from None
     except msgspec.DecodeError as exc:
         raise BadRequestError(f"The body is not valid JSON: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise BadRequestError(f"The body is not valid UTF-8: byte {exc.start} cannot be decoded.") from None
+    except RecursionError:
+        raise BadRequestError("The body is nested too deeply.") from None
 
 
 def to_builtins(model: msgspec.Struct) -> dict[str, object]:

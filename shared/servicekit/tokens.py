@@ -16,20 +16,33 @@ from typing import Any
 import jwt
 import msgspec
 
+from .text import clip
+
 logger = logging.getLogger(__name__)
 
 ALGORITHM = "EdDSA"
 MAX_LIFETIME_S = 15 * 60
 REQUIRED_CLAIMS = ["iss", "sub", "aud", "iat", "nbf", "exp", "jti", "scope"]
 JWKS_PATH = "/.well-known/jwks.json"
-# An unknown kid may mean the auth service rotated keys: refetch, but at most this often,
-# so that a flood of forged kids cannot turn into a flood of calls to the auth service.
+# An unknown kid may mean the auth service rotated keys: refetch, but at most this often
+# after a successful fetch, so that a flood of forged kids cannot flood the auth service.
 REFETCH_INTERVAL_S = 60.0
+# After a failed fetch, the next try waits this long (the last delay repeats): seconds, not
+# a minute, because until the keys are back every new key id is an error, not a Deny.
+RETRY_BACKOFF_S = (1.0, 2.0, 5.0)
 LEEWAY_S = 5
 
 
 class InvalidTokenError(Exception):
     """The token is malformed, forged, expired, or not meant for us."""
+
+
+class KeysUnavailableError(Exception):
+    """The JWKS could not be fetched, so a token with a key id not yet known cannot be checked.
+
+    Not the token's fault: the authorizer must not answer with a Deny, which API Gateway
+    would cache for the token and turn into a minute of 403s for a valid user.
+    """
 
 
 class Claims(msgspec.Struct, frozen=True):
@@ -42,6 +55,11 @@ class Claims(msgspec.Struct, frozen=True):
 class KeySet:
     """The auth service's public keys, fetched once and refetched on an unknown ``kid``.
 
+    Keys already known keep verifying whatever happens to later fetches. A failed fetch
+    raises ``KeysUnavailableError`` and is retried after ``RETRY_BACKOFF_S``; meanwhile
+    an unknown ``kid`` raises it again without a call, so a down auth service is not
+    hammered by every request.
+
     ``initial``, a JWKS document handed over at deploy time, gives the keys without a
     fetch: a cold authorizer then needs no call to the auth service. A ``kid`` it does
     not list (the keys rotated since) is fetched as if there had been no document.
@@ -53,34 +71,40 @@ class KeySet:
         self._fetch = fetch
         self._clock = clock
         self._lock = threading.Lock()
-        self._keys: dict[str, Any] = {}
-        self._fetched_at: float | None = None
-        if initial is not None:
-            self._keys = _usable_keys(initial)
+        self._keys: dict[str, Any] = _usable_keys(initial) if initial is not None else {}
+        self._next_fetch_at: float | None = None
+        self._failures = 0
 
     def key(self, kid: str) -> Any:
-        """The public key for ``kid``; ``InvalidTokenError`` if the JWKS has none."""
+        """The public key for ``kid``: ``InvalidTokenError`` if the JWKS has none, ``KeysUnavailableError``
+        if the JWKS cannot be fetched now."""
         key = self._keys.get(kid)
         if key is None:
             with self._lock:
                 key = self._keys.get(kid)
-                if key is None and self._may_refetch():
+                if key is None and self._fetch_is_due():
                     self._refresh()
                     key = self._keys.get(kid)
+                elif key is None and self._failures:
+                    raise KeysUnavailableError("the signing keys could not be fetched; retrying shortly")
         if key is None:
-            raise InvalidTokenError(f"unknown key id {kid!r}")
+            raise InvalidTokenError(f"unknown key id {clip(kid)}")
         return key
 
-    def _may_refetch(self) -> bool:
-        return self._fetched_at is None or self._clock() - self._fetched_at >= REFETCH_INTERVAL_S
+    def _fetch_is_due(self) -> bool:
+        return self._next_fetch_at is None or self._clock() >= self._next_fetch_at
 
     def _refresh(self) -> None:
-        self._fetched_at = self._clock()
         try:
             keys = _usable_keys(self._fetch())
-        except Exception as exc:  # noqa: BLE001 - any failure to get keys means: verify nothing new
-            logger.warning("could not fetch the JWKS: %s", exc)
-            return
+        except Exception as exc:  # any failure to get keys means: no new keys, retry soon
+            self._failures += 1
+            delay = RETRY_BACKOFF_S[min(self._failures, len(RETRY_BACKOFF_S)) - 1]
+            self._next_fetch_at = self._clock() + delay
+            logger.warning("could not fetch the JWKS (failure %d, next try in %.0f s): %s", self._failures, delay, exc)
+            raise KeysUnavailableError("the signing keys could not be fetched; retrying shortly") from exc
+        self._failures = 0
+        self._next_fetch_at = self._clock() + REFETCH_INTERVAL_S
         self._keys = keys
 
 
@@ -105,9 +129,9 @@ class TokenVerifier:
         except (jwt.PyJWTError, UnicodeError) as exc:
             # PyJWT encodes the token to UTF-8 before its own checks: a lone surrogate
             # (possible in a decoded header) raises UnicodeEncodeError, not a PyJWTError.
-            raise InvalidTokenError(f"malformed token: {exc}") from exc
+            raise InvalidTokenError(f"malformed token: {clip(str(exc))}") from exc
         if header.get("alg") != ALGORITHM:
-            raise InvalidTokenError(f"algorithm {header.get('alg')!r} is not accepted")
+            raise InvalidTokenError(f"algorithm {clip(header.get('alg'))} is not accepted")
         kid = header.get("kid")
         if not isinstance(kid, str) or not kid:
             raise InvalidTokenError("the token has no key id")
@@ -122,7 +146,7 @@ class TokenVerifier:
                 options={"require": REQUIRED_CLAIMS},
             )
         except jwt.PyJWTError as exc:
-            raise InvalidTokenError(str(exc)) from exc
+            raise InvalidTokenError(clip(str(exc))) from exc
         if (
             not all(isinstance(claims[c], int) for c in ("iat", "nbf", "exp"))
             or claims["exp"] - claims["iat"] > MAX_LIFETIME_S

@@ -35,9 +35,9 @@ def test_the_page_shows_name_bio_and_location_with_a_map_link(
     assert response.headers["Content-Type"] == "text/html; charset=utf-8"
     page = _text(response)
     assert page.startswith("<!doctype html>")
-    assert "<h1>Alice</h1>" in page
+    assert '<h1 dir="auto">Alice</h1>' in page
     assert "Likes maps." in page
-    assert "Berlin, DE" in page
+    assert "<bdi>Berlin, DE</bdi>" in page
     assert "52.5200° N, 13.4050° E" in page
     assert 'href="https://www.openstreetmap.org/?mlat=52.52000&amp;mlon=13.40500#map=12/52.52000/13.40500"' in page
 
@@ -107,7 +107,7 @@ def test_a_script_as_display_name_shows_as_text(profile: Any, user_id: str, toke
 
     page = _text(_page(profile, user_id))
 
-    assert "<h1>&lt;script&gt;alert(1)&lt;/script&gt;</h1>" in page
+    assert '<h1 dir="auto">&lt;script&gt;alert(1)&lt;/script&gt;</h1>' in page
 
 
 def test_the_page_allows_no_scripts_and_only_its_own_style(profile: Any, user_id: str, token: str) -> None:

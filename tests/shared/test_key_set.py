@@ -1,12 +1,13 @@
-"""The authorizer's JWKS cache: fetched once, refetched on an unknown kid at most once a minute."""
+"""The authorizer's JWKS cache: fetched once, refetched on an unknown kid, and never a Deny for a fetch that failed."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives import serialization
 
-from servicekit.tokens import InvalidTokenError, KeySet
+from servicekit.tokens import REFETCH_INTERVAL_S, RETRY_BACKOFF_S, InvalidTokenError, KeySet, KeysUnavailableError
 from tests.support import services
 
 
@@ -18,58 +19,129 @@ class Clock:
         return self.now
 
 
+class Jwks:
+    """The auth service's JWKS endpoint: serves a ring, or fails, and counts its calls."""
+
+    def __init__(self, ring: Any) -> None:
+        self.ring = ring
+        self.down = False
+        self.calls = 0
+
+    def __call__(self) -> Any:
+        self.calls += 1
+        if self.down:
+            raise ConnectionRefusedError("auth service down")
+        return self.ring.jwks()
+
+
+def _public_bytes(key: Any) -> bytes:
+    return key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)  # type: ignore[no-any-return]
+
+
 @pytest.fixture
 def ring() -> Any:
     return services.load("auth").module("keys").KeyRing.generate()
 
 
 def test_keys_are_fetched_once_and_then_served_from_the_cache(ring: Any) -> None:
-    fetches = []
-    keys = KeySet(lambda: fetches.append(1) or ring.jwks(), clock=Clock())
+    jwks = Jwks(ring)
+    keys = KeySet(jwks, clock=Clock())
 
     for _ in range(10):
         keys.key(ring.active)
 
-    assert len(fetches) == 1
+    assert jwks.calls == 1
 
 
 def test_an_unknown_kid_refetches_at_most_once_a_minute(ring: Any) -> None:
-    fetches = []
-    clock = Clock()
-    keys = KeySet(lambda: fetches.append(1) or ring.jwks(), clock=clock)
+    jwks, clock = Jwks(ring), Clock()
+    keys = KeySet(jwks, clock=clock)
     keys.key(ring.active)
 
     for _ in range(5):
         with pytest.raises(InvalidTokenError):
             keys.key("forged-kid")
-    clock.now += 61
+    clock.now += REFETCH_INTERVAL_S
     with pytest.raises(InvalidTokenError):
         keys.key("forged-kid")
 
-    assert len(fetches) == 2
+    assert jwks.calls == 2
 
 
 def test_a_rotated_key_is_found_by_refetching(ring: Any) -> None:
-    current = {"ring": ring}
-    clock = Clock()
-    keys = KeySet(lambda: current["ring"].jwks(), clock=clock)
+    # GIVEN a cache that knows the first key, then the auth service adds a second
+    jwks, clock = Jwks(ring), Clock()
+    keys = KeySet(jwks, clock=clock)
     keys.key(ring.active)
     rotated = ring.with_new_key()
     new_kid = next(kid for kid in rotated.keys if kid != ring.active)
-    current["ring"] = rotated
-    clock.now += 61
+    jwks.ring = rotated
+    clock.now += REFETCH_INTERVAL_S
 
-    assert keys.key(new_kid) is not None
+    # WHEN a token names the new key
+    found = keys.key(new_kid)
+
+    # THEN one more fetch found it: the public half of exactly that private key
+    assert jwks.calls == 2
+    assert _public_bytes(found) == _public_bytes(rotated.keys[new_kid].public_key())
+    assert _public_bytes(found) != _public_bytes(ring.keys[ring.active].public_key())
 
 
-def test_a_failing_jwks_endpoint_verifies_nothing_and_does_not_raise_otherwise(ring: Any) -> None:
-    def broken() -> Any:
-        raise ConnectionRefusedError("auth service down")
+def test_a_failed_fetch_is_not_the_tokens_fault(ring: Any) -> None:
+    jwks = Jwks(ring)
+    jwks.down = True
+    keys = KeySet(jwks, clock=Clock())
 
-    keys = KeySet(broken, clock=Clock())
-
-    with pytest.raises(InvalidTokenError):
+    with pytest.raises(KeysUnavailableError):
         keys.key(ring.active)
+
+
+def test_a_failed_fetch_is_retried_after_a_short_backoff_without_calls_in_between(ring: Any) -> None:
+    jwks, clock = Jwks(ring), Clock()
+    jwks.down = True
+    keys = KeySet(jwks, clock=clock)
+    with pytest.raises(KeysUnavailableError):
+        keys.key(ring.active)
+
+    for delay in [*RETRY_BACKOFF_S, RETRY_BACKOFF_S[-1]]:
+        calls = jwks.calls
+        clock.now += delay - 0.01
+        with pytest.raises(KeysUnavailableError):
+            keys.key(ring.active)
+        assert jwks.calls == calls  # still backing off: no call
+        clock.now += 0.01
+        with pytest.raises(KeysUnavailableError):
+            keys.key(ring.active)
+        assert jwks.calls == calls + 1  # due: one more try
+
+    assert max(RETRY_BACKOFF_S) <= 10
+
+
+def test_keys_already_known_keep_verifying_while_the_jwks_is_down(ring: Any) -> None:
+    jwks, clock = Jwks(ring), Clock()
+    keys = KeySet(jwks, clock=clock)
+    known = keys.key(ring.active)
+    jwks.down = True
+    clock.now += REFETCH_INTERVAL_S
+
+    with pytest.raises(KeysUnavailableError):
+        keys.key("rotated-in-meanwhile")
+    assert keys.key(ring.active) is known
+
+
+def test_once_the_jwks_is_back_an_unknown_kid_is_invalid_again(ring: Any) -> None:
+    jwks, clock = Jwks(ring), Clock()
+    jwks.down = True
+    keys = KeySet(jwks, clock=clock)
+    with pytest.raises(KeysUnavailableError):
+        keys.key(ring.active)
+    jwks.down = False
+    clock.now += RETRY_BACKOFF_S[0]
+
+    assert keys.key(ring.active) is not None
+    with pytest.raises(InvalidTokenError):
+        keys.key("forged-kid")
+    assert jwks.calls == 2  # the refetch interval after success is back to a minute
 
 
 def test_keys_handed_over_at_deploy_time_need_no_fetch(ring: Any) -> None:
