@@ -2,13 +2,20 @@
 
     python -m tools.localstack                       # DynamoDB + the three services (what `make run` does)
     python -m tools.localstack --without location    # everything but one service: run that one yourself
+    python -m tools.localstack restart location      # from another terminal: restart one service of it
 
-It starts moto's DynamoDB server, creates the three tables, the auth service's signing
-keys and the profile service's client (``python -m tools.admin bootstrap``), and one
-``chalice local`` per service, each in its own process group, wired together through
-environment variables.
+It starts moto's DynamoDB server (through ``tools/moto_local.py``, one request at a time),
+creates the three tables, the auth service's signing keys and the profile service's client
+(``python -m tools.admin bootstrap``), and one ``chalice local`` per service (through
+``tools/chalice_local.py``, which only deepens its listen queue), each in its own process
+group, wired together through environment variables.
 It waits for every ``GET /health``, prints the addresses and an example session, then
 streams the services' logs until Ctrl-C (or SIGTERM), which stops every process it started.
+
+While it runs, a service that exits is reported in one line and left down; the others keep
+running. A service restarts when a file of its folder changes (its code, its config, the
+shared library), on ``restart <service>``, and, with ``AUTO_RESTART=1``, by itself after a
+delay that grows with each crash in a row. DynamoDB exiting stops everything.
 
 Environment variables (defaults are the contract's, ../shared/API.md):
 
@@ -20,6 +27,7 @@ Environment variables (defaults are the contract's, ../shared/API.md):
 | ``LOCAL_STATE_DIR`` | ``.local/`` | where the local secrets and the logs go |
 | ``SIGNING_KEYS`` / ``CLIENT_SECRET`` | files in the state dir | ``file:<absolute path>`` of each local secret |
 | ``STARTUP_TIMEOUT`` | 30 | seconds each step may take before the start is given up |
+| ``AUTO_RESTART`` | 0 | 1: restart a crashed service by itself, after 1, 2, 4 ... up to 30 s |
 
 ``LocalStack`` is the same runner as a class (a context manager), used by the end-to-end tests.
 """
@@ -29,10 +37,14 @@ from __future__ import annotations
 import argparse
 import collections
 import contextlib
+import dataclasses
 import json
 import os
+import queue
+import shlex
 import signal
 import socket
+import socketserver
 import subprocess
 import sys
 import threading
@@ -54,11 +66,22 @@ from servicekit.settings import CLIENT_SECRET_FILE, LOCAL_DEFAULTS, LOCAL_STATE_
 
 _IMPORTED_AT = time.monotonic()
 
+CHALICE_LOCAL = Path(__file__).resolve().with_name("chalice_local.py")
+MOTO_LOCAL = Path(__file__).resolve().with_name("moto_local.py")
+
 HOST = "127.0.0.1"
 STARTUP_TIMEOUT_S = 30.0
 STOP_GRACE_S = 3.0
 POLL_INTERVAL_S = 0.05
 LOG_TAIL_LINES = 30
+WATCH_INTERVAL_S = 0.5  # how often the services' files are checked for changes
+SUPERVISE_POLL_S = 0.2
+# AUTO_RESTART's delays: 1 s after a crash, doubling with each crash in a row up to 30 s; a
+# service that ran for STABLE_S before crashing starts again from 1 s.
+BACKOFF_FIRST_S = 1.0
+BACKOFF_MAX_S = 30.0
+STABLE_S = 60.0
+CONTROL_SOCKET = "control.sock"  # in the state folder: where `restart` finds the running `make run`
 
 ProgressFn = Callable[[str], None]
 
@@ -145,16 +168,38 @@ def _health(base_url: str, timeout: float = 1.0) -> Any:
         return json.loads(response.read())
 
 
+def with_correlation_id(line: str) -> str:
+    """A service's JSON log line with its request's correlation id in front, to follow a request by eye."""
+    if line.startswith("{") and '"correlation_id"' in line:
+        with contextlib.suppress(ValueError, AttributeError):
+            identifier = json.loads(line).get("correlation_id")
+            if isinstance(identifier, str):
+                return f"{identifier} | {line}"
+    return line
+
+
 class _Process:
     """One child process in its own process group, its output kept in a log file and a tail."""
 
-    def __init__(self, name: str, label: str, command: Sequence[str], *, cwd: Path, env: Mapping[str, str], log: Path):
+    def __init__(
+        self,
+        name: str,
+        label: str,
+        command: Sequence[str],
+        *,
+        cwd: Path,
+        env: Mapping[str, str],
+        log: Path,
+        echo: Callable[[str], None] | None = None,
+        append: bool = False,
+    ):
         self.name = name
         self.label = label
         self.log_path = log
         self.tail: collections.deque[str] = collections.deque(maxlen=LOG_TAIL_LINES)
-        self.echo: Callable[[str], None] | None = None
-        self._log: IO[str] = log.open("w", encoding="utf-8")
+        self.echo = echo
+        self.reported = False  # its exit has been told to the developer
+        self._log: IO[str] = log.open("a" if append else "w", encoding="utf-8")
         try:
             self.popen = subprocess.Popen(
                 list(command),
@@ -191,7 +236,7 @@ class _Process:
             self._log.flush()
             echo = self.echo
             if echo is not None:
-                echo(f"{self.name:<9}| {line}")
+                echo(f"{self.name:<9}| {with_correlation_id(line)}")
         self._log.close()
 
     def exited(self) -> int | None:
@@ -261,6 +306,7 @@ class LocalStack:
         self.startup_timeout = startup_timeout
         self.python = python
         self.processes: dict[str, _Process] = {}
+        self._echo: Callable[[str], None] | None = None
 
     # -- addresses -------------------------------------------------------------------------
 
@@ -321,23 +367,14 @@ class LocalStack:
             self._spawn(
                 "dynamodb",
                 "DynamoDB (moto)",
-                [self.python, "-m", "moto.server", "-H", HOST, "-p", str(self.ports.dynamodb)],
+                # moto's server, one request at a time: its backends are not thread-safe.
+                [self.python, str(MOTO_LOCAL), "-H", HOST, "-p", str(self.ports.dynamodb)],
                 cwd=stages.ROOT,
                 env=self.environment("dynamodb"),
             )
         # The services import while DynamoDB comes up and the bootstrap runs: /health needs neither.
-        chalice = Path(self.python).parent / "chalice"
-        if self.services and not chalice.exists():
-            raise StackError(f"step 'start services': {chalice} does not exist; run `make venv` first")
         for service in self.services:
-            port = getattr(self.ports, service)
-            self._spawn(
-                service,
-                f"{service} service",
-                [str(chalice), "local", "--stage", LOCAL_STAGE, "--no-autoreload", "--host", HOST, "--port", str(port)],
-                cwd=stages.folder(service),
-                env=self.environment(service),
-            )
+            self._spawn_service(service)
         self._wait_for_dynamodb()
         self._bootstrap()
         for service in self.services:
@@ -357,11 +394,30 @@ class LocalStack:
         free = ", ".join(str(p) for p in sorted(wanted.values()))
         self.progress(f"[ok] port {free} is free" if len(wanted) == 1 else f"[ok] ports {free} are free")
 
-    def _spawn(self, name: str, label: str, command: Sequence[str], *, cwd: Path, env: Mapping[str, str]) -> None:
+    def _spawn(
+        self, name: str, label: str, command: Sequence[str], *, cwd: Path, env: Mapping[str, str], append: bool = False
+    ) -> None:
+        echo = self._echo if name != "dynamodb" else None
+        log = self.logs_dir / f"{name}.log"
         try:
-            self.processes[name] = _Process(name, label, command, cwd=cwd, env=env, log=self.logs_dir / f"{name}.log")
+            self.processes[name] = _Process(name, label, command, cwd=cwd, env=env, log=log, echo=echo, append=append)
         except OSError as exc:
             raise StackError(f"step 'start {label}': could not run {command[0]}: {exc}") from exc
+
+    def _spawn_service(self, service: str, *, append: bool = False) -> None:
+        # Chalice's own command line through a launcher that only deepens the listen queue.
+        # --no-autoreload: one process per service (chalice's reloader forks a worker that
+        # outlives its parent); this runner watches the code and restarts the service itself.
+        port = str(getattr(self.ports, service))
+        local = ["local", "--stage", LOCAL_STAGE, "--no-autoreload", "--host", HOST, "--port", port]
+        self._spawn(
+            service,
+            f"{service} service",
+            [self.python, str(CHALICE_LOCAL), *local],
+            cwd=stages.folder(service),
+            env=self.environment(service),
+            append=append,
+        )
 
     def _wait_for_dynamodb(self) -> None:
         began = time.monotonic()
@@ -408,14 +464,15 @@ class LocalStack:
         for line in result.stdout.splitlines():
             self.progress(f"[ok] {line}")
 
-    def _wait_until_healthy(self, service: str) -> None:
+    def _wait_until_healthy(self, service: str, step: str = "") -> None:
+        step = step or f"start the {service} service"
         process = self.processes[service]
         base = self.urls[service]
         deadline = time.monotonic() + self.startup_timeout
         last_error = "no answer yet"
         while True:
             if process.exited() is not None:
-                raise self._exited_error(process, f"start the {service} service")
+                raise self._exited_error(process, step)
             try:
                 body = _health(base)
             except (OSError, ValueError) as exc:
@@ -423,10 +480,10 @@ class LocalStack:
             else:
                 if body == {"status": "ok", "service": service}:
                     break
-                raise StackError(f"step 'start the {service} service': {base}/health answered {body!r}")
+                raise StackError(f"step '{step}': {base}/health answered {body!r}")
             if time.monotonic() > deadline:
                 raise StackError(
-                    f"step 'start the {service} service': {base}/health did not answer within "
+                    f"step '{step}': {base}/health did not answer within "
                     f"{self.startup_timeout:.0f} s ({last_error}); its last lines:\n{process.last_lines()}"
                 )
             time.sleep(POLL_INTERVAL_S)
@@ -434,11 +491,7 @@ class LocalStack:
         self.progress(f"[ok] {service} service healthy at {base} ({elapsed:.1f} s)")
 
     def _exited_error(self, process: _Process, step: str) -> StackError:
-        process.finish(time.monotonic())  # let the reader drain its last lines
-        return StackError(
-            f"step '{step}': {process.label} exited with code {process.exited()}; its last lines:\n"
-            f"{process.last_lines()}\n    (whole log: {process.log_path})"
-        )
+        return StackError(f"step '{step}': {self.exit_report(process)}")
 
     # -- running ---------------------------------------------------------------------------
 
@@ -447,23 +500,113 @@ class LocalStack:
 
         DynamoDB's lines (one ``POST /`` per call, nothing more) stay in its log file.
         """
+        self._echo = echo
         for name, process in self.processes.items():
             process.echo = echo if name != "dynamodb" else None
 
-    def wait(self, poll_interval: float = 0.2) -> _Process:
-        """Block until a process that should be running exits; return it."""
+    def restart(self, service: str) -> float:
+        """Stop the service's process group (if it still runs), start it again; seconds until it was healthy.
+
+        Raises ``StackError`` if it does not become healthy; it is then stopped again.
+        """
+        if service not in self.services:
+            raise StackError(f"the {service} service is not run by this stack (started --without {service})")
+        # Not stop_process: a Ctrl-C now must not be ignored; stop() still finds both processes.
+        self._stop_group(self.processes[service])
+        self._spawn_service(service, append=True)
+        try:
+            self._wait_until_healthy(service, step=f"restart the {service} service")
+        except BaseException:
+            self._stop_group(self.processes[service])
+            raise
+        return time.monotonic() - self.processes[service].started_at
+
+    @staticmethod
+    def _stop_group(process: _Process) -> None:
+        process.terminate()
+        process.finish(time.monotonic() + STOP_GRACE_S)
+
+    def supervise(self, requests: queue.Queue[RestartRequest] | None = None, *, auto_restart: bool = False) -> _Process:
+        """Keep the services running until DynamoDB exits, and return its process.
+
+        A service that exits is reported on ``progress`` (which, its exit code, its log, how to
+        bring it back) and left down while the rest keep running. A service is (re)started
+        when a file of its folder changes, when ``requests`` asks for it, and, with
+        ``auto_restart``, after a delay that doubles with each crash in a row.
+        """
+        requests = requests or queue.Queue()
+        watchers = {service: SourceWatcher(stages.folder(service)) for service in self.services}
+        crashes: collections.Counter[str] = collections.Counter()
+        due: dict[str, float] = {}  # when a crashed service restarts by itself
+        next_scan = time.monotonic() + WATCH_INTERVAL_S
         while True:
-            for process in self.processes.values():
-                if not process.stopped and process.exited() is not None:
-                    return process
-            time.sleep(poll_interval)
+            dynamodb = self.processes.get("dynamodb")
+            if dynamodb is not None and dynamodb.exited() is not None:
+                return dynamodb
+            now = time.monotonic()
+            for service in self.services:
+                process = self.processes[service]
+                if process.reported or process.exited() is None:
+                    continue
+                process.finish(now)  # whatever is left of its group goes; its last lines are read
+                process.reported = True
+                crashes[service] = crashes[service] + 1 if now - process.started_at < STABLE_S else 1
+                delay = restart_delay(crashes[service]) if auto_restart else None
+                if delay is not None:
+                    due[service] = now + delay
+                self.progress(self._exit_line(process, delay))
+            wanted = {service: "auto-restart" for service, at in due.items() if now >= at}
+            if now >= next_scan:
+                next_scan = now + WATCH_INTERVAL_S
+                for service, watcher in watchers.items():
+                    changed = watcher.changed()
+                    if changed:
+                        more = f" and {len(changed) - 1} more" if changed[1:] else ""
+                        wanted[service] = f"{changed[0]}{more} changed"
+            for service, reason in wanted.items():
+                due.pop(service, None)
+                self._bring_back(service, reason)
+            try:
+                request = requests.get(timeout=SUPERVISE_POLL_S)
+            except queue.Empty:
+                continue
+            due.pop(request.service, None)
+            request.answer.put(self._bring_back(request.service, "restart requested"))
+
+    def _bring_back(self, service: str, reason: str) -> tuple[bool, str]:
+        self.progress(f"restarting the {service} service ({reason})")
+        try:
+            elapsed = self.restart(service)
+        except StackError as exc:
+            self.progress(str(exc))
+            return False, str(exc)
+        return True, f"the {service} service is healthy again at {self.urls[service]} ({elapsed:.1f} s)"
+
+    def _exit_line(self, process: _Process, delay: float | None) -> str:
+        by_itself = f"it restarts by itself in {delay:.0f} s (AUTO_RESTART), or " if delay is not None else ""
+        return (
+            f"{process.label} exited with code {process.exited()}; the rest keeps running. Log: {process.log_path}. "
+            f"To bring it back: {by_itself}save a change to its code, or run "
+            f"`{restart_command(self.state_dir, process.name)}`"
+        )
+
+    def exit_report(self, process: _Process) -> str:
+        """Why ``process`` exited: its code, its last lines, where its whole log is."""
+        process.finish(time.monotonic())  # let the reader drain its last lines
+        return (
+            f"{process.label} exited with code {process.exited()}; its last lines:\n"
+            f"{process.last_lines()}\n    (whole log: {process.log_path})"
+        )
+
+    @property
+    def control_path(self) -> Path:
+        """The socket on which a running `make run` takes restart requests."""
+        return self.state_dir / CONTROL_SOCKET
 
     def stop_process(self, name: str) -> None:
         """Stop one component (``dynamodb`` or a service) and its whole process group."""
-        process = self.processes[name]
         with _signals_deferred():
-            process.terminate()
-            process.finish(time.monotonic() + STOP_GRACE_S)
+            self._stop_group(self.processes[name])
 
     def stop(self) -> None:
         """Stop everything this stack started (idempotent); nothing is left running."""
@@ -481,6 +624,132 @@ class LocalStack:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+
+def restart_delay(crashes: int) -> float:
+    """How long AUTO_RESTART waits before starting a service that crashed ``crashes`` times in a row."""
+    return min(BACKOFF_FIRST_S * 2 ** max(0, crashes - 1), BACKOFF_MAX_S)
+
+
+def restart_command(state_dir: Path, service: str) -> str:
+    """The command that restarts ``service`` of the `make run` keeping its state in ``state_dir``."""
+    prefix = "" if state_dir == LOCAL_STATE_DIR.resolve() else f"LOCAL_STATE_DIR={shlex.quote(str(state_dir))} "
+    return f"{prefix}.venv/bin/python -m tools.localstack restart {service}"
+
+
+# Not the files of a service's code: caches, editors' swap and backup files, deployment output.
+_NOT_WATCHED_DIRS = frozenset({"__pycache__", "deployments", "deployed"})
+
+
+class SourceWatcher:
+    """Notices changes to a service's files: its code, its config, and the shared library through ``vendor/``."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._seen = self._snapshot()
+
+    def _snapshot(self) -> dict[Path, tuple[int, int]]:
+        files = {}
+        for directory, subdirectories, names in os.walk(self.folder, followlinks=True):
+            subdirectories[:] = [
+                d for d in subdirectories if d not in _NOT_WATCHED_DIRS and (d == ".chalice" or not d.startswith("."))
+            ]
+            for name in names:
+                if name.startswith(".") or name.endswith(("~", ".pyc")):
+                    continue
+                path = Path(directory, name)
+                with contextlib.suppress(OSError):  # removed since it was listed
+                    stat = path.stat()
+                    files[path] = (stat.st_mtime_ns, stat.st_size)
+        return files
+
+    def changed(self) -> list[str]:
+        """The files added, changed or removed since the last call, relative to the folder."""
+        now = self._snapshot()
+        changed = sorted(path for path in now.keys() | self._seen.keys() if now.get(path) != self._seen.get(path))
+        self._seen = now
+        return [str(path.relative_to(self.folder)) for path in changed]
+
+
+@dataclass(frozen=True)
+class RestartRequest:
+    """A request to restart one service, and where its outcome goes: (ok, message)."""
+
+    service: str
+    answer: queue.Queue[tuple[bool, str]] = dataclasses.field(default_factory=lambda: queue.Queue(maxsize=1))
+
+
+class _ControlServer(socketserver.ThreadingUnixStreamServer):
+    """Takes ``restart <service>`` requests on the state folder's socket for ``LocalStack.supervise``."""
+
+    daemon_threads = True
+
+    def __init__(self, path: Path, stack: LocalStack, requests: queue.Queue[RestartRequest]) -> None:
+        self.stack = stack
+        self.requests = requests
+        path.unlink(missing_ok=True)  # left by a runner that was killed with SIGKILL
+        super().__init__(str(path), _ControlHandler)
+
+
+class _ControlHandler(socketserver.StreamRequestHandler):
+    server: _ControlServer
+
+    def handle(self) -> None:
+        words = self.rfile.readline(200).decode(errors="replace").split()
+        stack = self.server.stack
+        if len(words) != 2 or words[0] != "restart":
+            ok, message = False, f"unknown request {' '.join(words)!r}: expected 'restart <service>'"
+        elif words[1] not in stack.services:
+            ok, message = False, f"unknown service {words[1]!r}: this `make run` runs {', '.join(stack.services)}"
+        else:
+            request = RestartRequest(words[1])
+            self.server.requests.put(request)
+            try:
+                ok, message = request.answer.get(timeout=stack.startup_timeout + 2 * STOP_GRACE_S + 5)
+            except queue.Empty:
+                ok, message = False, f"no answer from `make run` within {stack.startup_timeout:.0f} s"
+        self.wfile.write(json.dumps({"ok": ok, "message": message}).encode() + b"\n")
+
+
+@contextlib.contextmanager
+def serving_restarts(stack: LocalStack, requests: queue.Queue[RestartRequest]) -> Iterator[None]:
+    """Take restart requests on ``stack.control_path`` while inside (a note, not a failure, if impossible)."""
+    try:
+        server = _ControlServer(stack.control_path, stack, requests)
+    except OSError as exc:  # e.g. a state folder whose path is too long for a Unix socket
+        stack.progress(f"(the restart command is unavailable: {stack.control_path}: {exc})")
+        yield
+        return
+    thread = threading.Thread(target=server.serve_forever, name="restart-requests", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        server.shutdown()
+        server.server_close()
+        stack.control_path.unlink(missing_ok=True)
+
+
+def request_restart(state_dir: Path, service: str, timeout: float) -> tuple[bool, str]:
+    """Ask the `make run` keeping its state in ``state_dir`` to restart ``service``: (ok, message)."""
+    path = state_dir / CONTROL_SOCKET
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(timeout)
+            sock.connect(str(path))
+            sock.sendall(f"restart {service}\n".encode())
+            reply = sock.makefile("rb").readline()
+    except (FileNotFoundError, ConnectionRefusedError):
+        return False, (
+            f"no `make run` is running with its state in {state_dir} ({path} does not answer); "
+            "set LOCAL_STATE_DIR as for the `make run` you mean"
+        )
+    except TimeoutError:
+        return False, f"`make run` did not answer within {timeout:.0f} s"
+    if not reply:
+        return False, "`make run` closed the connection without an answer (was it stopping?)"
+    answer = json.loads(reply)
+    return bool(answer["ok"]), str(answer["message"])
 
 
 _STAGE_VARIABLES = frozenset({"STAGE", "TABLE_NAME", "TOKEN_ISSUER", "TOKEN_AUDIENCE", "CLIENT_ID"})
@@ -540,7 +809,10 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m tools.localstack",
         description="Run DynamoDB and the three services locally (`make run`).",
-        epilog="Ports: DYNAMODB_PORT, AUTH_PORT, LOCATION_PORT, PROFILE_PORT. See docs/local-development.md.",
+        epilog=(
+            "Ports: DYNAMODB_PORT, AUTH_PORT, LOCATION_PORT, PROFILE_PORT. AUTO_RESTART=1 restarts a crashed "
+            "service after a growing delay. See docs/local-development.md."
+        ),
     )
     parser.add_argument(
         "--without",
@@ -549,38 +821,76 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
         metavar="SERVICE",
         help="do not start this service (auth, location, profile; repeat or comma-separate): run it yourself",
     )
+    commands = parser.add_subparsers(dest="command", title="commands (without one: run the stack)")
+    restart = commands.add_parser(
+        "restart",
+        help="restart one service of the running `make run` (found through LOCAL_STATE_DIR)",
+        description="Restart one service of the `make run` running with the same LOCAL_STATE_DIR; "
+        "wait until it is healthy.",
+    )
+    restart.add_argument("service", choices=stages.SERVICES)
     args = parser.parse_args(argv)
     args.without = [name.strip() for value in args.without for name in value.split(",") if name.strip()]
     return args
 
 
-def stack_from_env(environ: Mapping[str, str], without: Sequence[str] = ()) -> LocalStack:
-    """The stack `make run` starts, with the environment's overrides."""
-    state_dir = Path(environ["LOCAL_STATE_DIR"]) if environ.get("LOCAL_STATE_DIR") else LOCAL_STATE_DIR
+def _state_dir(environ: Mapping[str, str]) -> Path:
+    return Path(environ["LOCAL_STATE_DIR"]) if environ.get("LOCAL_STATE_DIR") else LOCAL_STATE_DIR
+
+
+def _startup_timeout(environ: Mapping[str, str]) -> float:
     timeout = environ.get("STARTUP_TIMEOUT", "").strip()
     try:
-        startup_timeout = float(timeout) if timeout else STARTUP_TIMEOUT_S
+        return float(timeout) if timeout else STARTUP_TIMEOUT_S
     except ValueError:
         raise StackError(f"STARTUP_TIMEOUT must be a number of seconds, got {timeout!r}") from None
+
+
+def auto_restart_from_env(environ: Mapping[str, str]) -> bool:
+    """``AUTO_RESTART``: 1 (or true, yes) restarts crashed services by themselves; off by default."""
+    value = environ.get("AUTO_RESTART", "").strip().lower()
+    if value in ("", "0", "false", "no", "off"):
+        return False
+    if value in ("1", "true", "yes", "on"):
+        return True
+    raise StackError(f"AUTO_RESTART must be 1 or 0, got {value!r}")
+
+
+def stack_from_env(environ: Mapping[str, str], without: Sequence[str] = ()) -> LocalStack:
+    """The stack `make run` starts, with the environment's overrides."""
     return LocalStack(
         Ports.from_env(environ),
-        state_dir,
+        _state_dir(environ),
         dynamodb_endpoint=environ.get("AWS_ENDPOINT_URL_DYNAMODB") or None,
         signing_keys=environ.get("SIGNING_KEYS") or None,
         client_secret=environ.get("CLIENT_SECRET") or None,
         without=without,
         progress=_print,
-        startup_timeout=startup_timeout,
+        startup_timeout=_startup_timeout(environ),
     )
+
+
+def _restart(service: str) -> int:
+    try:
+        timeout = _startup_timeout(os.environ) + 2 * STOP_GRACE_S + 10
+    except StackError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    ok, message = request_restart(_state_dir(os.environ).resolve(), service, timeout)
+    print(message, file=sys.stdout if ok else sys.stderr, flush=True)
+    return 0 if ok else 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parse(argv)
+    if args.command == "restart":
+        return _restart(args.service)
     # Explicitly: a shell starting us in the background would otherwise leave SIGINT ignored.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _terminate)
     signal.signal(signal.SIGHUP, _terminate)
     try:
+        auto_restart = auto_restart_from_env(os.environ)
         stack = stack_from_env(os.environ, args.without)
         _print(f"Starting the local stack (state and logs in {stack.state_dir})")
         stack.start()
@@ -599,13 +909,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         _print(example_session(stack.urls))
         _print("")
         _print(f"Ready in {time.monotonic() - _IMPORTED_AT:.1f} s. Logs follow; Ctrl-C stops everything.")
+        if stack.services:
+            example = stack.services[-1]
+            _print(
+                f"A service restarts when its code changes, or with `{restart_command(stack.state_dir, example)}`"
+                + ("; a crashed one restarts by itself (AUTO_RESTART)." if auto_restart else ".")
+            )
         stack.echo_logs(_print)
-        process = stack.wait()
-        print(
-            f"{process.label} exited with code {process.exited()}; stopping everything (its log: {process.log_path})",
-            file=sys.stderr,
-            flush=True,
-        )
+        requests: queue.Queue[RestartRequest] = queue.Queue()
+        with serving_restarts(stack, requests):
+            process = stack.supervise(requests, auto_restart=auto_restart)
+        report = stack.exit_report(process)
+        print(f"{report}\nThe services cannot work without it: stopping everything.", file=sys.stderr, flush=True)
         return 1
     except KeyboardInterrupt:
         _print("Stopping...")

@@ -431,6 +431,22 @@ def deploy_role_statements() -> list[dict[str, Any]]:
             "Effect": "Allow",
         },
         {
+            # The stage's dashboard, in the profile stack (python -m tools.dashboard); dashboards are global.
+            "Sid": "Dashboard",
+            "Action": [
+                "cloudwatch:DeleteDashboards",
+                "cloudwatch:GetDashboard",
+                "cloudwatch:ListTagsForResource",
+                "cloudwatch:PutDashboard",
+                "cloudwatch:TagResource",
+                "cloudwatch:UntagResource",
+            ],
+            "Resource": [
+                {"Fn::Sub": "arn:${AWS::Partition}:cloudwatch::${AWS::AccountId}:dashboard/profile-service-${Stage}-*"}
+            ],
+            "Effect": "Allow",
+        },
+        {
             # Read-only, and CloudFormation's alarm handler lists alarms account-wide.
             "Sid": "DescribeAlarms",
             "Action": ["cloudwatch:DescribeAlarms"],

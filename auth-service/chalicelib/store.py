@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 from typing import TypedDict
 
+from servicekit import metrics
 from servicekit.dynamo import Condition, Table, dynamodb
 from servicekit.errors import ConditionFailedError, ItemNotFoundError
 from servicekit.lazy import Lazy
@@ -138,6 +139,7 @@ class AuthStore:
             pass
         failures, window_ends = self.failures(username, now)
         if failures >= limit:
+            metrics.count(metrics.LOCKOUTS)
             raise LoginLockedError(window_ends - now)
         # The window closed, or a successful login cleared it, between the writes: start again.
         self.count_attempt(username, now, limit, window_s)
@@ -193,6 +195,7 @@ class AuthStore:
             )
         except ConditionFailedError as exc:
             if 0 in exc.args:
+                metrics.count(metrics.REFRESH_TOKEN_REUSE)
                 self.revoke_family(item["family_id"])
                 raise InvalidRefreshTokenError("The refresh token was used already; the login is revoked.") from None
             raise InvalidRefreshTokenError("The refresh token has been revoked.") from None

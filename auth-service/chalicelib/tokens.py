@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 import uuid
 
+from servicekit import metrics
 from servicekit.clock import clock
 
 from . import passwords
@@ -60,12 +61,14 @@ def _password(grant: PasswordGrant) -> TokenResponse:
     store.count_attempt(grant.username, now, MAX_FAILED_LOGINS, LOCKOUT_WINDOW_S)
     user = store.user_by_name(grant.username)
     if not passwords.verify(user["password_hash"] if user else None, grant.password) or user is None:
+        metrics.count(metrics.LOGINS_FAILED)
         raise InvalidCredentialsError("The username or password is wrong.")
     store.clear_failures(grant.username)
     if passwords.needs_rehash(user["password_hash"]):
         store.set_password_hash(user["user_id"], passwords.hash_password(grant.password))
     refresh = _new_refresh_token()
     store.start_family(uuid.uuid4().hex, user["user_id"], refresh, now + REFRESH_TOKEN_TTL_S)
+    metrics.count(metrics.LOGINS_SUCCEEDED)
     return _response(user["user_id"], USER_SCOPE, refresh)
 
 
@@ -75,10 +78,12 @@ def _refresh(grant: RefreshGrant) -> TokenResponse:
     if item["used"]:
         # A used token presented again means it was stolen (or the client is broken):
         # end the whole login, thief's and owner's tokens alike.
+        metrics.count(metrics.REFRESH_TOKEN_REUSE)
         store.revoke_family(item["family_id"])
         raise InvalidRefreshTokenError("The refresh token was used already; the login is revoked.")
     refresh = _new_refresh_token()
     store.rotate(grant.refresh_token, refresh, item, now)
+    metrics.count(metrics.REFRESH_ROTATIONS)
     return _response(item["user_id"], USER_SCOPE, refresh)
 
 
@@ -86,6 +91,7 @@ def _client_credentials(grant: ClientCredentialsGrant) -> TokenResponse:
     client = auth_store().client(grant.client_id)
     if not passwords.verify(client["secret_hash"] if client else None, grant.client_secret) or client is None:
         raise InvalidCredentialsError("The client id or secret is wrong.")
+    metrics.count(metrics.CLIENT_CREDENTIALS_LOGINS)
     return _response(CLIENT_SUBJECT_PREFIX + client["client_id"], client["scope"], None)
 
 

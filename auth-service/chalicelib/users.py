@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from servicekit import metrics
 from servicekit.authorizer import Caller
 from servicekit.clock import clock
 from servicekit.errors import ItemNotFoundError
@@ -25,6 +26,7 @@ def register(registration: Registration) -> User:
         "created_at": clock().iso(),
     }
     auth_store().add_user(item)
+    metrics.count(metrics.REGISTRATIONS)
     return _public(item)
 
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-from servicekit import secrets
+from servicekit import metrics, secrets
 from servicekit.clock import clock
 from servicekit.lazy import Lazy
 
@@ -93,10 +93,12 @@ class ServiceToken:
             try:
                 fresh = self._fetch()
             except TokenUnavailableError:
+                metrics.count(metrics.TOKEN_FETCHES, outcome="failed")
                 if usable is not None:
                     logger.warning("could not renew the service token; using the current one until it expires")
                     return usable.value, False
                 raise
+            metrics.count(metrics.TOKEN_FETCHES, outcome="ok")
             self._current = fresh
             return fresh.value, True
         finally:

@@ -18,6 +18,7 @@ client lacks ``location:read``; retrying would only double the load on auth).
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import time
 from typing import TYPE_CHECKING
@@ -25,6 +26,7 @@ from urllib.parse import quote
 
 import msgspec
 
+from servicekit import metrics
 from servicekit.lazy import Lazy
 
 from .credentials import ServiceToken, TokenUnavailableError, new_service_token
@@ -48,14 +50,19 @@ REFUSED = (401, 403)
 
 
 class LocationLookup(msgspec.Struct, frozen=True):
-    """What the location service said: ``ok`` with the location, ``none``, or ``unavailable``."""
+    """What the location service said: ``ok`` with the location, ``none``, or ``unavailable`` and why."""
 
     status: LocationStatus
     location: Location | None = None
+    cause: str | None = None  # of ``unavailable``: a value of metrics.LOCATION_CALL_FAILURES' ``cause``
 
 
 NONE = LocationLookup("none")
-UNAVAILABLE = LocationLookup("unavailable")
+
+
+def unavailable(cause: str) -> LocationLookup:
+    """No location to show, because of ``cause``."""
+    return LocationLookup("unavailable", cause=cause)
 
 
 class LocationReader:
@@ -72,48 +79,48 @@ class LocationReader:
             return self._read(user_id, deadline)
         except Exception:  # whatever fails here, the profile must still be served
             logger.exception("reading the location failed unexpectedly")
-            return UNAVAILABLE
+            return unavailable("unexpected")
 
     def _read(self, user_id: str, deadline: float) -> LocationLookup:
         from servicekit.http import HttpCallError
 
         if time.monotonic() >= deadline:
-            return UNAVAILABLE  # queued behind other reads until the caller stopped waiting
+            return unavailable("timeout")  # queued behind other reads until the caller stopped waiting
         url = f"{self._base_url}/locations/{quote(user_id, safe='')}"
         for attempt in (1, 2):
             try:
                 token, fresh = self._token.get(deadline)
             except TokenUnavailableError as exc:
                 logger.warning("no service token, location unavailable: %s", exc)
-                return UNAVAILABLE
+                return unavailable("no_token")
             left = deadline - time.monotonic()
             if left <= 0:
-                return UNAVAILABLE  # the token took what was left of the budget
+                return unavailable("timeout")  # the token took what was left of the budget
             try:
                 response = self._http.request("GET", url, headers={"Authorization": f"Bearer {token}"}, timeout=left)
             except HttpCallError as exc:
                 logger.warning("the location service did not answer: %s", exc)
-                return UNAVAILABLE
+                return unavailable("5xx" if exc.status is not None and exc.status >= 500 else exc.cause)
             if response.status not in REFUSED:
                 break
             if not fresh:
                 self._token.drop(token)
             if fresh or attempt == 2 or time.monotonic() > deadline - MIN_RETRY_S:
                 logger.warning("the location service refused the service token (%s)", response.status)
-                return UNAVAILABLE
+                return unavailable("rejected")
         if response.status == 404:
             return NONE
         if response.status != 200:
             logger.warning("the location service answered %s", response.status)
-            return UNAVAILABLE
+            return unavailable("5xx" if response.status >= 500 else "rejected")
         try:
             answer = msgspec.convert(response.body, LocationAnswer)
         except msgspec.ValidationError as exc:
             logger.warning("the location service's answer is not a location: %s", exc)
-            return UNAVAILABLE
+            return unavailable("malformed")
         if answer.user_id != user_id:
             logger.warning("the location service answered with another user's location")
-            return UNAVAILABLE
+            return unavailable("malformed")
         return LocationLookup("ok", answer.public())
 
 
@@ -125,12 +132,15 @@ class PendingLocation:
         self._deadline = deadline
 
     def result(self) -> LocationLookup:
-        """The lookup, or ``unavailable`` if it has not finished by the deadline."""
+        """The lookup, or ``unavailable`` if it has not finished by the deadline (counted once, here)."""
         try:
-            return self._future.result(timeout=max(0.0, self._deadline - time.monotonic()))
+            found = self._future.result(timeout=max(0.0, self._deadline - time.monotonic()))
         except TimeoutError:  # concurrent.futures.TimeoutError is this one since Python 3.11
             logger.warning("the location read did not finish within %.2f s", READ_BUDGET_S)
-            return UNAVAILABLE
+            found = unavailable("timeout")
+        if found.cause is not None:
+            metrics.count(metrics.LOCATION_CALL_FAILURES, cause=found.cause)
+        return found
 
     def cancel(self) -> None:
         """Not needed after all (no profile, or the write failed)."""
@@ -166,4 +176,6 @@ def lookup(user_id: str) -> PendingLocation:
     """Start reading the user's location; the answer is due within ``READ_BUDGET_S``."""
     deadline = time.monotonic() + READ_BUDGET_S
     reader = location_reader()  # built here, on the request's thread, where the stage's settings are
-    return PendingLocation(lookups().submit(reader.read, user_id, deadline), deadline)
+    # In the request's context: its correlation id goes on the calls and on the log lines.
+    read = contextvars.copy_context().run
+    return PendingLocation(lookups().submit(read, reader.read, user_id, deadline), deadline)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from chalice import Response
 
+from servicekit import metrics
 from servicekit.authorizer import is_user_id
 from servicekit.bodies import to_builtins
 from servicekit.clock import clock
@@ -28,7 +29,9 @@ def read(user_id: str) -> Profile:
     if item is None:
         pending.cancel()
         raise ProfileNotFoundError("There is no profile for this user.")
-    return _profile(item, pending.result())
+    location = pending.result()
+    metrics.count(metrics.PROFILE_READS, location_status=location.status)
+    return _profile(item, location)
 
 
 def write(user_id: str, change: ProfileChange, precondition: IfMatch | None) -> Profile:

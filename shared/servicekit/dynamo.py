@@ -24,7 +24,7 @@ from typing import Any
 
 import msgspec
 
-from . import deadline, settings
+from . import deadline, metrics, settings
 from .errors import ConditionFailedError, ItemNotFoundError, StoreError, StoreUnavailableError
 from .lazy import Lazy
 
@@ -39,6 +39,10 @@ VERSION = "version"
 # budget (servicekit.deadline) stays below the function's timeout: a test computes it.
 CONNECT_TIMEOUT_S = 1.0
 READ_TIMEOUT_S = 1.0
+# The local stack's DynamoDB is moto's server, one request at a time in a Python process on
+# a developer's busy machine: a call it answers late is still applied, and botocore's retry
+# of a timed-out ADD would count a write twice. Locally, wait for it instead.
+LOCAL_READ_TIMEOUT_S = 10.0
 MAX_ATTEMPTS = 3
 # Conflicts with transactions in flight, which botocore does not retry: attempts and first backoff.
 TRANSACTION_ATTEMPTS = 4
@@ -66,7 +70,7 @@ def _new_client() -> Any:
         "config": Config(
             retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS},
             connect_timeout=CONNECT_TIMEOUT_S,
-            read_timeout=READ_TIMEOUT_S,
+            read_timeout=LOCAL_READ_TIMEOUT_S if settings.is_local() else READ_TIMEOUT_S,
         ),
     }
     if settings.is_local() and not os.environ.get("AWS_ACCESS_KEY_ID"):
@@ -295,9 +299,15 @@ class Table:
                 logger.warning("dynamodb %s not started: the request's time budget is spent", operation)
                 raise StoreUnavailableError("The request took too long; retry it.")
             try:
-                return self._call_once(operation, **params)
+                response = self._call_once(operation, **params)
             except _TransactionConflict:
-                pass
+                continue
+            except (StoreUnavailableError, StoreError):
+                metrics.count(metrics.DYNAMODB_CALLS_FAILED)
+                raise
+            _count_retries(attempt, response)
+            return response
+        metrics.count(metrics.DYNAMODB_CALLS_FAILED)
         logger.warning("dynamodb %s failed: still conflicting after %d attempts", operation, TRANSACTION_ATTEMPTS)
         raise StoreUnavailableError("The database is busy; retry the request.")
 
@@ -320,7 +330,8 @@ class Table:
                 failed = [i for i, reason in enumerate(reasons) if reason == "ConditionalCheckFailed"]
                 if failed or not reasons:
                     raise ConditionFailedError(*failed) from exc
-            if code in _UNAVAILABLE_CODES or code == "TransactionCanceledException":
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+            if code in _UNAVAILABLE_CODES or code == "TransactionCanceledException" or status >= 500:
                 logger.warning("dynamodb %s failed: %s", operation, code)
                 raise StoreUnavailableError("The database is unavailable; retry the request.") from exc
             raise StoreError(f"dynamodb {operation} refused: {code}") from exc
@@ -331,6 +342,12 @@ class Table:
 
     def _describe(self, key: Mapping[str, Any]) -> str:
         return ", ".join(f"{k}={v}" for k, v in key.items())
+
+
+def _count_retries(conflicts: int, response: Mapping[str, Any]) -> None:
+    # Our retries of conflicts, and botocore's own (throttling, 5xx, timeouts), which it reports.
+    if conflicts or response.get("ResponseMetadata", {}).get("RetryAttempts"):
+        metrics.count(metrics.DYNAMODB_CALLS_RETRIED)
 
 
 class _TransactionConflict(Exception):

@@ -1,4 +1,11 @@
-"""Structured request logs: one JSON line per request through Powertools' Logger.
+"""Structured request logs and correlation ids: one JSON line per request through Powertools' Logger.
+
+Every request gets a correlation id: the caller's ``X-Correlation-Id`` when it is a
+plausible id (bounded length and characters), otherwise a new one. It is answered in
+the response's ``X-Correlation-Id``, appended to every log line the request writes
+(the service's own loggers included, on any thread that copied the request's context),
+and sent on by ``servicekit.http`` to the services this one calls, so that one id finds
+a request in all three services' logs. API Gateway's own request id stays beside it.
 
 The logger is built on the first request, not at import: the authorizer functions
 import ``app.py`` too and never serve a route.
@@ -6,24 +13,94 @@ import ``app.py`` too and never serve a route.
 
 from __future__ import annotations
 
+import re
+import sys
 import time
+import uuid
 from collections.abc import Callable
-from typing import Any
+from contextvars import ContextVar
+from typing import IO, Any, cast
 
 from chalice import Chalice, Response
 from chalice.app import Request
 
-from . import settings
+from . import metrics, settings
 from .lazy import Lazy
+
+CORRELATION_HEADER = "X-Correlation-Id"
+# Letters, digits and . _ : - only, 1 to 64 of them: a UUID, an X-Ray or API Gateway id
+# fits; anything else from outside (a log-injection attempt, a megabyte) is replaced.
+_VALID_CORRELATION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
+# The loggers of the services' own code (``logging.getLogger(__name__)``) write through
+# Powertools' formatter too, so their lines carry the correlation id.
+OWN_LOGGERS = frozenset({"chalicelib", "servicekit"})
+
+_correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=None)
+
+
+class _Stdout:
+    """``sys.stdout`` as it is when a line is written (Lambda never swaps it; a test capturing output does)."""
+
+    def write(self, text: str) -> int:
+        return sys.stdout.write(text)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
 
 
 def _new_logger() -> Any:
     from aws_lambda_powertools import Logger
+    from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 
-    return Logger(service=settings.optional("POWERTOOLS_SERVICE_NAME") or "service")
+    service = settings.optional("POWERTOOLS_SERVICE_NAME") or "service"
+    powertools = Logger(service=service, stream=cast("IO[str]", _Stdout()))
+    copy_config_to_registered_loggers(source_logger=powertools, include=set(OWN_LOGGERS), ignore_log_level=True)
+    return powertools
 
 
 logger = Lazy(_new_logger)
+
+
+def _count_cold_start() -> bool:
+    metrics.count(metrics.COLD_STARTS)
+    return True
+
+
+cold_start_counted = Lazy(_count_cold_start)
+"""Counts the process's first request as a cold start (Lambda has no such metric of its own)."""
+
+
+def correlation_id() -> str | None:
+    """The correlation id of the request being served in this context (None outside a request)."""
+    return _correlation_id.get()
+
+
+def accepted_correlation_id(incoming: str | None) -> str:
+    """``incoming`` if it is a valid correlation id, else a new one."""
+    if incoming is not None and _VALID_CORRELATION_ID.fullmatch(incoming):
+        return incoming
+    return str(uuid.uuid4())
+
+
+def _begin_correlation(request: Request) -> str:
+    """Give the request its correlation id, in this context and on every log line from now on."""
+    context = request.context or {}
+    powertools = logger()
+    powertools.thread_safe_clear_keys()  # Lambda reuses the thread: nothing of the last request stays
+    incoming = request.headers.get(CORRELATION_HEADER)
+    identifier = accepted_correlation_id(incoming)
+    _correlation_id.set(identifier)
+    powertools.thread_safe_append_keys(correlation_id=identifier, request_id=context.get("requestId"))
+    if incoming is not None and incoming != identifier:
+        # Its length only: the value came from outside and failed validation.
+        powertools.info("replaced an invalid %s", CORRELATION_HEADER, extra={"length": len(incoming)})
+    return identifier
+
+
+def _end_correlation() -> None:
+    _correlation_id.set(None)
+    # A new dict, not a change to the old one: a lookup thread still finishing keeps its keys.
+    logger().thread_safe_clear_keys()
 
 
 def log_requests(app: Chalice) -> None:
@@ -32,16 +109,21 @@ def log_requests(app: Chalice) -> None:
     @app.middleware("http")
     def access_log(request: Request, get_response: Callable[[Request], Response]) -> Response:
         started = time.perf_counter()
-        response = get_response(request)
-        context = request.context or {}
-        logger().info(
-            "request",
-            extra={
-                "method": request.method,
-                "route": context.get("resourcePath", request.path),
-                "status": response.status_code,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-                "request_id": context.get("requestId"),
-            },
-        )
-        return response
+        correlation = _begin_correlation(request)
+        try:
+            cold_start_counted()
+            response = get_response(request)
+            response.headers[CORRELATION_HEADER] = correlation
+            context = request.context or {}
+            logger().info(
+                "request",
+                extra={
+                    "method": request.method,
+                    "route": context.get("resourcePath", request.path),
+                    "status": response.status_code,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                },
+            )
+            return response
+        finally:
+            _end_correlation()

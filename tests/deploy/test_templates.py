@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from servicekit import metrics
 from tests.deploy.conftest import (
     BIN,
     STAGE,
@@ -40,6 +41,10 @@ METRICS: dict[tuple[str, str], list[set[str]]] = {
     ("AWS/ApiGateway", "5XXError"): [{"ApiName"}, {"ApiName", "Stage"}],
     ("AWS/ApiGateway", "Latency"): [{"ApiName"}, {"ApiName", "Stage"}],
 }
+# The services' own metrics (EMF), with the dimension set each is emitted with.
+METRICS.update({(metrics.NAMESPACE, m.name): [{*metrics.BASE_DIMENSIONS, *m.dimensions}] for m in metrics.ALL})
+# Actions with no resource type (IAM allows them only on "*").
+RESOURCELESS_ACTIONS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 DYNAMODB_OPERATIONS = {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan", "TransactWriteItems"}
 
 
@@ -180,7 +185,8 @@ def test_nothing_grants_wildcard_actions_or_any_resource_for_data(packaged: dict
         for statement in statements(document):
             actions = as_list(statement["Action"])
             assert not [a for a in actions if a == "*" or (a.split(":")[0] in DATA_SERVICES and "*" in a)]
-            assert "*" not in as_list(statement["Resource"])
+            if not set(actions) <= RESOURCELESS_ACTIONS:
+                assert "*" not in as_list(statement["Resource"])
             assert "NotAction" not in statement and "NotResource" not in statement
 
 

@@ -1,122 +1,24 @@
-"""`make run`'s runner itself: clear failures, clean stops, and a service run alone the Chalice way."""
+"""`make run`'s runner itself: clear failures, clean stops, a crashed service restarted by itself, and a service
+run alone the Chalice way (a service falling, its restarts and the load: test_make_run_keeps_running.py)."""
 
 from __future__ import annotations
 
-import itertools
 import os
-import queue
 import signal
 import socket
 import subprocess
 import sys
-import threading
-import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.e2e.api import Api
-from tools.localstack import Ports, port_is_free, url
+from tests.e2e.cli import READY_TIMEOUT_S, Cli, assert_nothing_left, cli_env, processes_on, wait_healthy
+from tools.localstack import Ports, url
 from tools.stages import ROOT
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
-
-READY_TIMEOUT_S = 60.0
-EXIT_TIMEOUT_S = 15.0
-
-
-class Cli:
-    """``python -m tools.localstack`` in a subprocess, its output read line by line."""
-
-    def __init__(self, env: Mapping[str, str], *args: str) -> None:
-        self.lines: list[str] = []
-        self._queue: queue.Queue[str | None] = queue.Queue()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "tools.localstack", *args],
-            cwd=ROOT,
-            env=dict(env),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self._queue.put(line.rstrip("\n"))
-        self._queue.put(None)
-
-    def wait_for(self, text: str, timeout: float = READY_TIMEOUT_S) -> str:
-        """The first line containing ``text``; fails with the output so far if it does not come."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                line = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
-            except queue.Empty:
-                break
-            if line is None:
-                break
-            self.lines.append(line)
-            if text in line:
-                return line
-        pytest.fail(f"no line with {text!r}; output:\n" + "\n".join(self.lines))
-
-    def finish(self, timeout: float = EXIT_TIMEOUT_S) -> int:
-        """Its exit code, once it has exited and its output is read."""
-        code = self.process.wait(timeout=timeout)
-        while (line := self._queue.get(timeout=5)) is not None:
-            self.lines.append(line)
-        return code
-
-    @property
-    def output(self) -> str:
-        return "\n".join(self.lines)
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=10)
-
-
-def _cli_env(ports: Ports, state_dir: Path, **extra: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DYNAMODB_PORT": str(ports.dynamodb),
-        "AUTH_PORT": str(ports.auth),
-        "LOCATION_PORT": str(ports.location),
-        "PROFILE_PORT": str(ports.profile),
-        "LOCAL_STATE_DIR": str(state_dir),
-        **extra,
-    }
-
-
-def _processes_on(*ports: int) -> dict[int, str]:
-    """Live processes started for any of ``ports`` (``--port N`` or ``-p N``), by pid."""
-    wanted = {str(port) for port in ports}
-    found = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            args = (entry / "cmdline").read_bytes().decode(errors="replace").split("\0")
-            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if state != "Z" and any(a in ("--port", "-p") and b in wanted for a, b in itertools.pairwise(args)):
-            found[int(entry.name)] = " ".join(args)
-    return found
-
-
-def _assert_nothing_left(ports: Ports) -> None:
-    ours = ports.as_dict().values()
-    deadline = time.monotonic() + 5
-    while _processes_on(*ours) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert _processes_on(*ours) == {}
-    assert all(port_is_free(port) for port in ports.as_dict().values())
 
 
 @pytest.fixture
@@ -127,7 +29,7 @@ def cli(tmp_path: Path) -> Iterator[tuple[Ports, Path, list[Cli]]]:
     yield ports, tmp_path, started
     for runner in started:
         runner.kill()
-    _assert_nothing_left(ports)
+    assert_nothing_left(ports)
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
@@ -135,7 +37,7 @@ def test_make_run_starts_everything_and_a_signal_stops_everything(
     cli: tuple[Ports, Path, list[Cli]], signum: int
 ) -> None:
     ports, state_dir, started = cli
-    runner = Cli(_cli_env(ports, state_dir))
+    runner = Cli(cli_env(ports, state_dir))
     started.append(runner)
 
     ready = runner.wait_for("Ready in")
@@ -146,7 +48,7 @@ def test_make_run_starts_everything_and_a_signal_stops_everything(
 
     assert runner.finish() == 0, runner.output
     assert "Stopped." in runner.output
-    _assert_nothing_left(ports)
+    assert_nothing_left(ports)
     # What it told the developer on the way up.
     assert float(ready.split("Ready in ")[1].split(" s")[0]) < READY_TIMEOUT_S
     for service, port in (("auth", ports.auth), ("location", ports.location), ("profile", ports.profile)):
@@ -161,7 +63,7 @@ def test_a_taken_port_is_named_and_nothing_starts(cli: tuple[Ports, Path, list[C
     with socket.socket() as squatter:
         squatter.bind(("127.0.0.1", ports.location))
         squatter.listen()
-        runner = Cli(_cli_env(ports, state_dir))
+        runner = Cli(cli_env(ports, state_dir))
         started.append(runner)
 
         code = runner.finish()
@@ -174,7 +76,7 @@ def test_a_taken_port_is_named_and_nothing_starts(cli: tuple[Ports, Path, list[C
 def test_a_failing_step_is_named_and_stops_what_was_started(cli: tuple[Ports, Path, list[Cli]]) -> None:
     # GIVEN an external DynamoDB that is not there: the services start, then the step fails
     ports, state_dir, started = cli
-    env = _cli_env(ports, state_dir, AWS_ENDPOINT_URL_DYNAMODB=url(ports.dynamodb), STARTUP_TIMEOUT="2")
+    env = cli_env(ports, state_dir, AWS_ENDPOINT_URL_DYNAMODB=url(ports.dynamodb), STARTUP_TIMEOUT="2")
     runner = Cli(env)
     started.append(runner)
 
@@ -183,28 +85,45 @@ def test_a_failing_step_is_named_and_stops_what_was_started(cli: tuple[Ports, Pa
     assert code == 1
     assert f"step 'start DynamoDB': {url(ports.dynamodb)} is not reachable within 2 s" in runner.output
     assert "Everything it had started is stopped." in runner.output
-    _assert_nothing_left(ports)
+    assert_nothing_left(ports)
 
 
-def test_a_service_that_dies_stops_the_whole_stack(cli: tuple[Ports, Path, list[Cli]]) -> None:
+def test_auto_restart_brings_a_crashed_service_back_and_dynamodb_exiting_stops_everything(
+    cli: tuple[Ports, Path, list[Cli]],
+) -> None:
+    # One stack for both behaviours: starting a stack is the slow part of these tests.
     ports, state_dir, started = cli
-    runner = Cli(_cli_env(ports, state_dir))
+    runner = Cli(cli_env(ports, state_dir, AUTO_RESTART="1"))
     started.append(runner)
     runner.wait_for("Ready in")
 
-    # WHEN the location service dies on its own
-    (victim,) = _processes_on(ports.location)
+    # WHEN the location service crashes
+    (victim,) = processes_on(ports.location)
     os.killpg(victim, signal.SIGKILL)
 
+    # THEN it is reported, and back by itself after the first, short delay
+    line = runner.wait_for("location service exited with code -9")
+    assert "the rest keeps running" in line and "it restarts by itself in 1 s (AUTO_RESTART)" in line
+    runner.wait_for("restarting the location service (auto-restart)")
+    runner.wait_for(f"[ok] location service healthy at {url(ports.location)}")
+    assert set(processes_on(ports.location)) - {victim}
+
+    # WHEN DynamoDB exits: nothing can work without it
+    (database,) = processes_on(ports.dynamodb)
+    os.kill(database, signal.SIGKILL)
+
+    # THEN everything stops, saying why
     assert runner.finish() == 1
-    assert "location service exited with code -9; stopping everything" in runner.output
-    _assert_nothing_left(ports)
+    assert "DynamoDB (moto) exited with code -9; its last lines:" in runner.output
+    assert f"(whole log: {state_dir / 'logs' / 'dynamodb.log'})" in runner.output
+    assert "stopping everything" in runner.output
+    assert_nothing_left(ports)
 
 
 def test_one_service_runs_alone_with_chalice_local_beside_the_rest(cli: tuple[Ports, Path, list[Cli]]) -> None:
     # GIVEN the stack without the location service
     ports, state_dir, started = cli
-    runner = Cli(_cli_env(ports, state_dir), "--without", "location")
+    runner = Cli(cli_env(ports, state_dir), "--without", "location")
     started.append(runner)
     runner.wait_for("Ready in")
     assert "location http://127.0.0.1" in runner.output and "(not started: run it yourself)" in runner.output
@@ -229,7 +148,7 @@ def test_one_service_runs_alone_with_chalice_local_beside_the_rest(cli: tuple[Po
     )
     try:
         api = Api({"auth": url(ports.auth), "location": url(ports.location), "profile": url(ports.profile)})
-        _wait_healthy(api, "location")
+        wait_healthy(api, "location")
         user = api.new_user("solo")
         location = {"latitude": 1.5, "longitude": 2.5}
 
@@ -243,15 +162,3 @@ def test_one_service_runs_alone_with_chalice_local_beside_the_rest(cli: tuple[Po
         alone.wait(timeout=10)
     runner.process.send_signal(signal.SIGINT)
     assert runner.finish() == 0
-
-
-def _wait_healthy(api: Api, service: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if api.get(service, "/health", timeout=1).status_code == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    pytest.fail(f"the {service} service did not become healthy within {timeout} s")

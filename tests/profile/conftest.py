@@ -49,6 +49,17 @@ def token(key_ring: Any, user_id: str) -> str:
     return key_ring.sign(tokens.claims(user_id))  # type: ignore[no-any-return]
 
 
+def cold_start() -> None:
+    """Forget what the process has read and cached: settings, secret, token, HTTP pool."""
+    service = services.load("profile")
+    for module, accessor in [
+        ("settings", "settings"),
+        ("credentials", "client_secret"),
+        ("locations", "location_reader"),
+    ]:
+        getattr(service.module(module), accessor).reset()
+
+
 def put(client: Any, user_id: str, body: Any, token: str | None = None, headers: dict[str, str] | None = None) -> Any:
     """``PUT /profiles/{user_id}`` with ``body`` (JSON unless already bytes or str)."""
     all_headers = {**JSON, **(headers or {}), **(tokens.bearer(token) if token else {})}

@@ -12,7 +12,7 @@ import pytest
 
 from servicekit import clock as clocks
 from servicekit.http import JsonHttpClient
-from tests.profile.conftest import get
+from tests.profile.conftest import cold_start, get
 from tests.profile.upstream import CLIENT_ID, CLIENT_SECRET, FakeUpstream, closed_port
 from tests.support import services
 from tests.support.services import json_body
@@ -152,7 +152,7 @@ def test_a_location_service_refusing_connections_gives_the_profile_in_time(
     profile: Any, user_id: str, existing: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("LOCATION_URL", f"http://127.0.0.1:{closed_port()}")
-    _cold_start()
+    cold_start()
 
     response, elapsed = _timed_get(profile, user_id)
 
@@ -167,7 +167,7 @@ def test_an_auth_service_refusing_connections_gives_the_profile_in_time(
     upstream.location(user_id)
     upstream.location_calls = 0
     monkeypatch.setenv("AUTH_URL", f"http://127.0.0.1:{closed_port()}")
-    _cold_start()
+    cold_start()
 
     response, elapsed = _timed_get(profile, user_id)
 
@@ -183,7 +183,7 @@ def test_wrong_client_credentials_make_the_location_unavailable(
     upstream.location(user_id)
     upstream.token_calls = upstream.location_calls = 0
     (tmp_path / "profile-client-secret").write_text("not-the-secret")
-    _cold_start()  # the secret is read once per process
+    cold_start()  # the secret is read once per process
 
     body = json_body(get(profile, user_id))
 
@@ -200,7 +200,7 @@ def test_one_budget_covers_the_token_fetch_and_the_location_read(
     upstream.location(user_id)
     upstream.token_delay_s = 0.6
     upstream.location_mode = "slow"
-    _cold_start()
+    cold_start()
 
     response, elapsed = _timed_get(profile, user_id)
 
@@ -292,7 +292,7 @@ def test_the_token_is_fetched_once_for_many_reads(
     profile: Any, upstream: FakeUpstream, user_id: str, existing: dict[str, Any]
 ) -> None:
     upstream.location(user_id)
-    _cold_start()
+    cold_start()
     upstream.token_calls = 0
 
     statuses = [json_body(get(profile, user_id))["location_status"] for _ in range(10)]
@@ -368,7 +368,7 @@ def test_a_fresh_token_the_location_service_refuses_is_not_retried(
     # GIVEN a location service that refuses the client (it lacks location:read, say)
     upstream.location(user_id)
     upstream.location_mode = "forbidden"
-    _cold_start()
+    cold_start()
     upstream.token_calls = upstream.location_calls = 0
 
     # WHEN the first read fetches a token and is refused, it does not retry
@@ -378,14 +378,3 @@ def test_a_fresh_token_the_location_service_refuses_is_not_retried(
     # THEN a later read, refused with the cached token, retries once with a fresh one, no more
     assert json_body(get(profile, user_id))["location_status"] == "unavailable"
     assert (upstream.token_calls, upstream.location_calls) == (2, 3)
-
-
-def _cold_start() -> None:
-    """Forget what the process has read and cached: settings, secret, token, HTTP pool."""
-    service = services.load("profile")
-    for module, accessor in [
-        ("settings", "settings"),
-        ("credentials", "client_secret"),
-        ("locations", "location_reader"),
-    ]:
-        getattr(service.module(module), accessor).reset()

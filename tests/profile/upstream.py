@@ -47,6 +47,8 @@ class FakeUpstream:
         self.location_gate: threading.Event | None = None
         self.gate_opened: list[bool] = []
         self.authorizations: list[str] = []
+        self.correlation_ids: list[tuple[str, str | None]] = []  # (path, X-Correlation-Id) of each request
+        self.trace_ids: list[str | None] = []  # the X-Amzn-Trace-Id of each request
         self.valid_tokens: set[str] = set()
         self._numbers = itertools.count(1)
         self._lock = threading.Lock()
@@ -134,6 +136,8 @@ class FakeUpstream:
 def _handler(upstream: FakeUpstream) -> type[JsonHandler]:
     class Handler(JsonHandler):
         def do_POST(self) -> None:
+            upstream.correlation_ids.append((self.path, self.headers.get("X-Correlation-Id")))
+            upstream.trace_ids.append(self.headers.get("X-Amzn-Trace-Id"))
             body = self.read_body()
             if self.path != "/token":
                 self.send_json(404, {"message": "Not Found"})
@@ -141,6 +145,8 @@ def _handler(upstream: FakeUpstream) -> type[JsonHandler]:
             self.send_json(*upstream.issue(json.loads(body)))
 
         def do_GET(self) -> None:
+            upstream.correlation_ids.append((self.path, self.headers.get("X-Correlation-Id")))
+            upstream.trace_ids.append(self.headers.get("X-Amzn-Trace-Id"))
             prefix = "/locations/"
             if not self.path.startswith(prefix):
                 self.send_json(404, {"message": "Not Found"})

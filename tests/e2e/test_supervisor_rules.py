@@ -1,0 +1,126 @@
+"""The rules `make run` restarts services by, without starting any: what counts as a code change, the backoff."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tools import chalice_local
+from tools.localstack import (
+    BACKOFF_MAX_S,
+    SourceWatcher,
+    StackError,
+    auto_restart_from_env,
+    request_restart,
+    restart_command,
+    restart_delay,
+)
+from tools.stages import ROOT
+
+
+@pytest.fixture
+def service(tmp_path: Path) -> Path:
+    """A service folder shaped like ours: code, config, and the shared library through a symlink."""
+    shared = tmp_path / "shared" / "kit"
+    shared.mkdir(parents=True)
+    (shared / "tables.py").write_text("A = 1\n")
+    folder = tmp_path / "some-service"
+    (folder / "chalicelib").mkdir(parents=True)
+    (folder / ".chalice").mkdir()
+    (folder / "vendor").mkdir()
+    (folder / "vendor" / "kit").symlink_to(shared)
+    (folder / "app.py").write_text("app = None\n")
+    (folder / "chalicelib" / "store.py").write_text("B = 1\n")
+    (folder / ".chalice" / "config.json").write_text("{}\n")
+    return folder
+
+
+def _touch_later(path: Path, text: str) -> None:
+    # A new mtime even on a file system with a coarse clock.
+    path.write_text(text)
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+
+
+def test_nothing_changed_is_no_change(service: Path) -> None:
+    watcher = SourceWatcher(service)
+
+    assert watcher.changed() == []
+
+
+def test_edits_additions_and_removals_of_code_and_config_are_changes(service: Path) -> None:
+    watcher = SourceWatcher(service)
+
+    _touch_later(service / "chalicelib" / "store.py", "B = 2\n")
+    (service / "chalicelib" / "new.py").write_text("C = 1\n")
+    (service / "app.py").unlink()
+    _touch_later(service / ".chalice" / "config.json", '{"stages": {}}\n')
+
+    assert watcher.changed() == [".chalice/config.json", "app.py", "chalicelib/new.py", "chalicelib/store.py"]
+    assert watcher.changed() == []  # each change is reported once
+
+
+def test_the_shared_library_through_vendor_is_watched(service: Path) -> None:
+    watcher = SourceWatcher(service)
+
+    _touch_later(service.parent / "shared" / "kit" / "tables.py", "A = 2\n")
+
+    assert watcher.changed() == ["vendor/kit/tables.py"]
+
+
+def test_caches_and_editors_files_are_not_changes(service: Path) -> None:
+    watcher = SourceWatcher(service)
+
+    (service / "chalicelib" / "__pycache__").mkdir()
+    (service / "chalicelib" / "__pycache__" / "store.cpython-311.pyc").write_bytes(b"\0")
+    (service / "chalicelib" / ".store.py.swp").write_bytes(b"\0")
+    (service / "chalicelib" / "store.py~").write_text("B = 1\n")
+    (service / ".chalice" / "deployments").mkdir()
+    (service / ".chalice" / "deployments" / "package.zip").write_bytes(b"\0")
+
+    assert watcher.changed() == []
+
+
+def test_auto_restart_waits_longer_after_each_crash_in_a_row_up_to_a_limit() -> None:
+    delays = [restart_delay(crashes) for crashes in range(1, 10)]
+
+    assert delays[:5] == [1.0, 2.0, 4.0, 8.0, 16.0]
+    assert delays[5:] == [BACKOFF_MAX_S] * 4
+
+
+@pytest.mark.parametrize(("value", "expected"), [("", False), ("0", False), ("no", False), ("1", True), ("true", True)])
+def test_auto_restart_is_off_unless_asked_for(value: str, expected: bool) -> None:
+    assert auto_restart_from_env({"AUTO_RESTART": value}) is expected
+    assert auto_restart_from_env({}) is False
+
+
+def test_a_bad_auto_restart_value_is_named() -> None:
+    with pytest.raises(StackError, match="AUTO_RESTART must be 1 or 0, got 'sometimes'"):
+        auto_restart_from_env({"AUTO_RESTART": "sometimes"})
+
+
+def test_the_restart_command_names_the_state_folder_only_when_it_is_not_the_default(tmp_path: Path) -> None:
+    assert restart_command(ROOT / ".local", "location") == ".venv/bin/python -m tools.localstack restart location"
+    assert restart_command(tmp_path / "my state", "auth") == (
+        f"LOCAL_STATE_DIR='{tmp_path}/my state' .venv/bin/python -m tools.localstack restart auth"
+    )
+
+
+def test_restarting_without_a_running_stack_says_so(tmp_path: Path) -> None:
+    ok, message = request_restart(tmp_path, "location", timeout=5)
+
+    assert not ok
+    assert f"no `make run` is running with its state in {tmp_path}" in message
+
+
+def test_chalice_local_is_given_a_listen_queue_of_at_least_128() -> None:
+    from chalice.local import ThreadedHTTPServer
+
+    default = ThreadedHTTPServer.request_queue_size
+    try:
+        chalice_local.configure()
+        assert ThreadedHTTPServer.request_queue_size >= 128
+    finally:
+        ThreadedHTTPServer.request_queue_size = default
