@@ -2,15 +2,25 @@
 
 from chalice import Chalice, Response
 
-from chalicelib import keys, tokens, users
-from chalicelib.errors import LoginLockedError
-from chalicelib.models import Grant, Health, Jwks, Registration, Revocation, TokenResponse, User
+from chalicelib import discovery, keys, token_requests, tokens, users
+from chalicelib.errors import NO_STORE, OAuthError
+from chalicelib.models import (
+    Grant,
+    Health,
+    Jwks,
+    Metadata,
+    OAuthErrorBody,
+    Registration,
+    Revocation,
+    TokenResponse,
+    User,
+)
 from servicekit.authorizer import Caller, jwt_authorizer
 from servicekit.bodies import parse, to_builtins
 from servicekit.deadline import limit_request_time
 from servicekit.headers import secure_headers
 from servicekit.observability import log_requests
-from servicekit.openapi import Error, document, documented
+from servicekit.openapi import Answer, Error, document, documented
 
 app = Chalice(app_name="auth-service")
 log_requests(app)
@@ -18,47 +28,89 @@ secure_headers(app)
 limit_request_time(app)
 jwt_auth = jwt_authorizer(app, keys.verifier)
 
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+PUBLIC_CACHE = {"Cache-Control": "public, max-age=300"}
+# RFC 6749 section 5.2 errors of the two token endpoints, and their headers.
+# The token endpoints are documented in RFC 6749's form encoding only: openapi-python-client
+# cannot generate a working client for one body in two media types (its issues #1451, #1276).
+JSON_TOO = "JSON bodies with the same parameter names are accepted too (`Content-Type: application/json`)."
+OAUTH_ERRORS = {
+    400: Answer(OAuthErrorBody, ("Cache-Control",)),
+    401: Answer(OAuthErrorBody, ("Cache-Control", "WWW-Authenticate")),
+    413: Answer(OAuthErrorBody, ("Cache-Control",)),
+}
 
 
 @app.route("/users", methods=["POST"])
-@documented("Register a user", request=Registration, responses={201: User, 400: Error, 409: Error, 413: Error})
+@documented(
+    "Register a user", request=Registration, responses={201: User, 400: Error, 409: Error, 413: Error, 503: Error}
+)
 def register_user() -> Response:
     user = users.register(parse(app.current_request, Registration))
     return Response(body=to_builtins(user), status_code=201)
 
 
-@app.route("/token", methods=["POST"])
+@app.route("/token", methods=["POST"], content_types=token_requests.CONTENT_TYPES)
 @documented(
-    "Log in (password), rotate a refresh token, or log a service in (client credentials)",
+    "Log in (password), rotate a refresh token, or log a service in (client credentials): RFC 6749",
+    description=JSON_TOO,
     request=Grant,  # type: ignore[arg-type]
-    responses={200: TokenResponse, 400: Error, 401: Error, 413: Error, 429: Error},
+    request_media_types=(token_requests.FORM,),
+    responses={
+        200: Answer(TokenResponse, ("Cache-Control",)),
+        **OAUTH_ERRORS,
+        429: Answer(OAuthErrorBody, ("Cache-Control", "Retry-After")),
+        503: Error,
+    },
 )
 def token() -> Response:
     try:
-        issued = tokens.issue(parse(app.current_request, Grant))  # type: ignore[arg-type]
-    except LoginLockedError as locked:
-        return locked.to_response()
+        issued = tokens.issue(*token_requests.grant(app.current_request))
+    except OAuthError as error:
+        return error.to_response()
     return Response(body=to_builtins(issued), headers=NO_STORE)
 
 
-@app.route("/token/revoke", methods=["POST"])
+@app.route("/token/revoke", methods=["POST"], content_types=token_requests.CONTENT_TYPES)
 @documented(
-    "Revoke a refresh token and its whole login (RFC 7009)", request=Revocation, responses={204: None, 400: Error}
+    "Revoke a refresh token and its whole login: RFC 7009",
+    description=JSON_TOO,
+    request=Revocation,
+    request_media_types=(token_requests.FORM,),
+    responses={
+        200: None,
+        **OAUTH_ERRORS,
+        429: Answer(OAuthErrorBody, ("Cache-Control", "Retry-After")),
+        503: Error,
+    },
 )
 def revoke_token() -> Response:
-    tokens.revoke(parse(app.current_request, Revocation).refresh_token)
-    return Response(body="", status_code=204)
+    try:
+        tokens.revoke(*token_requests.revocation(app.current_request))
+    except OAuthError as error:
+        return error.to_response()
+    return Response(body="", status_code=200, headers=NO_STORE)
 
 
 @app.route("/.well-known/jwks.json", methods=["GET"])
 @documented("The public keys that verify access tokens", responses={200: Jwks})
 def jwks() -> Response:
-    return Response(body=keys.key_ring().jwks(), headers={"Cache-Control": "public, max-age=300"})
+    return Response(body=keys.key_ring().jwks(), headers=PUBLIC_CACHE)
+
+
+@app.route("/.well-known/oauth-authorization-server", methods=["GET"])
+@documented("Authorization server metadata: RFC 8414", responses={200: Metadata})
+def authorization_server_metadata() -> Response:
+    return Response(body=to_builtins(discovery.metadata()), headers=PUBLIC_CACHE)
+
+
+@app.route("/.well-known/openid-configuration", methods=["GET"])
+@documented("The same metadata where OpenID Connect libraries look for it", responses={200: Metadata})
+def openid_configuration() -> Response:
+    return Response(body=to_builtins(discovery.metadata()), headers=PUBLIC_CACHE)
 
 
 @app.route("/users/me", methods=["GET"], authorizer=jwt_auth)
-@documented("The calling user", responses={200: User, 401: Error, 403: Error, 404: Error})
+@documented("The calling user", responses={200: User, 403: Error, 404: Error, 503: Error})
 def me() -> dict:
     return to_builtins(users.current_user(Caller.from_request(app.current_request)))
 
@@ -70,6 +122,6 @@ def health() -> dict:
 
 
 @app.route("/openapi.json", methods=["GET"])
-@documented("This document", responses={200: "application/json"})
+@documented("This document", responses={200: dict})
 def openapi() -> dict:
-    return document(app, title="auth-service", version="1.0.0")
+    return document(app, title="auth-service", version="2.0.0")

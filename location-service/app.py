@@ -22,7 +22,7 @@ jwt_auth = jwt_authorizer(app)
 @documented(
     "Replace the user's location (the user themself, scope location:write)",
     request=LocationChange,
-    responses={200: Location, 400: Error, 401: Error, 403: Error, 413: Error, 503: Error},
+    responses={200: Location, 400: Error, 403: Error, 413: Error, 503: Error},
 )
 def put_location(user_id: str) -> dict:
     request = app.current_request
@@ -33,7 +33,7 @@ def put_location(user_id: str) -> dict:
 @app.route("/locations/{user_id}", methods=["GET"], authorizer=jwt_auth)
 @documented(
     "The user's location (the user themself, or a service with scope location:read)",
-    responses={200: Location, 401: Error, 403: Error, 404: Error, 503: Error},
+    responses={200: Location, 403: Error, 404: Error, 503: Error},
 )
 def get_location(user_id: str) -> dict:
     access.authorize_get(Caller.from_request(app.current_request), user_id)
@@ -43,7 +43,7 @@ def get_location(user_id: str) -> dict:
 @app.route("/locations/{user_id}", methods=["DELETE"], authorizer=jwt_auth)
 @documented(
     "Delete the user's location (the user themself, scope location:write)",
-    responses={204: None, 401: Error, 403: Error, 404: Error, 503: Error},
+    responses={204: None, 403: Error, 404: Error, 503: Error},
 )
 def delete_location(user_id: str) -> Response:
     access.authorize_delete(Caller.from_request(app.current_request), user_id)
@@ -58,6 +58,6 @@ def health() -> dict:
 
 
 @app.route("/openapi.json", methods=["GET"])
-@documented("This document", responses={200: "application/json"})
+@documented("This document", responses={200: dict})
 def openapi() -> dict:
     return document(app, title="location-service", version="1.0.0")

@@ -9,7 +9,7 @@ from servicekit.bodies import parse
 from servicekit.deadline import limit_request_time
 from servicekit.headers import secure_headers
 from servicekit.observability import log_requests
-from servicekit.openapi import Error, document, documented
+from servicekit.openapi import Answer, Error, document, documented
 
 app = Chalice(app_name="profile-service")
 log_requests(app)
@@ -33,7 +33,7 @@ the owner's token with scope `profile:write`.
 
 
 @app.route("/profiles/{user_id}", methods=["GET"])
-@documented("A profile, with the user's location", responses={200: Profile, 404: Error, 503: Error})
+@documented("A profile, with the user's location", responses={200: Answer(Profile, ("ETag",)), 404: Error, 503: Error})
 def get_profile(user_id: str) -> Response:
     return profiles.response(profiles.read(user_id))
 
@@ -42,7 +42,8 @@ def get_profile(user_id: str) -> Response:
 @documented(
     "Create or replace your profile (optionally If-Match)",
     request=ProfileChange,
-    responses={200: Profile, 400: Error, 401: Error, 403: Error, 412: Error, 413: Error, 503: Error},
+    headers=(etags.HEADER,),
+    responses={200: Answer(Profile, ("ETag",)), 400: Error, 403: Error, 412: Error, 413: Error, 503: Error},
 )
 def put_profile(user_id: str) -> Response:
     request = app.current_request
@@ -53,7 +54,7 @@ def put_profile(user_id: str) -> Response:
 
 
 @app.route("/profiles/{user_id}", methods=["DELETE"], authorizer=jwt_auth)
-@documented("Delete your profile", responses={204: None, 401: Error, 403: Error, 404: Error, 503: Error})
+@documented("Delete your profile", responses={204: None, 403: Error, 404: Error, 503: Error})
 def delete_profile(user_id: str) -> Response:
     access.authorize_delete(Caller.from_request(app.current_request), user_id)
     profiles.delete(user_id)
@@ -61,7 +62,7 @@ def delete_profile(user_id: str) -> Response:
 
 
 @app.route("/pages/{user_id}", methods=["GET"])
-@documented("The public profile page", responses={200: "text/html", 404: "text/html"})
+@documented("The public profile page", responses={200: "text/html", 404: "text/html", 503: Error})
 def profile_page(user_id: str) -> Response:
     return pages.page(user_id)
 
@@ -73,6 +74,6 @@ def health() -> dict:
 
 
 @app.route("/openapi.json", methods=["GET"])
-@documented("This document", responses={200: "application/json"})
+@documented("This document", responses={200: dict})
 def openapi() -> dict:
     return document(app, title="profile-service", version="1.0.0", description=DESCRIPTION)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -123,3 +124,29 @@ def apps(aws: Any, key_ring: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
             yield {"auth": auth, "location": location, "profile": profile}
     finally:
         upstream.stop()
+
+
+# How many end-to-end responses were checked against their service's OpenAPI document
+# (tests/e2e/api.py), summed over the xdist workers and shown at the end of the run.
+_checked_by_workers: list[int] = []
+
+
+def _checked_here() -> int:
+    module = sys.modules.get("tests.e2e.api")  # imported only when end-to-end tests ran
+    return module.check_against_document.checked if module else 0  # type: ignore[no-any-return]
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["responses_checked"] = _checked_here()
+
+
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    _checked_by_workers.append(node.workeroutput.get("responses_checked", 0))
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    total = _checked_here() + sum(_checked_by_workers)
+    if total:
+        terminalreporter.write_line(f"end-to-end responses checked against their service's OpenAPI document: {total}")

@@ -147,7 +147,18 @@ def _stored_key_ring(stage: str) -> tuple[str, Any]:
 
     reference = settings().signing_keys
     document = _secret_or_none(reference)
-    return reference, (KeyRing.loads(document) if document is not None else None)
+    if document is None:
+        return reference, None
+    try:
+        return reference, KeyRing.loads(document)
+    except ValueError as exc:
+        # A ring from before ES256 (Ed25519 keys). Locally nothing is lost by starting over.
+        if stage == LOCAL_STAGE:
+            print(f"signing keys {reference}: {exc}; replacing the local ring")
+            return reference, None
+        raise SystemExit(
+            f"signing keys {reference}: {exc}. Replace the ring as docs/security.md says (From EdDSA to ES256)."
+        ) from None
 
 
 def _store_key_ring(reference: str, ring: Any, what: str) -> None:

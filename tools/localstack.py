@@ -17,7 +17,7 @@ running. A service restarts when a file of its folder changes (its code, its con
 shared library), on ``restart <service>``, and, with ``AUTO_RESTART=1``, by itself after a
 delay that grows with each crash in a row. DynamoDB exiting stops everything.
 
-Environment variables (defaults are the contract's, ../shared/API.md):
+Environment variables (defaults are the contract's, docs/api.md):
 
 | variable | default | what |
 | --- | --- | --- |

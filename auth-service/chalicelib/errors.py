@@ -1,40 +1,113 @@
-"""The auth service's errors; each class name is the ``Code`` clients see."""
+"""The auth service's errors.
+
+Outside the token endpoints, each class name is the ``Code`` clients see (Chalice's
+``{"Code", "Message"}``). ``POST /token`` and ``POST /token/revoke`` answer with RFC 6749
+section 5.2's ``{"error", "error_description"}`` instead: those errors are ``OAuthError``
+subclasses, rendered by ``OAuthError.to_response``.
+"""
 
 from __future__ import annotations
 
 import json
 import math
+from typing import ClassVar
 
-from chalice import ConflictError, NotFoundError, Response, TooManyRequestsError, UnauthorizedError
+from chalice import ConflictError, NotFoundError, Response
+
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 class UsernameTakenError(ConflictError):
     """409: the username is registered already."""
 
 
-class InvalidCredentialsError(UnauthorizedError):
-    """401: wrong username or password, or unknown client (deliberately indistinguishable)."""
-
-
-class InvalidRefreshTokenError(UnauthorizedError):
-    """401: the refresh token is unknown, expired, used already, or revoked."""
-
-
 class UserNotFoundError(NotFoundError):
     """404: the token's user does not exist (any more)."""
 
 
-class LoginLockedError(TooManyRequestsError):
-    """429: too many failed logins for this username; try again after ``retry_after`` seconds."""
+class OAuthError(Exception):
+    """An error of the token endpoints: RFC 6749 section 5.2's body, never cached."""
+
+    ERROR: ClassVar[str] = "invalid_request"
+    STATUS_CODE: ClassVar[int] = 400
+
+    def __init__(self, description: str) -> None:
+        super().__init__(description)
+        self.description = description
+
+    def headers(self) -> dict[str, str]:
+        """Headers beyond ``Content-Type`` and ``Cache-Control``."""
+        return {}
+
+    def to_response(self) -> Response:
+        """The error as RFC 6749 section 5.2 shapes it."""
+        return Response(
+            body=json.dumps({"error": self.ERROR, "error_description": self.description}, separators=(",", ":")),
+            status_code=self.STATUS_CODE,
+            headers={"Content-Type": "application/json", **NO_STORE, **self.headers()},
+        )
+
+
+class InvalidRequestError(OAuthError):
+    """400 ``invalid_request``: a malformed, missing, repeated or unknown parameter."""
+
+
+class RequestTooLargeError(InvalidRequestError):
+    """413 ``invalid_request``: the body is over the limit."""
+
+    STATUS_CODE = 413
+
+
+class InvalidClientError(OAuthError):
+    """401 ``invalid_client``: client authentication failed (unknown client, wrong or no secret)."""
+
+    ERROR = "invalid_client"
+    STATUS_CODE = 401
+
+    def __init__(self, description: str, *, basic: bool) -> None:
+        super().__init__(description)
+        self.basic = basic
+
+    def headers(self) -> dict[str, str]:
+        # RFC 6749 section 5.2: a failed HTTP Basic authentication is answered with a challenge.
+        return {"WWW-Authenticate": 'Basic realm="token"'} if self.basic else {}
+
+
+class InvalidGrantError(OAuthError):
+    """400 ``invalid_grant``: wrong username or password, or a bad refresh token."""
+
+    ERROR = "invalid_grant"
+
+
+class InvalidCredentialsError(InvalidGrantError):
+    """Wrong username or password, or unknown user (deliberately indistinguishable)."""
+
+
+class InvalidRefreshTokenError(InvalidGrantError):
+    """The refresh token is unknown, expired, used already, or revoked."""
+
+
+class UnsupportedGrantTypeError(OAuthError):
+    """400 ``unsupported_grant_type``."""
+
+    ERROR = "unsupported_grant_type"
+
+
+class UnauthorizedClientError(OAuthError):
+    """400 ``unauthorized_client``: this client may not use this grant."""
+
+    ERROR = "unauthorized_client"
+
+
+class LoginLockedError(OAuthError):
+    """429 ``login_locked``: too many failed logins; try again after ``retry_after`` seconds."""
+
+    ERROR = "login_locked"
+    STATUS_CODE = 429
 
     def __init__(self, retry_after: float) -> None:
         self.retry_after = max(1, math.ceil(retry_after))
         super().__init__(f"Too many failed logins; try again in {self.retry_after} seconds.")
 
-    def to_response(self) -> Response:
-        """The 429 with its ``Retry-After`` header (Chalice's error rendering has no headers)."""
-        return Response(
-            body=json.dumps({"Code": type(self).__name__, "Message": str(self)}),
-            status_code=self.STATUS_CODE,
-            headers={"Content-Type": "application/json", "Retry-After": str(self.retry_after)},
-        )
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}

@@ -2,7 +2,7 @@
 
 The ring is a JSON document kept as a secret (SSM SecureString or Secrets Manager in
 deployed stages, a file locally): ``{"active": <kid>, "keys": [{"kid", "private_key"}]}``
-with PKCS#8 PEM Ed25519 keys. Every key in the ring is published, so tokens signed
+with PKCS#8 PEM P-256 keys (ES256). Every key in the ring is published, so tokens signed
 by a key being rotated out still verify; only the active one signs. See
 docs/security.md for the rotation procedure.
 """
@@ -18,27 +18,36 @@ from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from jwt.algorithms import OKPAlgorithm
+from cryptography.hazmat.primitives.asymmetric import ec
+from jwt.algorithms import ECAlgorithm
 
 from servicekit import secrets
 from servicekit import settings as env
 from servicekit.authorizer import handed_over_jwks
 from servicekit.lazy import Lazy
-from servicekit.tokens import ALGORITHM, KeySet, TokenVerifier
+from servicekit.tokens import ALGORITHM, CURVE, KeySet, TokenVerifier
 
-from .settings import settings
+from .settings import issuer, settings
 
 
-def thumbprint(private_key: Ed25519PrivateKey) -> str:
+def new_key() -> ec.EllipticCurvePrivateKey:
+    """A new P-256 private key."""
+    return ec.generate_private_key(ec.SECP256R1())
+
+
+def _public_jwk(private_key: ec.EllipticCurvePrivateKey) -> dict[str, str]:
+    return ECAlgorithm.to_jwk(private_key.public_key(), as_dict=True)  # type: ignore[no-any-return]
+
+
+def thumbprint(private_key: ec.EllipticCurvePrivateKey) -> str:
     """The RFC 7638 thumbprint of the public key, in hex: a stable, collision-free ``kid``.
 
     Hex rather than the usual base64url: a base64url ``kid`` starts with ``-`` one time
     in 64, and an operator's ``tools.admin retire-signing-key -Ab3...`` then reads as
     an option.
     """
-    public = OKPAlgorithm.to_jwk(private_key.public_key(), as_dict=True)
-    canonical = json.dumps({k: public[k] for k in ("crv", "kty", "x")}, separators=(",", ":"), sort_keys=True)
+    public = _public_jwk(private_key)
+    canonical = json.dumps({k: public[k] for k in ("crv", "kty", "x", "y")}, separators=(",", ":"), sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -46,13 +55,13 @@ def thumbprint(private_key: Ed25519PrivateKey) -> str:
 class KeyRing:
     """Private keys by ``kid`` and the one that signs."""
 
-    keys: Mapping[str, Ed25519PrivateKey]
+    keys: Mapping[str, ec.EllipticCurvePrivateKey]
     active: str
 
     @classmethod
     def generate(cls) -> KeyRing:
         """A ring holding one new key, active."""
-        key = Ed25519PrivateKey.generate()
+        key = new_key()
         return cls({thumbprint(key): key}, thumbprint(key))
 
     @classmethod
@@ -62,8 +71,9 @@ class KeyRing:
         keys = {}
         for entry in data["keys"]:
             key = serialization.load_pem_private_key(entry["private_key"].encode(), password=None)
-            if not isinstance(key, Ed25519PrivateKey):
-                raise ValueError(f"key {entry['kid']} is not an Ed25519 key")
+            if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name != CURVE:
+                # Rings from before ES256 held Ed25519 keys: docs/security.md says how to replace one.
+                raise ValueError(f"key {entry['kid']} is not a P-256 key (ES256)")
             keys[entry["kid"]] = key
         if data["active"] not in keys:
             raise ValueError("the active key is not in the ring")
@@ -91,7 +101,7 @@ class KeyRing:
 
     def with_new_key(self) -> KeyRing:
         """Rotation step 1: add a key, published but not yet signing."""
-        key = Ed25519PrivateKey.generate()
+        key = new_key()
         return KeyRing({**self.keys, thumbprint(key): key}, self.active)
 
     def activate(self, kid: str) -> KeyRing:
@@ -113,10 +123,7 @@ class KeyRing:
     def jwks(self) -> dict[str, list[dict[str, str]]]:
         """The public half of every key in the ring."""
         return {
-            "keys": [
-                {**OKPAlgorithm.to_jwk(key.public_key(), as_dict=True), "kid": kid, "use": "sig", "alg": ALGORITHM}
-                for kid, key in self.keys.items()
-            ]
+            "keys": [{**_public_jwk(key), "kid": kid, "use": "sig", "alg": ALGORITHM} for kid, key in self.keys.items()]
         }
 
 
@@ -147,7 +154,7 @@ def _own_verifier() -> TokenVerifier:
     # against the public keys handed over at deploy time (no secret read at cold start).
     return TokenVerifier(
         KeySet(lambda: key_ring().jwks(), initial=handed_over_jwks()),
-        issuer=settings().issuer,
+        issuer=issuer(),
         audience=settings().audience,
     )
 

@@ -41,36 +41,72 @@ class Registration(Model):
             raise ValueError("The password must not be the username - at `$.password`")
 
 
+ClientId = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+
+# RFC 6749 section 2.3.1: a client authenticates with HTTP Basic or with these two
+# parameters; a public client names itself with ``client_id`` alone (section 3.2.1).
+
+
 class PasswordGrant(Model, tag_field="grant_type", tag="password"):
-    """A user logs in."""
+    """A user logs in (RFC 6749 section 4.3)."""
 
     username: Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
     password: Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
+    client_id: ClientId | None = None
+    client_secret: Secret | None = None
 
     def __post_init__(self) -> None:
         self.username = self.username.lower()
 
 
 class RefreshGrant(Model, tag_field="grant_type", tag="refresh_token"):
-    """A refresh token is exchanged for a new pair (rotation)."""
+    """A refresh token is exchanged for a new pair (rotation; RFC 6749 section 6)."""
 
     refresh_token: Secret
+    client_id: ClientId | None = None
+    client_secret: Secret | None = None
 
 
 class ClientCredentialsGrant(Model, tag_field="grant_type", tag="client_credentials"):
-    """A service logs in."""
+    """A service logs in (RFC 6749 section 4.4); its credentials may also come by HTTP Basic."""
 
-    client_id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
-    client_secret: Secret
+    client_id: ClientId | None = None
+    client_secret: Secret | None = None
 
 
 Grant = PasswordGrant | RefreshGrant | ClientCredentialsGrant
+GRANT_TYPES = ("password", "refresh_token", "client_credentials")
 
 
 class Revocation(Model):
-    """``POST /token/revoke`` (RFC 7009)."""
+    """``POST /token/revoke`` (RFC 7009): ``token``, or revision 1's ``refresh_token``."""
 
-    refresh_token: Secret
+    token: Secret | None = None
+    token_type_hint: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+    refresh_token: Secret | None = None
+    client_id: ClientId | None = None
+    client_secret: Secret | None = None
+
+
+class OAuthErrorBody(msgspec.Struct):
+    """RFC 6749 section 5.2: every error of ``POST /token`` and ``POST /token/revoke``."""
+
+    error: str
+    error_description: str
+
+
+class Metadata(msgspec.Struct):
+    """RFC 8414 authorization server metadata."""
+
+    issuer: str
+    token_endpoint: str
+    jwks_uri: str
+    revocation_endpoint: str
+    grant_types_supported: list[str]
+    token_endpoint_auth_methods_supported: list[str]
+    revocation_endpoint_auth_methods_supported: list[str]
+    scopes_supported: list[str]
+    response_types_supported: list[str]
 
 
 class User(Model):
@@ -100,6 +136,7 @@ class Jwk(msgspec.Struct):
     alg: str
     crv: str
     x: str
+    y: str
 
 
 class Jwks(msgspec.Struct):

@@ -10,13 +10,14 @@ from servicekit.lazy import Lazy
 ACCESS_TOKEN_TTL_S = 15 * 60
 REFRESH_TOKEN_TTL_S = 30 * 24 * 3600
 USER_SCOPE = "profile:write location:write"
+SERVICE_SCOPES = ("location:read",)  # what a service client may be given
+SCOPES = (*USER_SCOPE.split(), *SERVICE_SCOPES)
 
 
 class Settings(msgspec.Struct, frozen=True):
     """What the auth service needs to know about its stage."""
 
     table_name: str
-    issuer: str
     audience: str
     signing_keys: str  # a servicekit.secrets reference to the key ring document
 
@@ -24,10 +25,16 @@ class Settings(msgspec.Struct, frozen=True):
 def _load() -> Settings:
     return Settings(
         table_name=env.required("TABLE_NAME"),
-        issuer=env.required("TOKEN_ISSUER"),
         audience=env.required("TOKEN_AUDIENCE"),
         signing_keys=env.required("SIGNING_KEYS"),
     )
 
 
 settings = Lazy(_load)
+
+issuer = Lazy(env.token_issuer)
+"""Every token's ``iss`` and the metadata's ``issuer``: the auth service's own base URL.
+
+Read apart from ``settings``: the admin tools need the table and the keys of a stage
+whose URL is not known before its first deployment.
+"""

@@ -163,7 +163,7 @@ class AuthStore:
         )
 
     def refresh_token(self, token: str, now: int) -> RefreshItem:
-        """The stored refresh token; 401 if unknown or expired."""
+        """The stored refresh token; ``InvalidRefreshTokenError`` if unknown or expired."""
         try:
             item: RefreshItem = self._table.get(refresh_key(token))  # type: ignore[assignment]
         except ItemNotFoundError:

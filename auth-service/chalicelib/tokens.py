@@ -9,28 +9,49 @@ from servicekit import metrics
 from servicekit.clock import clock
 
 from . import passwords
-from .errors import InvalidCredentialsError, InvalidRefreshTokenError
+from .errors import (
+    InvalidClientError,
+    InvalidCredentialsError,
+    InvalidRefreshTokenError,
+    UnauthorizedClientError,
+)
 from .keys import key_ring, new_token_id
 from .models import ClientCredentialsGrant, Grant, PasswordGrant, RefreshGrant, TokenResponse
-from .settings import ACCESS_TOKEN_TTL_S, REFRESH_TOKEN_TTL_S, USER_SCOPE, settings
-from .store import auth_store
+from .settings import ACCESS_TOKEN_TTL_S, REFRESH_TOKEN_TTL_S, USER_SCOPE, issuer, settings
+from .store import ClientItem, auth_store
+from .token_requests import ClientCredentials
 
 MAX_FAILED_LOGINS = 5
 LOCKOUT_WINDOW_S = 15 * 60
 CLIENT_SUBJECT_PREFIX = "client:"
 
 
-def issue(grant: Grant) -> TokenResponse:
-    """The token response for any grant (401 on bad credentials, 429 when locked out)."""
+def issue(grant: Grant, client: ClientCredentials | None) -> TokenResponse:
+    """The token response for any grant (an ``OAuthError`` on bad credentials, 429 when locked out).
+
+    On the user's grants (password, refresh token) a client is optional: a public client
+    may name itself with ``client_id`` alone, and is let through without being looked up.
+    A client that authenticates with a secret there is a service client, which may use
+    only the client-credentials grant.
+    """
+    if isinstance(grant, ClientCredentialsGrant):
+        return _client_credentials(client)
+    if client is not None and client.secret is not None:
+        authenticate_client(client)
+        raise UnauthorizedClientError("Service clients log in with the client_credentials grant only.")
     if isinstance(grant, PasswordGrant):
         return _password(grant)
-    if isinstance(grant, RefreshGrant):
-        return _refresh(grant)
-    return _client_credentials(grant)
+    return _refresh(grant)
 
 
-def revoke(refresh_token: str) -> None:
-    """Revoke the login the token belongs to; unknown tokens are ignored (RFC 7009)."""
+def revoke(refresh_token: str, client: ClientCredentials | None) -> None:
+    """Revoke the login the token belongs to; unknown tokens are ignored (RFC 7009).
+
+    A client that sends a secret must get it right; refresh tokens are not bound to
+    clients, so any client (or none) may revoke one it holds.
+    """
+    if client is not None and client.secret is not None:
+        authenticate_client(client)
     store = auth_store()
     try:
         item = store.refresh_token(refresh_token, clock().now())
@@ -44,7 +65,7 @@ def access_token(subject: str, scope: str) -> str:
     now = clock().now()
     return key_ring().sign(
         {
-            "iss": settings().issuer,
+            "iss": issuer(),
             "aud": settings().audience,
             "sub": subject,
             "scope": scope,
@@ -87,12 +108,27 @@ def _refresh(grant: RefreshGrant) -> TokenResponse:
     return _response(item["user_id"], USER_SCOPE, refresh)
 
 
-def _client_credentials(grant: ClientCredentialsGrant) -> TokenResponse:
-    client = auth_store().client(grant.client_id)
-    if not passwords.verify(client["secret_hash"] if client else None, grant.client_secret) or client is None:
-        raise InvalidCredentialsError("The client id or secret is wrong.")
+def authenticate_client(client: ClientCredentials) -> ClientItem:
+    """The client, if its secret is right; counted toward its lockout like a user's login."""
+    store, now = auth_store(), clock().now()
+    # ':' is in no username, so a client's count never mixes with a user's.
+    store.count_attempt(CLIENT_SUBJECT_PREFIX + client.client_id, now, MAX_FAILED_LOGINS, LOCKOUT_WINDOW_S)
+    item = store.client(client.client_id)
+    if not passwords.verify(item["secret_hash"] if item else None, client.secret or "") or item is None:
+        raise InvalidClientError("The client id or secret is wrong.", basic=client.basic)
+    store.clear_failures(CLIENT_SUBJECT_PREFIX + client.client_id)
+    return item
+
+
+def _client_credentials(client: ClientCredentials | None) -> TokenResponse:
+    if client is None or client.secret is None:
+        raise InvalidClientError(
+            "The client_credentials grant needs client authentication (HTTP Basic, or client_id and client_secret).",
+            basic=client is not None and client.basic,
+        )
+    item = authenticate_client(client)
     metrics.count(metrics.CLIENT_CREDENTIALS_LOGINS)
-    return _response(CLIENT_SUBJECT_PREFIX + client["client_id"], client["scope"], None)
+    return _response(CLIENT_SUBJECT_PREFIX + item["client_id"], item["scope"], None)
 
 
 def _response(subject: str, scope: str, refresh_token: str | None) -> TokenResponse:

@@ -55,7 +55,7 @@ def handed_over_jwks() -> Any:
 def _new_verifier() -> TokenVerifier:
     return TokenVerifier(
         KeySet(_fetch_jwks, initial=handed_over_jwks()),
-        issuer=settings.required("TOKEN_ISSUER"),
+        issuer=settings.token_issuer(),
         audience=settings.required("TOKEN_AUDIENCE"),
     )
 

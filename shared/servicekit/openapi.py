@@ -2,7 +2,9 @@
 
 Routes come from ``app.routes`` and schemas from the msgspec models themselves, so the
 document cannot drift from what the code accepts. A view declares its bodies with
-``@documented(...)`` under its ``@app.route``.
+``@documented(...)`` under its ``@app.route``; what every route can answer besides
+(Chalice's 415, the authorizer's 401 and 403) is added here, so that the document
+tells the truth about every answer a client can get.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any, TypeVar
 
 import msgspec
 from chalice import Chalice
+from chalice.app import Request
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -26,6 +29,8 @@ _STATUS_TEXT = {
     409: "Conflict",
     412: "Precondition failed",
     413: "Body too large",
+    415: "Unsupported media type (Chalice's own answer, for any route)",
+    500: "The authorizer could not get the signing keys; retry",
     429: "Too many requests",
     503: "Service unavailable",
 }
@@ -38,68 +43,176 @@ class Error(msgspec.Struct):
     Message: str
 
 
+class GatewayUnauthorized(msgspec.Struct, forbid_unknown_fields=True):
+    """401 made by API Gateway (and ``chalice local``) before the route runs: no ``Authorization`` header."""
+
+    message: str
+
+
+class GatewayDenied(msgspec.Struct, forbid_unknown_fields=True):
+    """403 made by API Gateway (and ``chalice local``) when the authorizer denies the token.
+
+    ``chalice local`` says "User is not authorized to access this resource"; API Gateway
+    adds "with an explicit deny".
+    """
+
+    Message: str
+
+
+class GatewayAuthorizerFailure(msgspec.Struct, forbid_unknown_fields=True):
+    """500 made by API Gateway (and ``chalice local``) when the authorizer gives no policy: the keys are unavailable."""
+
+    message: None
+
+
+# Response headers a view may declare by name (``Answer(..., headers=(...))``).
+HEADERS: dict[str, dict[str, Any]] = {
+    "ETag": {
+        "description": 'The resource\'s version as a strong entity tag: `"<version>"`.',
+        "required": True,
+        "schema": {"type": "string", "pattern": '^"[0-9]+"$'},
+    },
+    "Retry-After": {
+        "description": "Seconds until the lockout ends.",
+        "required": True,
+        "schema": {"type": "string", "pattern": "^[0-9]+$"},
+    },
+    "WWW-Authenticate": {
+        "description": "A Basic challenge, when the client tried HTTP Basic authentication (RFC 6749 section 5.2).",
+        "schema": {"type": "string"},
+    },
+    "Cache-Control": {"description": "`no-store` (RFC 6749 sections 5.1, 5.2).", "schema": {"type": "string"}},
+}
+
+# Request headers a view may declare by name (``@documented(..., headers=(...))``).
+REQUEST_HEADERS: dict[str, dict[str, Any]] = {
+    "If-Match": {
+        "description": 'Write only if the profile\'s version is one of these: `"3"`, `"7", "3"` or `*` (RFC 9110).',
+        "schema": {"type": "string"},
+    },
+}
+
+
+class Answer(msgspec.Struct, frozen=True):
+    """A response with headers: its body (a model, a media type, or None) and the names of its headers."""
+
+    body: type | str | None
+    headers: tuple[str, ...] = ()
+
+
 class Operation(msgspec.Struct, frozen=True):
     """What a route takes and answers: models, or media types for non-JSON answers."""
 
     summary: str
     request: type | None = None
-    responses: Mapping[int, type | str | None] = msgspec.field(default_factory=dict)
+    responses: Mapping[int, type | str | Answer | None] = msgspec.field(default_factory=dict)
+    request_media_types: tuple[str, ...] = ("application/json",)
+    headers: tuple[str, ...] = ()
+    description: str = ""
 
 
 def documented(
-    summary: str, *, request: type | None = None, responses: Mapping[int, type | str | None]
+    summary: str,
+    *,
+    request: type | None = None,
+    responses: Mapping[int, type | str | Answer | None],
+    request_media_types: tuple[str, ...] = ("application/json",),
+    headers: tuple[str, ...] = (),
+    description: str = "",
 ) -> Callable[[F], F]:
-    """Attach the route's request and response bodies (a model, a media type, or None)."""
+    """Attach the route's request and response bodies (a model, a media type, an ``Answer``, or None)."""
 
     def attach(view: F) -> F:
-        view.__openapi__ = Operation(summary, request, responses)  # type: ignore[attr-defined]
+        operation = Operation(summary, request, responses, request_media_types, headers, description)
+        view.__openapi__ = operation  # type: ignore[attr-defined]
         return view
 
     return attach
 
 
+def base_url(request: Request | None) -> str:
+    """The URL the service was reached at, API Gateway's stage path included (``/`` if unknown)."""
+    if request is None or not request.headers.get("host"):
+        return "/"
+    scheme = request.headers.get("x-forwarded-proto", "http")
+    # API Gateway's path has the stage in front of the route's path; chalice local's has not.
+    path, resource = request.context.get("path", ""), request.context.get("resourcePath", "")
+    resource = _with_arguments(resource, request.uri_params or {})
+    prefix = path[: -len(resource)] if resource and path.endswith(resource) else ""
+    return f"{scheme}://{request.headers['host']}{prefix.rstrip('/')}"
+
+
+def _with_arguments(route: str, arguments: Mapping[str, str]) -> str:
+    for name, value in arguments.items():
+        route = route.replace("{" + name + "}", value)
+    return route
+
+
+def _answers(entry: Any, operation: Operation) -> dict[int, Any]:
+    """The view's declared answers plus those made before it runs (415, the authorizer's 401, 403 and 500)."""
+    answers: dict[int, Any] = {415: Error, **operation.responses}
+    if entry.authorizer is not None:
+        answers[401] = GatewayUnauthorized  # the route itself never answers 401
+        answers[500] = GatewayAuthorizerFailure
+        declared = operation.responses.get(403)
+        answers[403] = (declared, GatewayDenied) if declared is not None else GatewayDenied
+    return answers
+
+
 def document(app: Chalice, *, title: str, version: str, description: str = "") -> dict[str, Any]:
-    """The OpenAPI 3.1 document of every route of ``app``."""
+    """The OpenAPI 3.1 document of every route of ``app``, for the URL it was reached at."""
     routes = [
         (path, method, entry, getattr(entry.view_function, "__openapi__", Operation(entry.view_name)))
         for path, methods in sorted(app.routes.items())
         for method, entry in sorted(methods.items())
     ]
     bodies: list[Any] = [Error]
-    for *_, operation in routes:
-        for body in [operation.request, *operation.responses.values()]:
-            if body is not None and not isinstance(body, str) and body not in bodies:
-                bodies.append(body)
+    for _, _, entry, operation in routes:
+        for answer in [operation.request, *_answers(entry, operation).values()]:
+            answer = answer.body if isinstance(answer, Answer) else answer
+            for body in answer if isinstance(answer, tuple) else (answer,):
+                if body is not None and not isinstance(body, str) and body not in bodies:
+                    bodies.append(body)
     schemas, components = msgspec.json.schema_components(bodies, ref_template="#/components/schemas/{name}")
     schema_of = dict(zip(map(id, bodies), schemas, strict=True))
 
     paths: dict[str, dict[str, Any]] = {}
     for path, method, entry, operation in routes:
         spec: dict[str, Any] = {"operationId": entry.view_name, "summary": operation.summary}
-        if entry.view_args:
-            spec["parameters"] = [
-                {"name": name, "in": "path", "required": True, "schema": {"type": "string"}} for name in entry.view_args
-            ]
+        if operation.description:
+            spec["description"] = operation.description
+        parameters = [
+            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}} for name in entry.view_args
+        ] + [{"name": name, "in": "header", **REQUEST_HEADERS[name]} for name in operation.headers]
+        if parameters:
+            spec["parameters"] = parameters
         if entry.authorizer is not None:
             spec["security"] = [{"bearer": []}]
         if operation.request is not None:
+            schema = schema_of[id(operation.request)]
             spec["requestBody"] = {
                 "required": True,
-                "content": {"application/json": {"schema": schema_of[id(operation.request)]}},
+                "content": {media_type: {"schema": schema} for media_type in operation.request_media_types},
             }
         responses: dict[str, Any] = {}
-        for status, body in sorted(operation.responses.items()):
+        for status, answer in sorted(_answers(entry, operation).items()):
             response: dict[str, Any] = {"description": _STATUS_TEXT.get(status, str(status))}
+            body = answer.body if isinstance(answer, Answer) else answer
             if isinstance(body, str):
                 response["content"] = {body: {"schema": {"type": "string"}}}
+            elif isinstance(body, tuple):
+                response["content"] = {"application/json": {"schema": {"anyOf": [schema_of[id(b)] for b in body]}}}
             elif body is not None:
                 response["content"] = {"application/json": {"schema": schema_of[id(body)]}}
+            if isinstance(answer, Answer) and answer.headers:
+                response["headers"] = {name: HEADERS[name] for name in answer.headers}
             responses[str(status)] = response
-        spec["responses"] = responses or {"200": {"description": "OK"}}
+        spec["responses"] = responses
         paths.setdefault(path, {})[method.lower()] = spec
     return {
         "openapi": "3.1.0",
         "info": {"title": title, "version": version, "description": description},
+        "servers": [{"url": base_url(app.current_request)}],
         "paths": paths,
         "components": {
             "schemas": components,

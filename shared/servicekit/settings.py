@@ -20,7 +20,7 @@ LOCAL_STATE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(o
 SIGNING_KEYS_FILE = "signing-keys.json"
 CLIENT_SECRET_FILE = "profile-client-secret"  # noqa: S105 - a file name
 
-# The local stack of ../shared/API.md: one place for its addresses.
+# The local stack's default addresses (docs/api.md): one place for them.
 LOCAL_DEFAULTS = {
     "AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:8000",
     "AUTH_URL": "http://127.0.0.1:8001",
@@ -58,3 +58,13 @@ def required(name: str) -> str:
     if value is None:
         raise SettingsError(f"environment variable {name} is not set")
     return value
+
+
+def token_issuer() -> str:
+    """The tokens' ``iss``: the auth service's base URL (``TOKEN_ISSUER`` overrides ``AUTH_URL``).
+
+    The issuer is where the auth service is reached, so that ``issuer`` +
+    ``/.well-known/openid-configuration`` resolves (RFC 8414); on the local stage that is
+    the stack's actual auth URL, whichever port it was given.
+    """
+    return (optional("TOKEN_ISSUER") or required("AUTH_URL")).rstrip("/")

@@ -1,8 +1,8 @@
 """Verifying the auth service's access tokens against its published JWKS.
 
-The algorithm is pinned: only EdDSA (Ed25519) signatures verify, so ``alg: none``,
+The algorithm is pinned: only ES256 (ECDSA on P-256) signatures verify, so ``alg: none``,
 HS256 signed with the public key and any other algorithm are rejected before any key
-is used. The key must be one the JWKS lists under the token's ``kid``.
+is used. The key must be a P-256 key the JWKS lists under the token's ``kid``.
 """
 
 from __future__ import annotations
@@ -15,12 +15,14 @@ from typing import Any
 
 import jwt
 import msgspec
+from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePublicKey
 
 from .text import clip
 
 logger = logging.getLogger(__name__)
 
-ALGORITHM = "EdDSA"
+ALGORITHM = "ES256"
+CURVE = "secp256r1"  # P-256, the only curve ES256 allows (RFC 7518 section 3.4)
 MAX_LIFETIME_S = 15 * 60
 REQUIRED_CLAIMS = ["iss", "sub", "aud", "iat", "nbf", "exp", "jti", "scope"]
 JWKS_PATH = "/.well-known/jwks.json"
@@ -109,9 +111,13 @@ class KeySet:
 
 
 def _usable_keys(document: Any) -> dict[str, Any]:
-    """The keys of a JWKS document that can verify our tokens, by ``kid``."""
+    """The keys of a JWKS document that can verify our tokens (P-256, our algorithm), by ``kid``."""
     keys = jwt.PyJWKSet.from_dict(document).keys
-    return {k.key_id: k.key for k in keys if k.key_id and k.algorithm_name == ALGORITHM}
+    return {k.key_id: k.key for k in keys if k.key_id and k.algorithm_name == ALGORITHM and _is_p256(k.key)}
+
+
+def _is_p256(key: Any) -> bool:
+    return isinstance(key, EllipticCurvePublicKey) and key.curve.name == CURVE
 
 
 class TokenVerifier:

@@ -55,8 +55,8 @@ def test_a_wrong_password_is_counted_as_a_failed_login(auth: Any, capsys: pytest
     register(auth)
     capsys.readouterr()
 
-    assert login(auth, password="not the right password").status_code == 401
-    assert login(auth, "nobody", PASSWORD).status_code == 401
+    assert login(auth, password="not the right password").status_code == 400  # invalid_grant
+    assert login(auth, "nobody", PASSWORD).status_code == 400
 
     output = capsys.readouterr().out
     assert counted(output, "LoginsFailed") == [AUTH, AUTH]
@@ -96,7 +96,7 @@ def test_a_used_refresh_token_presented_again_is_counted_as_reuse(
     assert refresh(auth, stolen).status_code == 200
     capsys.readouterr()
 
-    assert refresh(auth, stolen).status_code == 401
+    assert refresh(auth, stolen).status_code == 400  # invalid_grant
 
     output = capsys.readouterr().out
     assert counted(output, "RefreshTokenReuse") == [AUTH]
@@ -112,13 +112,13 @@ def test_every_loser_of_concurrent_uses_of_one_refresh_token_is_counted_as_reuse
     responses = at_once(4, lambda _: refresh(auth, token))
 
     output = capsys.readouterr().out
-    assert sorted(r.status_code for r in responses) == [200, 401, 401, 401]
+    assert sorted(r.status_code for r in responses) == [200, 400, 400, 400]
     assert counted(output, "RefreshRotations") == [AUTH]
     assert counted(output, "RefreshTokenReuse") == [AUTH] * 3
 
 
 def test_an_unknown_refresh_token_is_not_counted_as_reuse(auth: Any, capsys: pytest.CaptureFixture[str]) -> None:
-    assert refresh(auth, "not-a-token").status_code == 401
+    assert refresh(auth, "not-a-token").status_code == 400
 
     assert counted(capsys.readouterr().out, "RefreshTokenReuse") == []
 

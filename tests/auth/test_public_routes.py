@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from servicekit.openapi import base_url
 from tests.support import services
 from tests.support.services import json_body
 
@@ -21,14 +22,14 @@ def test_jwks_lists_only_public_parts_of_every_key(auth: Any, key_ring: Any) -> 
     assert response.status_code == 200
     (key,) = json_body(response)["keys"]
     assert key == {
-        "kty": "OKP",
-        "crv": "Ed25519",
+        "kty": "EC",
+        "crv": "P-256",
         "kid": key_ring.active,
         "use": "sig",
-        "alg": "EdDSA",
+        "alg": "ES256",
         "x": key["x"],
+        "y": key["y"],
     }
-    assert "d" not in key
 
 
 def test_openapi_documents_every_route_with_its_schemas(auth: Any) -> None:
@@ -40,6 +41,8 @@ def test_openapi_documents_every_route_with_its_schemas(auth: Any) -> None:
         "/token",
         "/token/revoke",
         "/.well-known/jwks.json",
+        "/.well-known/oauth-authorization-server",
+        "/.well-known/openid-configuration",
         "/users/me",
         "/health",
         "/openapi.json",
@@ -49,6 +52,62 @@ def test_openapi_documents_every_route_with_its_schemas(auth: Any) -> None:
     assert registration["additionalProperties"] is False
     assert document["paths"]["/users/me"]["get"]["security"] == [{"bearer": []}]
     assert "security" not in document["paths"]["/users"]["post"]
+
+
+def test_openapi_describes_the_answers_made_before_a_route_runs(auth: Any) -> None:
+    document = json_body(auth.http.get("/openapi.json"))
+    me = document["paths"]["/users/me"]["get"]["responses"]
+    schemas = document["components"]["schemas"]
+
+    assert me["401"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/GatewayUnauthorized"}
+    assert {"$ref": "#/components/schemas/GatewayDenied"} in me["403"]["content"]["application/json"]["schema"]["anyOf"]
+    assert schemas["GatewayUnauthorized"]["required"] == ["message"]
+    assert all("415" in operation["responses"] for path in document["paths"].values() for operation in path.values())
+
+
+def test_openapi_describes_the_token_endpoints_form_encoded_and_mentions_json(auth: Any) -> None:
+    document = json_body(auth.http.get("/openapi.json"))
+
+    for path in ("/token", "/token/revoke"):
+        operation = document["paths"][path]["post"]
+        assert set(operation["requestBody"]["content"]) == {"application/x-www-form-urlencoded"}
+        assert "JSON" in operation["description"]
+    locked = document["paths"]["/token"]["post"]["responses"]["429"]
+    assert "Retry-After" in locked["headers"]
+
+
+def test_openapi_names_the_url_it_was_reached_at(auth: Any) -> None:
+    document = json_body(auth.http.get("/openapi.json", headers={"Host": "127.0.0.1:8001"}))
+
+    assert document["servers"] == [{"url": "http://127.0.0.1:8001"}]
+
+
+def test_openapi_on_api_gateway_names_the_stage_path() -> None:
+    # API Gateway's event, as far as the base URL goes: the stage path is in front of the route's.
+    class Request:
+        headers = {"host": "abc.execute-api.eu-west-1.amazonaws.com", "x-forwarded-proto": "https"}
+        context = {"path": "/api/openapi.json", "resourcePath": "/openapi.json"}
+        uri_params = None
+
+    assert base_url(Request()) == "https://abc.execute-api.eu-west-1.amazonaws.com/api"  # type: ignore[arg-type]
+
+
+def test_metadata_names_the_endpoints_under_the_issuer(auth: Any) -> None:
+    metadata = json_body(auth.http.get("/.well-known/oauth-authorization-server"))
+
+    issuer = "http://127.0.0.1:8001"
+    assert metadata == {
+        "issuer": issuer,
+        "token_endpoint": f"{issuer}/token",
+        "jwks_uri": f"{issuer}/.well-known/jwks.json",
+        "revocation_endpoint": f"{issuer}/token/revoke",
+        "grant_types_supported": ["password", "refresh_token", "client_credentials"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "scopes_supported": ["profile:write", "location:write", "location:read"],
+        "response_types_supported": [],
+    }
+    assert json_body(auth.http.get("/.well-known/openid-configuration")) == metadata
 
 
 def test_key_ids_are_hex_thumbprints_that_never_look_like_a_command_line_option() -> None:

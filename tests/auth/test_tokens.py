@@ -1,4 +1,4 @@
-"""POST /token (the three grants), POST /token/revoke and the lockout."""
+"""POST /token (the three grants, RFC 6749), POST /token/revoke (RFC 7009) and the lockout."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 import jwt
 import pytest
 
-from tests.auth.conftest import PASSWORD, login, post, refresh, register
+from tests.auth.conftest import PASSWORD, assert_oauth_error, basic, login, post, post_form, refresh, register
 from tests.support import services
 from tests.support.services import json_body
 from tests.support.threads import at_once
@@ -19,7 +19,7 @@ from tests.support.tokens import AUDIENCE, ISSUER
 def _claims(key_ring: Any, token: str) -> dict[str, Any]:
     kid = jwt.get_unverified_header(token)["kid"]
     public = key_ring.keys[kid].public_key()
-    return jwt.decode(token, public, algorithms=["EdDSA"], audience=AUDIENCE, issuer=ISSUER)  # type: ignore[no-any-return]
+    return jwt.decode(token, public, algorithms=["ES256"], audience=AUDIENCE, issuer=ISSUER)  # type: ignore[no-any-return]
 
 
 def test_password_login_returns_an_rfc6749_token_response(auth: Any, key_ring: Any) -> None:
@@ -35,13 +35,47 @@ def test_password_login_returns_an_rfc6749_token_response(auth: Any, key_ring: A
     assert body["expires_in"] == 900
     assert body["scope"] == "profile:write location:write"
     header = jwt.get_unverified_header(body["access_token"])
-    assert header["alg"] == "EdDSA"
+    assert header["alg"] == "ES256"
     assert header["kid"] == key_ring.active
     claims = _claims(key_ring, body["access_token"])
     assert claims["sub"] == user["user_id"]
     assert claims["scope"] == "profile:write location:write"
     assert claims["exp"] - claims["iat"] == 900
     assert claims["jti"]
+    assert claims["iss"] == ISSUER
+
+
+def test_a_form_encoded_login_from_a_public_client_gets_tokens(auth: Any) -> None:
+    # GIVEN what an OAuth 2.0 library sends for a public client: form parameters, client_id alone
+    register(auth)
+
+    response = post_form(
+        auth, "/token", {"grant_type": "password", "username": "alice", "password": PASSWORD, "client_id": "my-app"}
+    )
+
+    assert response.status_code == 200, response.body
+    assert json_body(response)["token_type"] == "Bearer"
+
+
+def test_a_public_client_may_name_itself_with_basic_and_an_empty_secret(auth: Any) -> None:
+    # requests-oauthlib's default for a client without a secret
+    register(auth)
+
+    response = post_form(
+        auth, "/token", {"grant_type": "password", "username": "alice", "password": PASSWORD}, basic("my-app", "")
+    )
+
+    assert response.status_code == 200, response.body
+
+
+def test_parameters_without_a_value_count_as_omitted(auth: Any) -> None:
+    register(auth)
+
+    response = post_form(
+        auth, "/token", {"grant_type": "password", "username": "alice", "password": PASSWORD, "client_id": ""}
+    )
+
+    assert response.status_code == 200, response.body
 
 
 def test_login_accepts_the_username_in_any_case(auth: Any) -> None:
@@ -50,14 +84,13 @@ def test_login_accepts_the_username_in_any_case(auth: Any) -> None:
     assert login(auth, "ALICE").status_code == 200
 
 
-def test_wrong_password_and_unknown_user_get_the_same_401(auth: Any) -> None:
+def test_wrong_password_and_unknown_user_get_the_same_invalid_grant(auth: Any) -> None:
     register(auth)
 
     wrong = login(auth, "alice", "not the right password")
     unknown = login(auth, "nobody", PASSWORD)
 
-    assert wrong.status_code == unknown.status_code == 401
-    assert json_body(wrong) == json_body(unknown)
+    assert assert_oauth_error(wrong, 400, "invalid_grant") == assert_oauth_error(unknown, 400, "invalid_grant")
 
 
 def test_wrong_password_and_unknown_user_take_about_the_same_time(auth: Any) -> None:
@@ -70,7 +103,7 @@ def test_wrong_password_and_unknown_user_take_about_the_same_time(auth: Any) -> 
     for _ in range(5):
         for username, password in (("alice", "not the right password"), ("nobody", PASSWORD)):
             start = time.perf_counter()
-            assert login(auth, username, password).status_code == 401
+            assert login(auth, username, password).status_code == 400
             durations[username].append(time.perf_counter() - start)
     wrong, unknown = statistics.median(durations["alice"]), statistics.median(durations["nobody"])
 
@@ -80,12 +113,11 @@ def test_wrong_password_and_unknown_user_take_about_the_same_time(auth: Any) -> 
 def test_five_failed_logins_lock_the_username_out_with_retry_after(auth: Any) -> None:
     register(auth)
     for _ in range(5):
-        assert login(auth, "alice", "not the right password").status_code == 401
+        assert login(auth, "alice", "not the right password").status_code == 400
 
     locked = login(auth, "alice", PASSWORD)
 
-    assert locked.status_code == 429
-    assert json_body(locked)["Code"] == "LoginLockedError"
+    assert_oauth_error(locked, 429, "login_locked")
     assert 890 <= int(locked.headers["Retry-After"]) <= 900
 
 
@@ -96,7 +128,7 @@ def test_concurrent_wrong_passwords_get_no_more_tries_than_the_limit(auth: Any) 
     responses = at_once(8, lambda _: login(auth, "alice", "not the right password"))
 
     # THEN only five were checked; the other three were locked out without a check
-    assert sorted(r.status_code for r in responses) == [401] * 5 + [429] * 3
+    assert sorted(r.status_code for r in responses) == [400] * 5 + [429] * 3
 
 
 def test_the_lockout_ends_when_the_window_passes(auth: Any) -> None:
@@ -147,9 +179,8 @@ def test_a_reused_refresh_token_is_rejected_and_revokes_the_whole_family(auth: A
 
     reuse = refresh(auth, stolen)
 
-    assert reuse.status_code == 401
-    assert json_body(reuse)["Code"] == "InvalidRefreshTokenError"
-    assert refresh(auth, legit).status_code == 401
+    assert_oauth_error(reuse, 400, "invalid_grant")
+    assert refresh(auth, legit).status_code == 400
 
 
 def test_of_concurrent_uses_of_one_refresh_token_one_wins_and_the_rest_revoke_the_login(
@@ -159,43 +190,65 @@ def test_of_concurrent_uses_of_one_refresh_token_one_wins_and_the_rest_revoke_th
 
     responses = at_once(4, lambda _: refresh(auth, token))
 
-    assert sorted(r.status_code for r in responses) == [200, 401, 401, 401]
+    assert sorted(r.status_code for r in responses) == [200, 400, 400, 400]
     (winner,) = [json_body(r)["refresh_token"] for r in responses if r.status_code == 200]
-    assert refresh(auth, winner).status_code == 401
+    assert refresh(auth, winner).status_code == 400
 
 
-def test_an_unknown_refresh_token_is_a_401(auth: Any) -> None:
-    response = refresh(auth, "not-a-token")
-
-    assert response.status_code == 401
-    assert json_body(response)["Code"] == "InvalidRefreshTokenError"
+def test_an_unknown_refresh_token_is_invalid_grant(auth: Any) -> None:
+    assert_oauth_error(refresh(auth, "not-a-token"), 400, "invalid_grant")
 
 
-def test_revoke_ends_the_login(auth: Any, alice: dict[str, Any]) -> None:
+def test_a_form_encoded_refresh_with_a_client_id_rotates(auth: Any, alice: dict[str, Any]) -> None:
+    params = {"grant_type": "refresh_token", "refresh_token": alice["tokens"]["refresh_token"], "client_id": "my-app"}
+
+    assert post_form(auth, "/token", params).status_code == 200
+
+
+def test_revoke_with_rfc7009s_token_parameter_ends_the_login(auth: Any, alice: dict[str, Any]) -> None:
     token = alice["tokens"]["refresh_token"]
 
-    response = post(auth, "/token/revoke", {"refresh_token": token})
+    response = post_form(auth, "/token/revoke", {"token": token, "token_type_hint": "refresh_token"})
 
-    assert response.status_code == 204
+    assert response.status_code == 200
     assert response.body == b""
-    assert refresh(auth, token).status_code == 401
+    assert refresh(auth, token).status_code == 400
 
 
-def test_revoking_an_unknown_token_is_a_204(auth: Any) -> None:
-    assert post(auth, "/token/revoke", {"refresh_token": "never-issued"}).status_code == 204
+def test_revoke_with_revision_1s_json_still_ends_the_login(auth: Any, alice: dict[str, Any]) -> None:
+    token = alice["tokens"]["refresh_token"]
+
+    assert post(auth, "/token/revoke", {"refresh_token": token}).status_code == 200
+    assert refresh(auth, token).status_code == 400
 
 
-def test_revoke_without_a_token_is_a_400(auth: Any) -> None:
-    response = post(auth, "/token/revoke", {})
+@pytest.mark.parametrize("token", ["never-issued", "eyJhbGciOiJFUzI1NiJ9.an-access-token.x"])
+def test_revoking_an_unknown_token_or_an_access_token_is_a_200(auth: Any, token: str) -> None:
+    assert post_form(auth, "/token/revoke", {"token": token}).status_code == 200
 
-    assert response.status_code == 400
-    assert "refresh_token`" in json_body(response)["Message"]
+
+@pytest.mark.parametrize("body", [{}, {"token": "a", "refresh_token": "b"}, {"token": ""}])
+def test_revoke_without_exactly_one_token_is_invalid_request(auth: Any, body: dict[str, str]) -> None:
+    assert_oauth_error(post(auth, "/token/revoke", body), 400, "invalid_request")
+
+
+def test_revoke_with_a_wrong_client_secret_is_invalid_client(auth: Any, alice: dict[str, Any]) -> None:
+    _create_client()
+    token = alice["tokens"]["refresh_token"]
+
+    response = post_form(auth, "/token/revoke", {"token": token}, basic("profile-service", "wrong"))
+
+    assert_oauth_error(response, 401, "invalid_client")
+    assert refresh(auth, token).status_code == 200
+
+
+def _create_client(client_id: str = "profile-service") -> str:
+    with services.load("auth").environment():
+        return services.load("auth").module("clients").create_client(client_id, "location:read")  # type: ignore[no-any-return]
 
 
 def test_client_credentials_give_a_service_token_without_refresh_token(auth: Any, key_ring: Any) -> None:
-    clients = services.load("auth").module("clients")
-    with services.load("auth").environment():
-        secret = clients.create_client("profile-service", "location:read")
+    secret = _create_client()
 
     response = post(
         auth, "/token", {"grant_type": "client_credentials", "client_id": "profile-service", "client_secret": secret}
@@ -216,32 +269,161 @@ def test_a_client_id_outside_the_pattern_is_refused(aws: Any, client_id: str) ->
         clients.create_client(client_id, "location:read")
 
 
-def test_a_wrong_client_secret_is_a_401(auth: Any) -> None:
-    with services.load("auth").environment():
-        services.load("auth").module("clients").create_client("profile-service", "location:read")
+def test_client_credentials_by_http_basic_give_a_service_token(auth: Any) -> None:
+    secret = _create_client()
+
+    response = post_form(auth, "/token", {"grant_type": "client_credentials"}, basic("profile-service", secret))
+
+    assert response.status_code == 200, response.body
+    assert json_body(response)["scope"] == "location:read"
+
+
+def test_a_wrong_client_secret_in_the_body_is_invalid_client(auth: Any) -> None:
+    _create_client()
 
     response = post(
         auth, "/token", {"grant_type": "client_credentials", "client_id": "profile-service", "client_secret": "nope"}
     )
 
-    assert response.status_code == 401
-    assert json_body(response)["Code"] == "InvalidCredentialsError"
+    assert_oauth_error(response, 401, "invalid_client")
+    assert "WWW-Authenticate" not in response.headers
+
+
+def test_a_wrong_basic_secret_is_invalid_client_with_a_basic_challenge(auth: Any) -> None:
+    _create_client()
+
+    response = post_form(auth, "/token", {"grant_type": "client_credentials"}, basic("profile-service", "nope"))
+
+    assert_oauth_error(response, 401, "invalid_client")
+    assert response.headers["WWW-Authenticate"].startswith("Basic ")
+
+
+def test_an_unknown_client_is_invalid_client(auth: Any) -> None:
+    response = post_form(auth, "/token", {"grant_type": "client_credentials"}, basic("nobody-here", "secret"))
+
+    assert_oauth_error(response, 401, "invalid_client")
+
+
+def test_client_credentials_without_client_authentication_are_invalid_client(auth: Any) -> None:
+    assert_oauth_error(post_form(auth, "/token", {"grant_type": "client_credentials"}), 401, "invalid_client")
+
+
+def test_a_client_authenticating_twice_is_invalid_request(auth: Any) -> None:
+    secret = _create_client()
+
+    response = post_form(
+        auth,
+        "/token",
+        {"grant_type": "client_credentials", "client_id": "profile-service", "client_secret": secret},
+        basic("profile-service", secret),
+    )
+
+    assert_oauth_error(response, 400, "invalid_request")
+
+
+def test_a_service_client_may_not_use_the_password_grant(auth: Any) -> None:
+    secret = _create_client()
+    register(auth)
+
+    response = post_form(
+        auth,
+        "/token",
+        {"grant_type": "password", "username": "alice", "password": PASSWORD},
+        basic("profile-service", secret),
+    )
+
+    assert_oauth_error(response, 400, "unauthorized_client")
+
+
+def test_five_wrong_client_secrets_lock_the_client_out_with_retry_after(auth: Any) -> None:
+    secret = _create_client()
+    for _ in range(5):
+        response = post_form(auth, "/token", {"grant_type": "client_credentials"}, basic("profile-service", "nope"))
+        assert response.status_code == 401
+
+    locked = post_form(auth, "/token", {"grant_type": "client_credentials"}, basic("profile-service", secret))
+
+    assert_oauth_error(locked, 429, "login_locked")
+    assert 890 <= int(locked.headers["Retry-After"]) <= 900
+
+
+def test_a_clients_lockout_is_not_a_users_of_the_same_name(auth: Any) -> None:
+    _create_client("alice-app")
+    register(auth, "alice-app")
+    for _ in range(5):
+        post_form(auth, "/token", {"grant_type": "client_credentials"}, basic("alice-app", "nope"))
+
+    assert login(auth, "alice-app").status_code == 200
 
 
 @pytest.mark.parametrize(
     ("body", "field"),
     [
-        ({}, "grant_type"),
-        ({"grant_type": "implicit"}, "grant_type"),
         ({"grant_type": "password", "username": "alice"}, "password"),
         ({"grant_type": "password", "username": "alice", "password": 12}, "password"),
         ({"grant_type": "refresh_token"}, "refresh_token"),
-        ({"grant_type": "client_credentials", "client_id": "x"}, "client_secret"),
         ({"grant_type": "password", "username": "a", "password": "b", "scope": "admin"}, "scope"),
     ],
 )
-def test_invalid_token_requests_are_a_400_naming_the_field(auth: Any, body: dict[str, Any], field: str) -> None:
+def test_invalid_token_requests_are_invalid_request_naming_the_field(
+    auth: Any, body: dict[str, Any], field: str
+) -> None:
     response = post(auth, "/token", body)
 
-    assert response.status_code == 400
-    assert f"{field}`" in json_body(response)["Message"]
+    assert f"{field}`" in assert_oauth_error(response, 400, "invalid_request")["error_description"]
+
+
+def test_a_missing_grant_type_is_invalid_request(auth: Any) -> None:
+    assert_oauth_error(post_form(auth, "/token", {"username": "alice"}), 400, "invalid_request")
+
+
+@pytest.mark.parametrize(
+    "grant_type", ["implicit", "authorization_code", "urn:ietf:params:oauth:grant-type:jwt-bearer"]
+)
+def test_an_unknown_grant_type_is_unsupported_grant_type(auth: Any, grant_type: str) -> None:
+    assert_oauth_error(post_form(auth, "/token", {"grant_type": grant_type}), 400, "unsupported_grant_type")
+
+
+def test_a_repeated_parameter_is_invalid_request(auth: Any) -> None:
+    # RFC 6749 section 3.2: parameters must not be included more than once.
+    params = [("grant_type", "password"), ("username", "alice"), ("username", "bob"), ("password", PASSWORD)]
+
+    assert_oauth_error(post_form(auth, "/token", params), 400, "invalid_request")
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("application/json", b"{not json"),
+        ("application/json", b"[1, 2]"),
+        ("application/json", b""),
+        ("application/x-www-form-urlencoded", b"grant_type=password&&&=x"),
+        ("application/x-www-form-urlencoded", b"grant_type=\xff\xfe"),
+        ("application/x-www-form-urlencoded", b"grant_type=password&username=%ff"),
+    ],
+)
+def test_a_malformed_body_is_invalid_request(auth: Any, content_type: str, body: bytes) -> None:
+    response = auth.http.post("/token", headers={"Content-Type": content_type}, body=body)
+
+    assert_oauth_error(response, 400, "invalid_request")
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "application/x-www-form-urlencoded"])
+def test_a_body_over_16_kib_is_a_413_in_the_oauth_shape(auth: Any, content_type: str) -> None:
+    body = b"grant_type=password&username=" + b"a" * 17_000
+
+    response = auth.http.post("/token", headers={"Content-Type": content_type}, body=body)
+
+    assert_oauth_error(response, 413, "invalid_request")
+
+
+def test_a_bearer_authorization_header_on_the_token_endpoint_is_invalid_request(auth: Any) -> None:
+    response = post_form(auth, "/token", {"grant_type": "client_credentials"}, {"Authorization": "Bearer x"})
+
+    assert_oauth_error(response, 400, "invalid_request")
+
+
+def test_another_media_type_is_a_415(auth: Any) -> None:
+    response = auth.http.post("/token", headers={"Content-Type": "text/plain"}, body=b"grant_type=password")
+
+    assert response.status_code == 415

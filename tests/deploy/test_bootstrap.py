@@ -13,6 +13,9 @@ from typing import Any
 import boto3
 import pytest
 from argon2 import PasswordHasher
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from tests.deploy.conftest import admin, merge_template
 from tests.support import services
@@ -76,6 +79,39 @@ def test_bootstrap_stores_the_key_ring_as_a_secure_string_with_one_active_key(fa
 
     assert [key["kid"] for key in ring["keys"]] == [ring["active"]]
     assert ring["keys"][0]["private_key"].startswith("-----BEGIN PRIVATE KEY-----")
+    key = serialization.load_pem_private_key(ring["keys"][0]["private_key"].encode(), password=None)
+    assert isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.name == "secp256r1"  # ES256
+
+
+def _eddsa_key_ring() -> str:
+    """A key ring as revision 1 stored it: one Ed25519 key."""
+    pem = Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return json.dumps({"active": "old", "keys": [{"kid": "old", "private_key": pem.decode()}]})
+
+
+def test_a_key_ring_from_before_es256_is_refused_with_the_way_out(fake_aws: str) -> None:
+    boto3.client("ssm").put_parameter(Name=SIGNING_KEYS, Value=_eddsa_key_ring(), Type="SecureString")
+
+    result = admin("create-signing-keys", "--stage", STAGE, "--rotate")
+
+    assert result.returncode != 0
+    assert "not a P-256 key" in result.stderr and "docs/security.md" in result.stderr
+
+
+def test_a_local_key_ring_from_before_es256_is_replaced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ring_file = tmp_path / "signing-keys.json"
+    ring_file.write_text(_eddsa_key_ring())
+    monkeypatch.setenv("SIGNING_KEYS", f"file:{ring_file}")
+
+    result = admin("create-signing-keys", "--stage", "local")
+
+    assert result.returncode == 0, result.stderr
+    assert "replacing the local ring" in result.stdout
+    (entry,) = json.loads(ring_file.read_text())["keys"]
+    key = serialization.load_pem_private_key(entry["private_key"].encode(), password=None)
+    assert isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.name == "secp256r1"
 
 
 def test_bootstrap_creates_the_profile_services_client_with_its_secret_where_the_profile_service_reads_it(

@@ -227,8 +227,9 @@ def _required_variables(name: str) -> set[str]:
     code = " ".join(p.read_text() for p in (services.ROOT / f"{name}-service" / "chalicelib").glob("*.py"))
     required = set(re.findall(r"required\(\"([A-Z_]+)\"\)", code))
     if name != "auth":
-        # The shared authorizer's verifier; the auth service verifies against its own key ring.
-        required |= {"AUTH_URL", "TOKEN_ISSUER", "TOKEN_AUDIENCE"}
+        # The shared authorizer's verifier (AUTH_URL is also the tokens' issuer); the auth
+        # service verifies against its own key ring.
+        required |= {"AUTH_URL", "TOKEN_AUDIENCE"}
     return required
 
 

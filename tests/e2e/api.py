@@ -1,14 +1,26 @@
-"""A plain HTTP client for the end-to-end tests: what any client of the contract would send."""
+"""A plain HTTP client for the end-to-end tests: what any client of the contract would send.
+
+Every response it receives is checked against the OpenAPI document of the service that
+sent it (openapi-core, ``check_against_document``): a response the document does not
+describe fails the test that received it. Other ``requests`` sessions of the tests (the
+OAuth 2.0 libraries') get the same check with ``check_documented(session)``.
+"""
 
 from __future__ import annotations
 
 import json
+import threading
+import urllib.parse
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import requests
+from openapi_core import OpenAPI
+from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
+from openapi_core.exceptions import OpenAPIError
+from openapi_core.templating.paths.exceptions import OperationNotFound, PathNotFound
 
 # Every call is bounded: a hung service fails the test, never the whole run.
 TIMEOUT_S = 5.0
@@ -41,13 +53,62 @@ def unique_username(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
+class DocumentCheck:
+    """A ``requests`` response hook: the response must be one its service's ``/openapi.json`` describes."""
+
+    def __init__(self) -> None:
+        self._documents: dict[str, OpenAPI] = {}
+        self._lock = threading.Lock()
+        self.checked = 0
+
+    def __call__(self, response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
+        document = self._document(response.url)
+        try:
+            document.validate_response(RequestsOpenAPIRequest(response.request), RequestsOpenAPIResponse(response))
+        except (PathNotFound, OperationNotFound):
+            return response  # no route of the service: API Gateway's own answer, outside any document
+        except OpenAPIError as exc:
+            causes = [str(e.message) for e in getattr(exc.__cause__, "schema_errors", None) or []]
+            raise AssertionError(
+                f"{response.request.method} {response.url} answered {response.status_code} {response.text[:300]!r}, "
+                f"which its OpenAPI document does not describe: {exc!r} {exc.__cause__!r} {causes}"
+            ) from exc
+        with self._lock:
+            self.checked += 1
+        return response
+
+    def _document(self, url: str) -> OpenAPI:
+        parts = urllib.parse.urlsplit(url)
+        base = f"{parts.scheme}://{parts.netloc}"
+        with self._lock:
+            document = self._documents.get(base)
+        if document is None:
+            # Fetched with a bare session: the document's own answer is checked by its route tests.
+            answer = requests.get(base + "/openapi.json", timeout=TIMEOUT_S, proxies={"http": "", "https": ""})
+            answer.raise_for_status()
+            document = OpenAPI.from_dict(answer.json())
+            with self._lock:
+                self._documents[base] = document
+        return document
+
+
+check_against_document = DocumentCheck()
+"""The one check every end-to-end response goes through (per test process)."""
+
+
+def check_documented(session: requests.Session) -> requests.Session:
+    """``session`` with every response checked against its service's OpenAPI document."""
+    session.trust_env = False  # never a proxy from the environment: everything is local
+    session.hooks["response"].append(check_against_document)
+    return session
+
+
 class Api:
     """The three services by name, over HTTP, on 127.0.0.1 only."""
 
     def __init__(self, urls: Mapping[str, str]) -> None:
         self.urls = dict(urls)
-        self.session = requests.Session()
-        self.session.trust_env = False  # never a proxy from the environment: everything is local
+        self.session = check_documented(requests.Session())
 
     def request(
         self,
@@ -132,3 +193,13 @@ def assert_denied(response: requests.Response) -> None:
     """An authorizer's or a route's refusal: 401 or 403, never a 2xx or a 500."""
     assert response.status_code in (401, 403), f"{response.status_code}: {response.text}"
     assert "Traceback" not in response.text
+
+
+def assert_oauth_error(response: requests.Response, status: int, error: str) -> dict[str, Any]:
+    """RFC 6749 section 5.2: the status, ``{"error", "error_description"}``, ``Cache-Control: no-store``."""
+    assert response.status_code == status, f"{response.status_code}: {response.text}"
+    body = response.json()
+    assert set(body) == {"error", "error_description"}, body
+    assert body["error"] == error, body
+    assert response.headers["Cache-Control"] == "no-store"
+    return body  # type: ignore[no-any-return]

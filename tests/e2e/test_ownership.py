@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.api import Api, User, assert_denied, assert_error, bearer
+from tests.e2e.api import Api, User, assert_denied, assert_error, assert_oauth_error, bearer
 from tests.e2e.conftest import client_secret
 from tests.support import tokens
 from tools import stages
@@ -139,7 +139,7 @@ def test_a_wrong_client_secret_gets_no_token(api: Api) -> None:
         "auth", "/token", body={"grant_type": "client_credentials", "client_id": client_id, "client_secret": "guess"}
     )
 
-    assert_error(response, 401)
+    assert_oauth_error(response, 401, "invalid_client")
 
 
 def test_a_refresh_token_is_not_an_access_token(api: Api, alice: User) -> None:

@@ -10,9 +10,9 @@ from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric import ec
 
-ISSUER = "urn:profiles:auth:local"
+ISSUER = "http://127.0.0.1:8001"  # the local stage's AUTH_URL
 AUDIENCE = "urn:profiles:api:local"
 USER_SCOPE = "profile:write location:write"
 
@@ -72,8 +72,9 @@ def hs256_with_public_key(ring: Any, payload: dict[str, Any]) -> str:
 
 
 def unknown_key(payload: dict[str, Any]) -> str:
-    """Well formed and EdDSA-signed, by a key the JWKS does not list."""
-    return jwt.encode(payload, Ed25519PrivateKey.generate(), algorithm="EdDSA", headers={"kid": "not-a-known-kid"})
+    """Well formed and ES256-signed, by a key the JWKS does not list."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    return jwt.encode(payload, key, algorithm="ES256", headers={"kid": "not-a-known-kid"})
 
 
 def tampered(token: str) -> str:
