@@ -46,11 +46,11 @@ def _key_ring() -> Any:
     return KeyRing.generate()
 
 
-def _claims(subject: str, scope: str) -> dict[str, Any]:
+def _claims(subject: str, scope: str, issuer: str) -> dict[str, Any]:
     env = stages.stage_env("auth", world.STAGE)
     now = int(time.time())
     return {
-        "iss": env["TOKEN_ISSUER"],
+        "iss": issuer,
         "aud": env["TOKEN_AUDIENCE"],
         "sub": subject,
         "scope": scope,
@@ -61,9 +61,12 @@ def _claims(subject: str, scope: str) -> dict[str, Any]:
     }
 
 
-def _functions(root: Path, ring: Any, user_id: str, username: str, *, bytecode: bool = False) -> list[Function]:
+def _functions(
+    root: Path, ring: Any, user_id: str, username: str, issuer: str, *, bytecode: bool = False
+) -> list[Function]:
     """The six functions (an API function and an authorizer per service) and their invocations."""
-    token = ring.sign(_claims(user_id, "profile:write location:write"))
+    # The issuer is the auth service's URL (settings.token_issuer): the stand-in's here.
+    token = ring.sign(_claims(user_id, "profile:write location:write", issuer))
     user = {"principalId": user_id, "scope": "location:write profile:write"}
     location = {"latitude": 52.52, "longitude": 13.405, "city": "Berlin", "country": "DE"}
     login = {"grant_type": "password", "username": username, "password": PASSWORD}
@@ -230,6 +233,7 @@ def _levers(
     ring: Any,
     user_id: str,
     username: str,
+    issuer: str,
     env_of: dict[str, dict[str, str]],
     jwks: Any,
     sizes: tuple[int, ...],
@@ -237,7 +241,7 @@ def _levers(
 ) -> Levers:
     import json
 
-    functions = _functions(root, ring, user_id, username, bytecode=True)
+    functions = _functions(root, ring, user_id, username, issuer, bytecode=True)
     with_jwks = {s: {**env, "JWKS": json.dumps(jwks)} for s, env in env_of.items()}
     model = _model(functions, with_jwks, sizes, runs)
     chosen, reasons = _choose(functions, model, sizes)
@@ -269,7 +273,7 @@ def _measure(ring: Any, sizes: tuple[int, ...], runs: int) -> tuple[Any, ...]:
         world.create_resources(moto, ring.dumps(), client_secret=uuid.uuid4().hex)
         env_of = {s: world.environment(s, moto, peers, dict(os.environ)) for s in stages.SERVICES}
         with tempfile.TemporaryDirectory(prefix="bench-package-") as root:
-            functions = _functions(Path(root), ring, user_id, username)
+            functions = _functions(Path(root), ring, user_id, username, peers.url)
             _setup(functions, env_of, user_id, username)
             print(f"Lambda CPU model ({cpu.method()}), {runs} runs per function and size, cold ms:")
             model = _model(functions, env_of, sizes, runs)
@@ -277,7 +281,7 @@ def _measure(ring: Any, sizes: tuple[int, ...], runs: int) -> tuple[Any, ...]:
             first_read = {"as packaged": _first_profile_read(functions, env_of, peers, chosen, model, runs)}
             print("levers: bytecode in the package; the JWKS handed to the authorizers at deploy time ...")
             lever_sizes = tuple(mb for mb in sizes if mb in LEVER_SIZES) or sizes
-            levers = _levers(Path(root), ring, user_id, username, env_of, ring.jwks(), lever_sizes, runs)
+            levers = _levers(Path(root), ring, user_id, username, peers.url, env_of, ring.jwks(), lever_sizes, runs)
             first_read["with both levers"] = _first_profile_read(
                 levers.functions, levers.env_of, peers, levers.chosen, levers.model, runs
             )
