@@ -1,25 +1,37 @@
 # The project's one entry point. `make run` and `make test` work as the first command
-# on a fresh machine with Python 3.11: they build the virtual environment when needed.
+# on a fresh machine with Python 3.13: they build the virtual environment when needed.
 
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# The Python of the Lambda functions: Chalice packages for the version it runs under, so
+# the virtual environment, the pipeline's buildspec (tools/pipeline.py) and setup.cfg
+# move together. When the next move is due: docs/deployment.md, "The runtime".
+PYTHON_VERSION := 3.13
+PYENV_ROOT ?= $(HOME)/.pyenv
+# python3.13 on the PATH if it runs (a pyenv shim is on the PATH but runs only the versions
+# pyenv is told to), else one that pyenv installed; `make PYTHON=/path/to/python3.13` wins.
+PYTHON ?= $(firstword $(foreach candidate,python$(PYTHON_VERSION) \
+	$(wildcard $(PYENV_ROOT)/versions/$(PYTHON_VERSION).*/bin/python$(PYTHON_VERSION)), \
+	$(shell $(candidate) -c 'import sys; print(sys.executable)' 2>/dev/null)))
 VENV := .venv
 BIN := $(VENV)/bin
-INSTALLED := $(VENV)/.installed
+# Named after the version, so that a .venv made by another Python is made again.
+INSTALLED := $(VENV)/.installed-$(PYTHON_VERSION)
 SERVICES := auth-service location-service profile-service
 REQUIREMENTS := requirements-dev.txt auth-service/requirements.txt location-service/requirements.txt profile-service/requirements.txt
 
 .PHONY: run test lint unit venv clean bench
 
-# A venv without pip (a `python -m venv` that failed half-way) is made again.
+# A venv of another Python, or without pip (a `python -m venv` that failed half-way), is made again.
 $(INSTALLED): $(REQUIREMENTS)
-	@if ! $(BIN)/python -m pip --version >/dev/null 2>&1; then \
-		$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { \
-			echo "make: Python 3.11 or newer is needed (PYTHON=$(PYTHON)); run e.g. make PYTHON=/usr/bin/python3.11" >&2; \
-			exit 1; }; \
+	@if ! $(BIN)/python -c 'import sys; sys.exit("%d.%d" % sys.version_info[:2] != "$(PYTHON_VERSION)")' \
+			2>/dev/null || ! $(BIN)/python -m pip --version >/dev/null 2>&1; then \
+		if [ -z "$(PYTHON)" ]; then \
+			echo "make: Python $(PYTHON_VERSION) is needed (the Lambda runtime); install it, or run make PYTHON=/path/to/python$(PYTHON_VERSION)" >&2; \
+			exit 1; fi; \
 		echo "$(PYTHON) -m venv --clear $(VENV)"; \
 		$(PYTHON) -m venv --clear $(VENV); \
 	fi
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@rm -f $(VENV)/.installed*
 	@touch $@
 
 venv: $(INSTALLED)

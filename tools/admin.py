@@ -30,7 +30,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from tools import stages
+from tools import release, stages
 from tools.stages import LOCAL_STAGE
 
 # The services that log in to others with client credentials, and the scope they get.
@@ -39,11 +39,6 @@ SERVICE_CLIENTS = {"profile": "location:read"}
 SECRET_VARIABLES = {"auth": "SIGNING_KEYS", "profile": "CLIENT_SECRET"}
 # The merge templates export each service's URL as profiles-<stage>-<service>-url.
 EXPORT = re.compile(r"^profiles-\$\{Stage\}-(?P<service>[a-z]+)-url$")
-
-
-def stack_name(service: str, stage: str) -> str:
-    """The CloudFormation stack of a service's stage (the pipeline's naming)."""
-    return f"{service}-service-{stage}"
 
 
 @cache
@@ -64,7 +59,7 @@ def stack_outputs(service: str, stage: str) -> dict[str, str] | None:
     from botocore.exceptions import ClientError
 
     try:
-        (stack,) = _aws("cloudformation").describe_stacks(StackName=stack_name(service, stage))["Stacks"]
+        (stack,) = _aws("cloudformation").describe_stacks(StackName=stages.stack_name(service, stage))["Stacks"]
     except ClientError as exc:
         if "does not exist" in str(exc):
             return None
@@ -110,7 +105,7 @@ def create_tables(stage: str, *, in_stacks: bool = False) -> None:
     from servicekit import dynamo, tables
 
     for service in stages.SERVICES:
-        stack = stack_name(service, stage)
+        stack = stages.stack_name(service, stage)
         in_stack = _stack_table(service, stage)
         if in_stack:
             print(f"table {in_stack}: held by the stack {stack}")
@@ -310,9 +305,48 @@ def imported_urls(root: Path = stages.ROOT) -> dict[str, dict[str, str]]:
     return wiring
 
 
+def _record(service: str, stage: str, root: Path = stages.ROOT) -> Path:
+    """Where ``chalice deploy`` records what it made for the stage (ignored by git)."""
+    return root / f"{service}-service" / ".chalice" / "deployed" / f"{stage}.json"
+
+
+def record_parameter(service: str, stage: str) -> str:
+    """The SSM parameter holding the copy of the service's deployment record every clone reads."""
+    return f"/profiles/{stage}/{service}/chalice-deployed"
+
+
+def fetch_record(service: str, stage: str, root: Path = stages.ROOT) -> bool:
+    """Bring this clone's deployment record up to date from SSM; False when the stage has none there.
+
+    ``chalice deploy`` updates what its record names and creates what it does not, so a
+    clone without the record would deploy a second copy, and ``chalice delete`` would
+    delete nothing. The copy in SSM, written after every deploy, is the one that counts.
+    """
+    ssm = _aws("ssm")
+    try:
+        stored = ssm.get_parameter(Name=record_parameter(service, stage))["Parameter"]["Value"]
+    except ssm.exceptions.ParameterNotFound:
+        return False
+    path = _record(service, stage, root)
+    if not path.is_file() or json.loads(path.read_text()) != json.loads(stored):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(json.loads(stored), indent=2) + "\n")
+        print(f"{service}-service {stage}: deployment record taken from SSM {record_parameter(service, stage)}")
+    return True
+
+
+def store_record(service: str, stage: str, root: Path = stages.ROOT) -> None:
+    """Keep the service's deployment record in SSM, where every clone finds it."""
+    compact = json.dumps(json.loads(_record(service, stage, root).read_text()), separators=(",", ":"))
+    # Intelligent-Tiering: a standard parameter while the record fits 4 KB, advanced beyond.
+    _aws("ssm").put_parameter(
+        Name=record_parameter(service, stage), Value=compact, Type="String", Overwrite=True, Tier="Intelligent-Tiering"
+    )
+
+
 def deployed_url(service: str, stage: str, root: Path = stages.ROOT) -> str | None:
     """The API's URL as ``chalice deploy`` recorded it, or None when not deployed."""
-    record = root / f"{service}-service" / ".chalice" / "deployed" / f"{stage}.json"
+    record = _record(service, stage, root)
     if not record.is_file():
         return None
     resources = json.loads(record.read_text()).get("resources", [])
@@ -353,14 +387,24 @@ def _chalice(service: str, *args: str) -> None:
 
 
 def deploy(stage: str) -> None:
-    """``chalice deploy`` each service in order, each told the URLs of those before it."""
+    """``chalice deploy`` each service in order, each told the URLs of those before it.
+
+    From any clone: each service's deployment record comes from SSM first (so what
+    another clone deployed is updated, not deployed again) and goes back after.
+    """
     if stage == LOCAL_STAGE:
         raise SystemExit("the local stage is not deployed: run `make run`")
+    for service in stages.SERVICES:
+        fetch_record(service, stage)
     for service in stages.SERVICES:
         missing = link(stage, only=service)
         if missing:
             raise SystemExit("cannot deploy yet: " + "; ".join(missing))
-        _chalice(service, "deploy", "--stage", stage)
+        try:
+            _chalice(service, "deploy", "--stage", stage)
+        finally:  # a deploy that fails half-way has still made (and recorded) resources
+            if _record(service, stage).is_file():
+                store_record(service, stage)
     print(f"deployed; the profile service is at {deployed_url('profile', stage)}")
 
 
@@ -375,19 +419,22 @@ def tear_down(stage: str) -> None:
     from servicekit import dynamo
 
     tables = []
-    cloudformation = _aws("cloudformation")
+    cloudformation, ssm = _aws("cloudformation"), _aws("ssm")
     for service in reversed(stages.SERVICES):
         outputs = stack_outputs(service, stage)
         if outputs is not None:
-            stack = stack_name(service, stage)
+            stack = stages.stack_name(service, stage)
             print(f"deleting the stack {stack} ...")
             cloudformation.delete_stack(StackName=stack)
             cloudformation.get_waiter("stack_delete_complete").wait(StackName=stack)
             if outputs.get("TableName"):
                 tables.append(outputs["TableName"])  # retained by the stack: data outlives stacks
-        if deployed_url(service, stage) is not None:
+        # Else the pipeline's next release would take the stack for deployed and unchanged.
+        _delete_parameter(ssm, release.fingerprint_parameter(service, stage))
+        if fetch_record(service, stage) or _record(service, stage).is_file():
             print(f"chalice delete --stage {stage} in {service}-service ...")
             _chalice(service, "delete", "--stage", stage)
+            _delete_parameter(ssm, record_parameter(service, stage))
         tables.append(stages.table_name(service, stage))
     client = dynamo.dynamodb()
     for table in tables:
@@ -396,17 +443,19 @@ def tear_down(stage: str) -> None:
             print(f"table {table}: deleted")
         except client.exceptions.ResourceNotFoundException:
             pass
-    ssm = _aws("ssm")
     for service, variable in SECRET_VARIABLES.items():
         reference = stages.stage_env(service, stage).get(variable, "")
         kind, _, name = reference.partition(":")
-        if kind != "ssm":
-            continue
-        try:
-            ssm.delete_parameter(Name=name)
-            print(f"parameter {name}: deleted")
-        except ssm.exceptions.ParameterNotFound:
-            pass
+        if kind == "ssm":
+            _delete_parameter(ssm, name)
+
+
+def _delete_parameter(ssm: Any, name: str) -> None:
+    try:
+        ssm.delete_parameter(Name=name)
+        print(f"parameter {name}: deleted")
+    except ssm.exceptions.ParameterNotFound:
+        pass
 
 
 # The command line.

@@ -7,14 +7,16 @@
 the root of the repository: Source -> Build -> Beta, one stack, no tests, a deploy role
 allowed ``*`` on ``*``. This script runs it, then changes what it made:
 
-- Build runs ``make test``, then packages each service with its merge template
-  (``resources.json``) for the stage being deployed, after giving each ``vendor/`` a real
-  copy of ``shared/servicekit`` (a source archive need not keep symlinks).
-- Deploy creates and executes one change set per service, one CloudFormation stack per
-  service, in the order the services need each other: auth, location, profile (each
-  imports the URLs the earlier ones export, so a wrong order fails the change set).
+- Build runs ``make test`` (all but the browser tests, named in ``NOT_IN_CODEBUILD``),
+  then packages each service with its merge template (``resources.json``) for the stage
+  being deployed, after giving each ``vendor/`` a real copy of ``shared/servicekit`` (a
+  source archive need not keep symlinks); then ``tools.release`` deploys the stacks whose
+  inputs changed since their last deployment, one change set each, in the order the
+  services need each other: auth, location, profile. There is no Deploy stage: a stage
+  of CloudFormation actions deploys every stack on every push.
 - The roles allow what deploying these stacks takes, on these stacks' resources,
   instead of ``*`` on ``*`` (see docs/deployment.md, "The pipeline's roles").
+- The CodeBuild image is a parameter whose default is a curated image's name.
 - Source is CodeCommit (Chalice's default) in ``pipeline.json``, and a Git host reached
   through an AWS CodeConnections connection in ``pipeline-codeconnections.json``.
 """
@@ -38,9 +40,19 @@ ROOT = stages.ROOT
 SERVICE_APPS = [f"{service}-service" for service in stages.SERVICES]  # the deployment order
 APPLICATION_NAME = "serverless-profiles"
 DEFAULT_BRANCH = "main"
-TEMPLATE_ARTIFACT = "CompiledCFNTemplate"
 SAM_TRANSFORM = "Serverless-2016-10-31"
-CAPABILITIES = "CAPABILITY_IAM,CAPABILITY_AUTO_EXPAND"
+# A name from AWS's list of curated images ("Docker images provided by CodeBuild", see
+# docs/deployment.md): Amazon Linux 2023, whose runtimes include Python 3.13. Chalice's
+# default, amazonlinux2023-x86_64-standard:5.0, is not a name on that list.
+CODEBUILD_IMAGE = "aws/codebuild/amazonlinux-x86_64-standard:5.0"
+
+# The tests the build leaves out, by name: the same suite as `make test` on a developer's
+# machine but these. The curated Amazon Linux images have no Chromium package (the browser
+# tests install Debian's with apt-get). README.md names them too.
+NOT_IN_CODEBUILD = [
+    "tests/e2e/test_browser.py::test_the_public_page_renders_user_input_as_text_and_runs_none_of_it",
+    "tests/e2e/test_browser.py::test_an_unknown_profile_shows_a_not_found_page",
+]
 
 BUILDSPEC = "buildspec.yml"
 PIPELINE = "pipeline.json"
@@ -50,6 +62,8 @@ HEADER = """\
 # Made by `python -m tools.pipeline` from what `chalice generate-pipeline --pipeline-version v2`
 # writes; edit tools/pipeline.py and run it again, not this file (a test compares the two).
 # DEPLOY_STAGE and APP_S3_BUCKET come from the CodeBuild project of pipeline.json.
+# `make test` runs the developer's suite but for the browser tests, deselected by name:
+# the CodeBuild image has no Chromium (see NOT_IN_CODEBUILD in tools/pipeline.py).
 """
 
 
@@ -98,6 +112,7 @@ def _title(app: str) -> str:
 def buildspec(generated: dict[str, Any]) -> dict[str, Any]:
     """Test, then package each service with its merge template into a template per service."""
     services = " ".join(stages.SERVICES)
+    deselect = " ".join(f"--deselect {test}" for test in NOT_IN_CODEBUILD)
     phases = {
         "install": {"runtime-versions": generated["phases"]["install"]["runtime-versions"]},
         "pre_build": {
@@ -105,7 +120,7 @@ def buildspec(generated: dict[str, Any]) -> dict[str, Any]:
                 f"for service in {services}; do rm -rf $service-service/vendor/servicekit"
                 " && mkdir -p $service-service/vendor"
                 " && cp -rL shared/servicekit $service-service/vendor/servicekit || exit 1; done",
-                "make test",
+                f"PYTEST_ADDOPTS='{deselect}' make test",
             ]
         },
         "build": {
@@ -114,7 +129,9 @@ def buildspec(generated: dict[str, Any]) -> dict[str, Any]:
                 " (cd $service-service && ../.venv/bin/chalice package --stage $DEPLOY_STAGE"
                 " --merge-template resources.json /tmp/packaged/$service-service) || exit 1;"
                 " aws cloudformation package --template-file /tmp/packaged/$service-service/sam.json"
-                " --s3-bucket $APP_S3_BUCKET --output-template-file $service-service.yaml || exit 1; done"
+                " --s3-bucket $APP_S3_BUCKET --output-template-file $service-service.yaml || exit 1; done",
+                # Deploys the stacks whose inputs changed since their last deployment, in order.
+                ".venv/bin/python -m tools.release --stage $DEPLOY_STAGE",
             ]
         },
     }
@@ -128,6 +145,10 @@ def buildspec(generated: dict[str, Any]) -> dict[str, Any]:
 def _parameters(template: dict[str, Any]) -> None:
     parameters = template["Parameters"]
     parameters["ApplicationName"]["Default"] = APPLICATION_NAME
+    parameters["CodeBuildImage"]["Default"] = CODEBUILD_IMAGE
+    parameters["CodeBuildImage"]["Description"] = (
+        "A CodeBuild curated image with the buildspec's Python (aws codebuild list-curated-environment-images)"
+    )
     parameters["Stage"] = {
         "Type": "String",
         "Default": deployed_stages()[-1],
@@ -148,8 +169,12 @@ def _parameters(template: dict[str, Any]) -> None:
 
 def _build_project(template: dict[str, Any]) -> None:
     project = template["Resources"]["AppPackageBuild"]["Properties"]
-    project["Environment"]["EnvironmentVariables"].append({"Name": "DEPLOY_STAGE", "Value": {"Ref": "Stage"}})
-    project["TimeoutInMinutes"] = 30
+    project["Environment"]["EnvironmentVariables"] += [
+        {"Name": "DEPLOY_STAGE", "Value": {"Ref": "Stage"}},
+        {"Name": "ALARM_EMAIL", "Value": {"Ref": "AlarmEmail"}},
+        {"Name": "CFN_DEPLOY_ROLE", "Value": {"Fn::GetAtt": ["CFNDeployRole", "Arn"]}},
+    ]
+    project["TimeoutInMinutes"] = 60  # the tests, then up to three stacks one after the other
 
 
 def _codebuild_policy(template: dict[str, Any]) -> None:
@@ -175,54 +200,54 @@ def _codebuild_policy(template: dict[str, Any]) -> None:
             "Resource": [{"Fn::GetAtt": ["ApplicationBucket", "Arn"]}],
             "Effect": "Allow",
         },
+        *_release_statements(),
     ]
 
 
-def _deploy_stage() -> dict[str, Any]:
-    """Create, then execute, a change set per service, in the deployment order."""
-    actions: list[dict[str, Any]] = []
-    overrides = {"Fn::Sub": json.dumps({"Stage": "${Stage}", "AlarmEmail": "${AlarmEmail}"})}
-    for position, app in enumerate(SERVICE_APPS):
-        change_set = {"Fn::Sub": f"{app}-${{Stage}}-changes"}
-        actions.append(
-            {
-                "Name": f"Create{_title(app)}ChangeSet",
-                "RunOrder": 2 * position + 1,
-                "ActionTypeId": {"Category": "Deploy", "Owner": "AWS", "Version": "1", "Provider": "CloudFormation"},
-                "InputArtifacts": [{"Name": TEMPLATE_ARTIFACT}],
-                "Configuration": {
-                    "ActionMode": "CHANGE_SET_REPLACE",
-                    "StackName": stack_name(app),
-                    "ChangeSetName": change_set,
-                    "TemplatePath": f"{TEMPLATE_ARTIFACT}::{app}.yaml",
-                    "Capabilities": CAPABILITIES,
-                    "RoleArn": {"Fn::GetAtt": ["CFNDeployRole", "Arn"]},
-                    "ParameterOverrides": overrides,
-                },
-            }
-        )
-        actions.append(
-            {
-                "Name": f"Execute{_title(app)}ChangeSet",
-                "RunOrder": 2 * position + 2,
-                "ActionTypeId": {"Category": "Deploy", "Owner": "AWS", "Version": "1", "Provider": "CloudFormation"},
-                "Configuration": {
-                    "ActionMode": "CHANGE_SET_EXECUTE",
-                    "StackName": stack_name(app),
-                    "ChangeSetName": change_set,
-                    "OutputFileName": f"{app}-outputs.json",
-                },
-                "OutputArtifacts": [{"Name": f"{_title(app)}Outputs"}],
-            }
-        )
-    return {"Name": "Deploy", "Actions": actions}
+def _release_statements() -> list[dict[str, Any]]:
+    """What tools.release, run by the build, needs: change sets of the three stacks, through the deploy role."""
+    records = "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/profiles/${Stage}"
+    return [
+        {
+            "Action": [
+                "cloudformation:CreateChangeSet",
+                "cloudformation:DeleteChangeSet",
+                "cloudformation:DescribeChangeSet",
+                "cloudformation:DescribeStacks",
+                "cloudformation:ExecuteChangeSet",
+                # A failed first create leaves the stack in ROLLBACK_COMPLETE: only deleting it lets it be created.
+                "cloudformation:DeleteStack",
+            ],
+            "Resource": _stack_arns("cloudformation"),
+            "Effect": "Allow",
+        },
+        {
+            # A template with a transform is expanded on behalf of whoever creates the change set.
+            "Action": ["cloudformation:CreateChangeSet"],
+            "Resource": [_transform_arn()],
+            "Effect": "Allow",
+        },
+        {
+            "Action": ["iam:PassRole"],
+            "Resource": [{"Fn::GetAtt": ["CFNDeployRole", "Arn"]}],
+            "Condition": {"StringEquals": {"iam:PassedToService": "cloudformation.amazonaws.com"}},
+            "Effect": "Allow",
+        },
+        {
+            # The fingerprints of the inputs each stack was last deployed from.
+            "Action": ["ssm:GetParameter", "ssm:PutParameter"],
+            "Resource": [{"Fn::Sub": f"{records}/{service}/deployed-inputs"} for service in stages.SERVICES],
+            "Effect": "Allow",
+        },
+    ]
 
 
 def _pipeline_stages(template: dict[str, Any]) -> None:
     pipeline = template["Resources"]["AppPipeline"]["Properties"]
     source, build, _beta = pipeline["Stages"]
     source["Actions"][0]["Configuration"]["BranchName"] = {"Ref": "BranchName"}
-    pipeline["Stages"] = [source, build, _deploy_stage()]
+    # The build deploys (tools.release): a stage of CloudFormation actions cannot skip a stack.
+    pipeline["Stages"] = [source, build]
 
 
 def _stack_arns(service: str) -> list[dict[str, str]]:
@@ -262,35 +287,6 @@ def _pipeline_role(template: dict[str, Any]) -> None:
             "Resource": [{"Fn::GetAtt": ["AppPackageBuild", "Arn"]}],
             "Effect": "Allow",
         },
-        {
-            "Action": [
-                "cloudformation:CreateChangeSet",
-                "cloudformation:DeleteChangeSet",
-                "cloudformation:DescribeChangeSet",
-                "cloudformation:DescribeStacks",
-                "cloudformation:ExecuteChangeSet",
-            ],
-            "Resource": _stack_arns("cloudformation"),
-            "Effect": "Allow",
-        },
-        {
-            # A template with a transform is expanded on behalf of whoever creates the change set.
-            "Action": ["cloudformation:CreateChangeSet"],
-            "Resource": [_transform_arn()],
-            "Effect": "Allow",
-        },
-        {
-            # Checks a template only; IAM offers no resource to scope it to.
-            "Action": ["cloudformation:ValidateTemplate"],
-            "Resource": "*",
-            "Effect": "Allow",
-        },
-        {
-            "Action": ["iam:PassRole"],
-            "Resource": [{"Fn::GetAtt": ["CFNDeployRole", "Arn"]}],
-            "Condition": {"StringEquals": {"iam:PassedToService": "cloudformation.amazonaws.com"}},
-            "Effect": "Allow",
-        },
     ]
     policy = template["Resources"]["CodePipelineRole"]["Properties"]["Policies"][0]
     policy["PolicyDocument"]["Statement"] = statements
@@ -315,6 +311,8 @@ def deploy_role_statements() -> list[dict[str, Any]]:
     roles = [
         {"Fn::Sub": f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/{app}-${{Stage}}-*"} for app in SERVICE_APPS
     ]
+    api = "arn:${AWS::Partition}:apigateway:${AWS::Region}::"
+    encoded_api = "arn%3A${AWS::Partition}%3Aapigateway%3A${AWS::Region}%3A%3A"
     return [
         {
             "Sid": "LambdaFunctions",
@@ -391,11 +389,15 @@ def deploy_role_statements() -> list[dict[str, Any]]:
             "Effect": "Allow",
         },
         {
+            # CloudFormation tags each REST API and stage as it creates them (its system tags):
+            # PUT /tags/<the URL-encoded ARN of the API or stage>; the IDs are random.
             "Sid": "RestApis",
             "Action": ["apigateway:DELETE", "apigateway:GET", "apigateway:PATCH", "apigateway:POST", "apigateway:PUT"],
             "Resource": [
-                {"Fn::Sub": "arn:${AWS::Partition}:apigateway:${AWS::Region}::/restapis"},
-                {"Fn::Sub": "arn:${AWS::Partition}:apigateway:${AWS::Region}::/restapis/*"},
+                {"Fn::Sub": f"{api}/restapis"},
+                {"Fn::Sub": f"{api}/restapis/*"},
+                {"Fn::Sub": f"{api}/tags/{encoded_api}%2Frestapis%2F*"},
+                {"Fn::Sub": f"{api}/tags/{api}/restapis/*"},
             ],
             "Effect": "Allow",
         },

@@ -17,6 +17,11 @@ def folder(service: str) -> Path:
     return ROOT / f"{service}-service"
 
 
+def stack_name(service: str, stage: str) -> str:
+    """The CloudFormation stack of a service's stage, as the pipeline deploys it."""
+    return f"{service}-service-{stage}"
+
+
 def stage_env(service: str, stage: str) -> dict[str, str]:
     """The environment variables Chalice sets for the service's stage."""
     config = json.loads((folder(service) / ".chalice" / "config.json").read_text())

@@ -7,8 +7,6 @@ expected, and ``forbid_unknown_fields`` turns an unknown field into an error.
 
 from __future__ import annotations
 
-from typing import TypeVar
-
 import msgspec
 from chalice import BadRequestError
 from chalice.app import Request
@@ -17,14 +15,12 @@ from .errors import PayloadTooLargeError
 
 MAX_BODY_BYTES = 16 * 1024
 
-M = TypeVar("M", bound=msgspec.Struct)
-
 
 class Model(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """The base of every request and response body: unknown fields are errors."""
 
 
-def parse(request: Request, model: type[M]) -> M:
+def parse[M: msgspec.Struct](request: Request, model: type[M]) -> M:
     """The request's JSON body as ``model``; 413 when too large, 400 naming the field when wrong."""
     raw = request.raw_body or b""
     if len(raw) > MAX_BODY_BYTES:
@@ -34,7 +30,7 @@ def parse(request: Request, model: type[M]) -> M:
     return decode(raw, model)
 
 
-def decode(raw: bytes | str, model: type[M]) -> M:
+def decode[M: msgspec.Struct](raw: bytes | str, model: type[M]) -> M:
     """``raw`` JSON as ``model``, or a 400 whose message names the problem.
 
     Every way decoding can fail is a client's mistake, never a 500: msgspec raises

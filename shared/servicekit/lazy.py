@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Generic, TypeVar
-
-T = TypeVar("T")
 
 
-class Lazy(Generic[T]):
+class Lazy[T]:
     """An accessor: ``thing()`` builds the value once, on first use, and returns it after.
 
     Nothing expensive (boto3 clients, secrets, HTTP pools) is built at import time,

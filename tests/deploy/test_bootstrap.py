@@ -7,6 +7,8 @@ against AWS.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +19,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from tests.deploy.conftest import admin, merge_template
+from tests.deploy.conftest import admin, fresh_clone, merge_template
 from tests.support import services
 from tools import admin as admin_module
+from tools import release
 
 pytestmark = [pytest.mark.deploy, pytest.mark.xdist_group("bootstrap")]
 
@@ -245,6 +248,8 @@ def test_tear_down_asks_first_then_deletes_tables_stacks_and_secrets(fake_aws: s
         "Outputs": {"TableName": location["Outputs"]["TableName"]},
     }
     boto3.client("cloudformation").create_stack(StackName="location-service-dev", TemplateBody=json.dumps(template))
+    fingerprint = release.fingerprint_parameter("location", STAGE)  # as the pipeline's release stored it
+    boto3.client("ssm").put_parameter(Name=fingerprint, Value="0" * 64, Type="String")
 
     # WHEN tear-down runs without, then with, --yes
     refused = admin("tear-down", "--stage", STAGE)
@@ -307,3 +312,82 @@ def test_the_urls_chalice_deploy_needs_are_the_ones_the_stacks_import() -> None:
         "location": {"AUTH_URL": "auth"},
         "profile": {"AUTH_URL": "auth", "LOCATION_URL": "location"},
     }
+
+
+# Deploying from any clone: Chalice's records are ignored by git, their copies in SSM are not.
+
+ROLE_POLICY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole"}]}
+
+
+def _deployed_in_fake_aws(name: str) -> dict[str, Any]:
+    """What `chalice deploy` makes for a service (a role, a function, a REST API), and its record."""
+    role = boto3.client("iam").create_role(
+        RoleName=f"{name}-service-{STAGE}", AssumeRolePolicyDocument=json.dumps(ROLE_POLICY)
+    )["Role"]
+    function = boto3.client("lambda").create_function(
+        FunctionName=f"{name}-service-{STAGE}",
+        Runtime="python3.13",
+        Role=role["Arn"],
+        Handler="app.app",
+        Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18},
+    )
+    api = boto3.client("apigateway").create_rest_api(name=f"{name}-service")
+    url = f"https://{api['id']}.execute-api.us-east-1.amazonaws.com/api/"
+    resources = [
+        {"name": "default-role", "resource_type": "iam_role", "role_name": role["RoleName"], "role_arn": role["Arn"]},
+        {"name": "api_handler", "resource_type": "lambda_function", "lambda_arn": function["FunctionArn"]},
+        {"name": "rest_api", "resource_type": "rest_api", "rest_api_id": api["id"], "rest_api_url": url},
+    ]
+    return {"resources": resources, "schema_version": "2.0", "backend": "api"}
+
+
+def _in_clone(clone: Path, *args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "tools.admin", *args], cwd=clone, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def test_a_deployment_record_stored_by_one_clone_is_what_another_clone_deploys_against(
+    fake_aws: str, tmp_path: Path
+) -> None:
+    # GIVEN a clone that deployed the auth service and stored its record
+    first, second = fresh_clone(tmp_path / "first"), tmp_path / "second"
+    record = _deployed_in_fake_aws("auth")
+    (first / "auth-service" / ".chalice" / "deployed").mkdir(parents=True)
+    (first / "auth-service" / ".chalice" / "deployed" / f"{STAGE}.json").write_text(json.dumps(record))
+    admin_module._aws.cache_clear()
+    admin_module.store_record("auth", STAGE, first)
+
+    # WHEN a clone without records fetches them
+    found = admin_module.fetch_record("auth", STAGE, second)
+    missing = admin_module.fetch_record("location", STAGE, second)
+
+    # THEN it has the same record (so `chalice deploy` updates that API), and none for the others
+    assert found and not missing
+    assert json.loads((second / "auth-service" / ".chalice" / "deployed" / f"{STAGE}.json").read_text()) == record
+    assert admin_module.deployed_url("auth", STAGE, second) == record["resources"][2]["rest_api_url"]
+    admin_module._aws.cache_clear()
+
+
+def test_tear_down_from_a_fresh_clone_removes_what_another_clone_deployed(fake_aws: str, tmp_path: Path) -> None:
+    # GIVEN a stage whose three services were deployed from another clone, records in SSM
+    _ok("bootstrap", "--stage", STAGE)
+    ssm = boto3.client("ssm")
+    for name in services.SERVICES:
+        record = _deployed_in_fake_aws(name)
+        ssm.put_parameter(
+            Name=admin_module.record_parameter(name, STAGE), Value=json.dumps(record), Type="String", Overwrite=True
+        )
+    clone = fresh_clone(tmp_path / "clone")
+
+    # WHEN a fresh clone tears the stage down
+    _in_clone(clone, "tear-down", "--stage", STAGE, "--yes")
+
+    # THEN no function, role, API, table or parameter of the stage is left
+    assert boto3.client("lambda").list_functions()["Functions"] == []
+    assert [r["RoleName"] for r in boto3.client("iam").list_roles()["Roles"]] == []
+    assert boto3.client("apigateway").get_rest_apis()["items"] == []
+    assert boto3.client("dynamodb").list_tables()["TableNames"] == []
+    assert ssm.describe_parameters()["Parameters"] == []

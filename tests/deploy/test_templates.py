@@ -336,6 +336,16 @@ def test_the_api_is_named_per_stage_so_its_metrics_are_its_own(packaged: dict[st
 
 
 @pytest.mark.parametrize("name", services.SERVICES)
+def test_the_api_is_a_regional_endpoint_in_both_deployment_paths(packaged: dict[str, Packaged], name: str) -> None:
+    config = json.loads((packaged[name].folder / ".chalice" / "config.json").read_text())
+
+    # Services call each other in one region: an edge endpoint would send each call through CloudFront.
+    assert packaged[name].resources["RestAPI"]["Properties"]["EndpointConfiguration"] == "REGIONAL"
+    assert config["api_gateway_endpoint_type"] == "REGIONAL"  # what `chalice deploy` reads
+    assert not [stage for stage in config["stages"].values() if "api_gateway_endpoint_type" in stage]
+
+
+@pytest.mark.parametrize("name", services.SERVICES)
 def test_throttling_alarms_fire_on_one_event_in_a_minute_and_latency_on_the_p99(
     packaged: dict[str, Packaged], name: str
 ) -> None:

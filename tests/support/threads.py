@@ -7,15 +7,12 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
-
-T = TypeVar("T")
 
 # CPython hands the GIL to another thread every 5 ms by default.
 INTERLEAVED_SWITCH_S = 1e-5
 
 
-def at_once(count: int, action: Callable[[int], T]) -> list[T]:
+def at_once[T](count: int, action: Callable[[int], T]) -> list[T]:
     """``action(0)`` to ``action(count - 1)``, each on its own thread, all released together."""
     gate = threading.Barrier(count)
 

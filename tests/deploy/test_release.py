@@ -1,0 +1,121 @@
+"""The pipeline's deploy step (tools.release): only the stacks whose inputs changed, in dependency order.
+
+It runs against moto's server, which can create and execute change sets but has no SAM
+transform: each service's template here is a small stand-in (an SNS topic) with the same
+parameters as the real ones.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import boto3
+import pytest
+
+from tests.deploy.conftest import fresh_clone
+from tests.support import services
+from tools import release
+
+pytestmark = [pytest.mark.deploy, pytest.mark.xdist_group("bootstrap")]
+
+STAGE = "prod"
+BUCKET = "profiles-prod-pipeline-applicationbucket"
+ROLE = "arn:aws:iam::123456789012:role/profiles-prod-pipeline-CFNDeployRole"
+
+
+def _template(name: str) -> str:
+    return json.dumps(
+        {
+            "Parameters": {"Stage": {"Type": "String"}, "AlarmEmail": {"Type": "String"}},
+            "Resources": {"AlarmTopic": {"Type": "AWS::SNS::Topic", "Properties": {"DisplayName": name}}},
+            "Outputs": {"Service": {"Value": name}},
+        }
+    )
+
+
+@pytest.fixture
+def clone(fake_aws: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh clone whose build has left a packaged template per service, and the bucket for them."""
+    root = fresh_clone(tmp_path / "clone")
+    for name in services.SERVICES:
+        release.template_file(name, root).write_text(_template(name))
+    boto3.client("s3").create_bucket(Bucket=BUCKET)
+    monkeypatch.setattr(release, "POLL_S", 0)
+    return root
+
+
+def _release(root: Path) -> list[str]:
+    run = release.Release(STAGE, "ops@example.com", BUCKET, ROLE, root)
+    return release.release(run, boto3.session.Session())
+
+
+def _stacks() -> dict[str, str]:
+    found = boto3.client("cloudformation").describe_stacks()["Stacks"]
+    return {s["StackName"]: s["StackStatus"] for s in found}
+
+
+def _touch(path: Path) -> None:
+    path.write_text(path.read_text() + "\n")
+
+
+def test_the_first_release_creates_every_stack_in_dependency_order(clone: Path) -> None:
+    deployed = _release(clone)
+
+    assert deployed == list(services.SERVICES)
+    assert _stacks() == {f"{s}-service-{STAGE}": "CREATE_COMPLETE" for s in services.SERVICES}
+
+
+def test_a_change_to_one_service_deploys_that_service_only(clone: Path) -> None:
+    # GIVEN a released stage
+    _release(clone)
+
+    # WHEN only the profile service's code changes
+    _touch(clone / "profile-service" / "app.py")
+
+    # THEN the next release deploys the profile stack only, and the one after nothing
+    assert release.changed(boto3.client("ssm"), STAGE, clone) == ["profile"]
+    assert _release(clone) == ["profile"]
+    assert _release(clone) == []
+
+
+def test_a_change_to_a_merge_template_deploys_its_service_only(clone: Path) -> None:
+    _release(clone)
+
+    _touch(clone / "location-service" / "resources.json")
+
+    assert _release(clone) == ["location"]
+
+
+def test_a_change_to_the_shared_library_deploys_every_service_in_order(clone: Path) -> None:
+    _release(clone)
+
+    _touch(clone / "shared" / "servicekit" / "__init__.py")
+
+    assert _release(clone) == list(services.SERVICES)
+
+
+def test_tests_docs_and_tools_are_not_inputs_of_any_stack(clone: Path) -> None:
+    _release(clone)
+
+    for path in ("tests/test_apps.py", "docs/deployment.md", "tools/admin.py", "README.md"):
+        _touch(clone / path)
+
+    assert _release(clone) == []
+
+
+def test_the_fingerprint_is_the_same_through_the_vendor_symlink_and_through_the_builds_copy(tmp_path: Path) -> None:
+    # GIVEN a clone with the symlink, and one where the build copied the shared library into vendor/
+    linked = fresh_clone(tmp_path / "linked")
+    copied = fresh_clone(tmp_path / "copied")
+    for name in services.SERVICES:
+        vendored = copied / f"{name}-service" / "vendor" / "servicekit"
+        target = vendored.resolve()
+        vendored.unlink()
+        shutil.copytree(target, vendored)  # what the buildspec's `cp -rL` does
+
+    # THEN both have the same fingerprints
+    assert {s: release.fingerprint(s, linked) for s in services.SERVICES} == {
+        s: release.fingerprint(s, copied) for s in services.SERVICES
+    }
