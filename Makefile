@@ -18,7 +18,7 @@ INSTALLED := $(VENV)/.installed-$(PYTHON_VERSION)
 SERVICES := auth-service location-service profile-service
 REQUIREMENTS := requirements-dev.txt auth-service/requirements.txt location-service/requirements.txt profile-service/requirements.txt
 
-.PHONY: run test lint unit venv clean
+.PHONY: run test lint unit venv clean bench
 
 # A venv of another Python, or without pip (a `python -m venv` that failed half-way), is made again.
 $(INSTALLED): $(REQUIREMENTS)
@@ -47,6 +47,12 @@ lint: $(INSTALLED)
 
 test: lint
 	$(BIN)/python -m pytest -n auto --dist loadgroup
+
+# Cold starts as Lambda runs them, the memory each function gets, and their cost: measures
+# for a few minutes (root can hold processes to Lambda's CPU share with a cgroup), then
+# writes docs/performance.md and prints a summary.
+bench: $(INSTALLED)
+	$(BIN)/python -m tools.bench
 
 clean:
 	rm -rf $(VENV) .local .pytest_cache .mypy_cache .ruff_cache test-artifacts

@@ -26,7 +26,7 @@ app = Chalice(app_name="auth-service")
 log_requests(app)
 secure_headers(app)
 limit_request_time(app)
-authorizer = jwt_authorizer(app, keys.verifier)
+jwt_auth = jwt_authorizer(app, keys.verifier)
 
 PUBLIC_CACHE = {"Cache-Control": "public, max-age=300"}
 # RFC 6749 section 5.2 errors of the two token endpoints, and their headers.
@@ -109,7 +109,7 @@ def openid_configuration() -> Response:
     return Response(body=to_builtins(discovery.metadata()), headers=PUBLIC_CACHE)
 
 
-@app.route("/users/me", methods=["GET"], authorizer=authorizer)
+@app.route("/users/me", methods=["GET"], authorizer=jwt_auth)
 @documented("The calling user", responses={200: User, 403: Error, 404: Error, 503: Error})
 def me() -> dict:
     return to_builtins(users.current_user(Caller.from_request(app.current_request)))

@@ -15,10 +15,10 @@ app = Chalice(app_name="location-service")
 log_requests(app)
 secure_headers(app)
 limit_request_time(app)
-authorizer = jwt_authorizer(app)
+jwt_auth = jwt_authorizer(app)
 
 
-@app.route("/locations/{user_id}", methods=["PUT"], authorizer=authorizer)
+@app.route("/locations/{user_id}", methods=["PUT"], authorizer=jwt_auth)
 @documented(
     "Replace the user's location (the user themself, scope location:write)",
     request=LocationChange,
@@ -30,7 +30,7 @@ def put_location(user_id: str) -> dict:
     return to_builtins(locations.put(user_id, parse(request, LocationChange)))
 
 
-@app.route("/locations/{user_id}", methods=["GET"], authorizer=authorizer)
+@app.route("/locations/{user_id}", methods=["GET"], authorizer=jwt_auth)
 @documented(
     "The user's location (the user themself, or a service with scope location:read)",
     responses={200: Location, 403: Error, 404: Error, 503: Error},
@@ -40,7 +40,7 @@ def get_location(user_id: str) -> dict:
     return to_builtins(locations.get(user_id))
 
 
-@app.route("/locations/{user_id}", methods=["DELETE"], authorizer=authorizer)
+@app.route("/locations/{user_id}", methods=["DELETE"], authorizer=jwt_auth)
 @documented(
     "Delete the user's location (the user themself, scope location:write)",
     responses={204: None, 403: Error, 404: Error, 503: Error},

@@ -15,7 +15,7 @@ app = Chalice(app_name="profile-service")
 log_requests(app)
 secure_headers(app)
 limit_request_time(app)
-authorizer = jwt_authorizer(app)
+jwt_auth = jwt_authorizer(app)
 
 DESCRIPTION = """\
 Public profiles. A profile embeds the user's location, read from the location service
@@ -38,7 +38,7 @@ def get_profile(user_id: str) -> Response:
     return profiles.response(profiles.read(user_id))
 
 
-@app.route("/profiles/{user_id}", methods=["PUT"], authorizer=authorizer)
+@app.route("/profiles/{user_id}", methods=["PUT"], authorizer=jwt_auth)
 @documented(
     "Create or replace your profile (optionally If-Match)",
     request=ProfileChange,
@@ -53,7 +53,7 @@ def put_profile(user_id: str) -> Response:
     return profiles.response(profiles.write(user_id, change, precondition))
 
 
-@app.route("/profiles/{user_id}", methods=["DELETE"], authorizer=authorizer)
+@app.route("/profiles/{user_id}", methods=["DELETE"], authorizer=jwt_auth)
 @documented("Delete your profile", responses={204: None, 403: Error, 404: Error, 503: Error})
 def delete_profile(user_id: str) -> Response:
     access.authorize_delete(Caller.from_request(app.current_request), user_id)

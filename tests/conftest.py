@@ -84,6 +84,22 @@ def aws(key_ring: Any, boto_session: boto3.session.Session) -> Iterator[Any]:
 
 
 @pytest.fixture
+def dynamodb_calls(aws: Any) -> list[str]:
+    """The name of every DynamoDB operation the services call from now on, in order.
+
+    Counted through botocore's event hooks on the client the services use, so every
+    request that would reach DynamoDB is seen, whichever code path made it.
+    """
+    calls: list[str] = []
+
+    def record(model: Any, **_: Any) -> None:
+        calls.append(model.name)
+
+    aws.meta.events.register("before-call.dynamodb.*", record)
+    return calls
+
+
+@pytest.fixture
 def auth(aws: Any) -> Iterator[Any]:
     """A test client of the auth service."""
     with services.load("auth").client() as client:

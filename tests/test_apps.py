@@ -36,3 +36,18 @@ def test_importing_an_app_loads_no_boto3_client_machinery_powertools_or_tracing_
     )
 
     assert result.stdout.strip() == ""
+
+
+@pytest.mark.parametrize("name", services.SERVICES)
+def test_the_authorizer_handler_chalice_deploys_exists_in_app_py(name: str) -> None:
+    # Chalice deploys the built-in authorizer as its own function with the handler
+    # "app.<function name>": app.py must hold it under that name, or every authorized
+    # request would fail on Lambda (Runtime.HandlerNotFound) while all local runs pass.
+    service = services.load(name)
+    handlers = [a.handler_string for a in service.app.builtin_auth_handlers]
+
+    assert handlers
+    for handler in handlers:
+        module, _, attribute = handler.partition(".")
+        assert module == "app"
+        assert callable(getattr(service.app_module, attribute, None)), handler

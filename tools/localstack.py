@@ -633,7 +633,7 @@ def restart_delay(crashes: int) -> float:
 
 def restart_command(state_dir: Path, service: str) -> str:
     """The command that restarts ``service`` of the `make run` keeping its state in ``state_dir``."""
-    prefix = "" if state_dir == LOCAL_STATE_DIR.resolve() else f"LOCAL_STATE_DIR={shlex.quote(str(state_dir))} "
+    prefix = "" if state_dir == Path(LOCAL_STATE_DIR).resolve() else f"LOCAL_STATE_DIR={shlex.quote(str(state_dir))} "
     return f"{prefix}.venv/bin/python -m tools.localstack restart {service}"
 
 
@@ -835,7 +835,7 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def _state_dir(environ: Mapping[str, str]) -> Path:
-    return Path(environ["LOCAL_STATE_DIR"]) if environ.get("LOCAL_STATE_DIR") else LOCAL_STATE_DIR
+    return Path(environ.get("LOCAL_STATE_DIR") or LOCAL_STATE_DIR)
 
 
 def _startup_timeout(environ: Mapping[str, str]) -> float:

@@ -23,6 +23,7 @@ from jwt.algorithms import ECAlgorithm
 
 from servicekit import secrets
 from servicekit import settings as env
+from servicekit.authorizer import handed_over_jwks
 from servicekit.lazy import Lazy
 from servicekit.tokens import ALGORITHM, CURVE, KeySet, TokenVerifier
 
@@ -149,8 +150,13 @@ key_ring = Lazy(_load)
 
 
 def _own_verifier() -> TokenVerifier:
-    # The auth service verifies its own tokens against its own ring: no HTTP to itself.
-    return TokenVerifier(KeySet(lambda: key_ring().jwks()), issuer=issuer(), audience=settings().audience)
+    # The auth service verifies its own tokens against its own ring (no HTTP to itself), or
+    # against the public keys handed over at deploy time (no secret read at cold start).
+    return TokenVerifier(
+        KeySet(lambda: key_ring().jwks(), initial=handed_over_jwks()),
+        issuer=issuer(),
+        audience=settings().audience,
+    )
 
 
 verifier = Lazy(_own_verifier)

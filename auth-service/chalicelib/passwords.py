@@ -1,11 +1,17 @@
-"""Argon2id hashing of passwords and client secrets (argon2-cffi)."""
+"""Argon2id hashing of passwords and client secrets (argon2-cffi).
+
+argon2 is imported on first use: the authorizer function, which imports ``app.py``
+too, never hashes anything.
+"""
 
 from __future__ import annotations
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
+from typing import TYPE_CHECKING
 
 from servicekit.lazy import Lazy
+
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
 
 # OWASP's minimum for Argon2id: 19 MiB of memory, 2 iterations, 1 lane.
 MEMORY_KIB = 19 * 1024
@@ -14,6 +20,8 @@ PARALLELISM = 1
 
 
 def _new_hasher() -> PasswordHasher:
+    from argon2 import PasswordHasher
+
     return PasswordHasher(time_cost=TIME_COST, memory_cost=MEMORY_KIB, parallelism=PARALLELISM)
 
 
@@ -30,6 +38,8 @@ def hash_password(password: str) -> str:
 
 def verify(stored_hash: str | None, password: str) -> bool:
     """Whether ``password`` matches; with no hash, the same work and False."""
+    from argon2.exceptions import InvalidHashError, VerificationError
+
     try:
         return hasher().verify(stored_hash or _decoy(), password) and stored_hash is not None
     except (VerificationError, InvalidHashError):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 from servicekit import settings as env
 from servicekit.lazy import Lazy
@@ -14,8 +14,7 @@ SERVICE_SCOPES = ("location:read",)  # what a service client may be given
 SCOPES = (*USER_SCOPE.split(), *SERVICE_SCOPES)
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(msgspec.Struct, frozen=True):
     """What the auth service needs to know about its stage."""
 
     table_name: str

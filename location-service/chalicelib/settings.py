@@ -6,7 +6,7 @@ authorizer (``servicekit.authorizer``), not here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 from servicekit import settings as env
 from servicekit.lazy import Lazy
@@ -15,8 +15,7 @@ WRITE_SCOPE = "location:write"
 READ_SCOPE = "location:read"
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(msgspec.Struct, frozen=True):
     """What the location service needs to know about its stage."""
 
     table_name: str

@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import msgspec
@@ -41,8 +40,7 @@ class TokenUnavailableError(Exception):
     """No usable token: the auth service is down, slow, or refused the client's credentials."""
 
 
-@dataclass(frozen=True)
-class _Token:
+class _Token(msgspec.Struct, frozen=True):
     value: str
     renew_at: int
     expires_at: int

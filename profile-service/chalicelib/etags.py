@@ -17,21 +17,22 @@ Without ``If-Match`` a write is unconditional, but still atomic (version + 1).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+import msgspec
 
 from .errors import InvalidIfMatchError
 
 HEADER = "If-Match"
 MAX_TAGS = 32
+# Patterns, compiled (and cached by ``re``) on first use rather than during the cold start's import.
 # RFC 9110: entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE; etagc = %x21 / %x23-7E / obs-text
-_ENTITY_TAG = re.compile(r'(W/)?"([\x21\x23-\x7e\x80-\xff]*)"')
+_ENTITY_TAG = r'(W/)?"([\x21\x23-\x7e\x80-\xff]*)"'
 _SPACE = " \t"
 # Versions are DynamoDB numbers; 18 digits is far beyond any real count of writes.
-_VERSION = re.compile(r"(?:0|[1-9][0-9]{0,17})")
+_VERSION = r"(?:0|[1-9][0-9]{0,17})"
 
 
-@dataclass(frozen=True)
-class IfMatch:
+class IfMatch(msgspec.Struct, frozen=True):
     """A parsed ``If-Match``: ``*`` (any existing profile) or the versions it accepts."""
 
     any_version: bool
@@ -58,12 +59,12 @@ def parse_if_match(value: str | None) -> IfMatch | None:
         if text[position] in _SPACE + ",":
             position += 1
             continue
-        match = _ENTITY_TAG.match(text, position)
+        match = re.compile(_ENTITY_TAG).match(text, position)
         if match is None:
             raise InvalidIfMatchError(f'The {HEADER} header must be "*" or a list of quoted entity tags such as "3".')
         tags += 1
         weak, opaque = match.groups()
-        if not weak and _VERSION.fullmatch(opaque):
+        if not weak and re.fullmatch(_VERSION, opaque):
             versions.add(int(opaque))
         position = match.end()
         while position < len(text) and text[position] in _SPACE:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextvars
 import logging
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
@@ -50,8 +49,7 @@ MIN_RETRY_S = 0.1
 REFUSED = (401, 403)
 
 
-@dataclass(frozen=True)
-class LocationLookup:
+class LocationLookup(msgspec.Struct, frozen=True):
     """What the location service said: ``ok`` with the location, ``none``, or ``unavailable`` and why."""
 
     status: LocationStatus

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from pathlib import Path
+import os
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
@@ -25,7 +25,7 @@ from .models import Location
 if TYPE_CHECKING:
     import jinja2
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
+TEMPLATES = os.path.join(os.path.dirname(os.path.realpath(__file__)), "templates")
 MAP_ZOOM = 12
 STYLESHEET = "page.css"
 

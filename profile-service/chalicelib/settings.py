@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 from servicekit import settings as env
 from servicekit.lazy import Lazy
@@ -19,8 +19,7 @@ READ_TIMEOUT_S = 0.75
 TOKEN_RENEWAL_MARGIN_S = 60
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(msgspec.Struct, frozen=True):
     """What the profile service needs to know about its stage."""
 
     table_name: str

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 from chalice import AuthResponse, Chalice, ForbiddenError
 from chalice.app import AuthRequest, ChaliceAuthorizer, Request
 
@@ -35,9 +36,25 @@ def _fetch_jwks() -> Any:
     return response.body
 
 
+def handed_over_jwks() -> Any:
+    """The auth service's public keys, if the deployment hands them over in ``JWKS`` (else None).
+
+    With them a cold authorizer verifies its first token without a call to the auth
+    service (or, for the auth service's own authorizer, without reading its key ring
+    from SSM); see docs/performance.md.
+    """
+    document = settings.optional("JWKS")
+    if not document:
+        return None
+    try:
+        return json.loads(document)
+    except ValueError as exc:
+        raise settings.SettingsError("JWKS must be the auth service's JWKS document, in JSON") from exc
+
+
 def _new_verifier() -> TokenVerifier:
     return TokenVerifier(
-        KeySet(_fetch_jwks),
+        KeySet(_fetch_jwks, initial=handed_over_jwks()),
         issuer=settings.token_issuer(),
         audience=settings.required("TOKEN_AUDIENCE"),
     )
@@ -79,21 +96,21 @@ def jwt_authorizer(app: Chalice, verify: Callable[[], TokenVerifier] = verifier)
     return jwt_auth
 
 
-# The auth service's user ids: canonical, lower-case UUID strings.
-USER_ID_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+# The auth service's user ids: canonical, lower-case UUID strings. A pattern, not a compiled
+# one: ``re`` compiles it on first use (and caches it), not during every cold start's import.
+USER_ID_PATTERN = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 
 
 def is_user_id(value: str) -> bool:
     """Whether ``value`` has the shape of a user id the auth service assigns."""
-    return USER_ID_PATTERN.fullmatch(value) is not None
+    return re.fullmatch(USER_ID_PATTERN, value) is not None
 
 
 class NotAUserError(ForbiddenError):
     """403: a service client's token where only a user's will do."""
 
 
-@dataclass(frozen=True)
-class Caller:
+class Caller(msgspec.Struct, frozen=True):
     """Who is calling, as the authorizer verified it."""
 
     subject: str

@@ -19,9 +19,10 @@ import logging
 import os
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
+
+import msgspec
 
 from . import deadline, metrics, settings
 from .errors import ConditionFailedError, ItemNotFoundError, StoreError, StoreUnavailableError
@@ -135,8 +136,7 @@ def deserialize(item: Mapping[str, Any]) -> Item:
     return {k: _from_decimal(deserializer.deserialize(v)) for k, v in item.items()}
 
 
-@dataclass(frozen=True)
-class Condition:
+class Condition(msgspec.Struct, frozen=True):
     """A condition or key expression with its placeholder names and values."""
 
     expression: str
@@ -153,8 +153,7 @@ class Condition:
         return params
 
 
-@dataclass(frozen=True)
-class Page:
+class Page(msgspec.Struct, frozen=True):
     """One page of a query, and the opaque token of the next one (None at the end)."""
 
     items: list[Item]

@@ -10,7 +10,6 @@ tells the truth about every answer a client can get.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import msgspec
@@ -94,21 +93,19 @@ REQUEST_HEADERS: dict[str, dict[str, Any]] = {
 }
 
 
-@dataclass(frozen=True)
-class Answer:
+class Answer(msgspec.Struct, frozen=True):
     """A response with headers: its body (a model, a media type, or None) and the names of its headers."""
 
     body: type | str | None
     headers: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class Operation:
+class Operation(msgspec.Struct, frozen=True):
     """What a route takes and answers: models, or media types for non-JSON answers."""
 
     summary: str
     request: type | None = None
-    responses: Mapping[int, type | str | Answer | None] = field(default_factory=dict)
+    responses: Mapping[int, type | str | Answer | None] = msgspec.field(default_factory=dict)
     request_media_types: tuple[str, ...] = ("application/json",)
     headers: tuple[str, ...] = ()
     description: str = ""

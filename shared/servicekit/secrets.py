@@ -6,7 +6,7 @@ the local stage keeps them in files under ``.local/`` that ``make run`` writes.
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
 
 from . import settings
 
@@ -26,10 +26,10 @@ def read(reference: str) -> str:
     """The secret's text. Called once per cold start, from an accessor."""
     kind, _, name = reference.partition(":")
     if kind == "file":
-        path = Path(name)
-        if not path.is_file():
+        if not os.path.isfile(name):
             raise SecretNotFoundError(f"secret file {name} does not exist")
-        return path.read_text()
+        with open(name, encoding="utf-8") as secret:
+            return secret.read()
     if kind in ("ssm", "secretsmanager"):
         import boto3
 
@@ -51,6 +51,8 @@ def write(reference: str, value: str) -> None:
     """Store a secret (the bootstrap and the local stack create them); idempotent overwrite."""
     kind, _, name = reference.partition(":")
     if kind == "file":
+        from pathlib import Path  # not at import: pathlib costs ~4 ms of every cold start
+
         path = Path(name)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.touch(mode=0o600)

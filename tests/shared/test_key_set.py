@@ -142,3 +142,26 @@ def test_once_the_jwks_is_back_an_unknown_kid_is_invalid_again(ring: Any) -> Non
     with pytest.raises(InvalidTokenError):
         keys.key("forged-kid")
     assert jwks.calls == 2  # the refetch interval after success is back to a minute
+
+
+def test_keys_handed_over_at_deploy_time_need_no_fetch(ring: Any) -> None:
+    fetches = []
+    keys = KeySet(lambda: fetches.append(1) or ring.jwks(), clock=Clock(), initial=ring.jwks())
+
+    for _ in range(3):
+        keys.key(ring.active)
+
+    assert fetches == []
+
+
+def test_a_kid_the_handed_over_keys_lack_is_fetched_at_once(ring: Any) -> None:
+    # GIVEN keys handed over before the auth service added a new one
+    newer = ring.with_new_key()
+    new_kid = next(kid for kid in newer.keys if kid != ring.active)
+    fetches = []
+    keys = KeySet(lambda: fetches.append(1) or newer.jwks(), clock=Clock(), initial=ring.jwks())
+
+    # WHEN a token signed with the new key arrives THEN its key is fetched, once
+    assert keys.key(new_kid) is not None
+    assert keys.key(ring.active) is not None
+    assert fetches == [1]

@@ -1,0 +1,331 @@
+"""make bench: measure cold starts as Lambda runs them, choose memory, write docs/performance.md.
+
+    python -m tools.bench [--runs 5] [--sizes 128,256,512,1024,1769,2048] [--output docs/performance.md]
+
+1. Import cost of each app.py against a floor app (chalice + PyJWT), alternately.
+2. A Lambda CPU model: each function's cold path (import, first invocation with its
+   first DynamoDB call or key fetch) in a fresh process held to memory/1769 of a CPU,
+   at each size, cold and warm, median of ``--runs``.
+3. Cost per million requests per route and size, and the memory each function gets.
+4. The first profile read after every service was idle, at the chosen sizes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import datetime
+import os
+import platform
+import shlex
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tools import stages
+
+from . import costs, cpu, imports, package, report, world
+from .model import Figures, Function, Run, run_once, summarize
+
+SIZES = (128, 256, 512, 1024, 1769, 2048)
+PASSWORD = "correct horse battery staple"  # noqa: S105 - the bench's throwaway user
+WARM = 3
+IMPORT_PAIRS = 15
+LEVER_SIZES = (512, 1024, 1769)
+
+
+def _key_ring() -> Any:
+    stages.enter_auth_service(world.STAGE)
+    from chalicelib.keys import KeyRing
+
+    return KeyRing.generate()
+
+
+def _claims(subject: str, scope: str, issuer: str) -> dict[str, Any]:
+    env = stages.stage_env("auth", world.STAGE)
+    now = int(time.time())
+    return {
+        "iss": issuer,
+        "aud": env["TOKEN_AUDIENCE"],
+        "sub": subject,
+        "scope": scope,
+        "iat": now,
+        "nbf": now,
+        "exp": now + 900,
+        "jti": uuid.uuid4().hex,
+    }
+
+
+def _functions(
+    root: Path, ring: Any, user_id: str, username: str, issuer: str, *, bytecode: bool = False
+) -> list[Function]:
+    """The six functions (an API function and an authorizer per service) and their invocations."""
+    # The issuer is the auth service's URL (settings.token_issuer): the stand-in's here.
+    token = ring.sign(_claims(user_id, "profile:write location:write", issuer))
+    user = {"principalId": user_id, "scope": "location:write profile:write"}
+    location = {"latitude": 52.52, "longitude": 13.405, "city": "Berlin", "country": "DE"}
+    login = {"grant_type": "password", "username": username, "password": PASSWORD}
+    api_events = {
+        "auth": [
+            ("POST /token (password)", world.proxy_event("POST", "/token", {}, body=login)),
+            ("GET /.well-known/jwks.json", world.proxy_event("GET", "/.well-known/jwks.json", {})),
+        ],
+        "location": [
+            (
+                "GET /locations/{id}",
+                world.proxy_event("GET", "/locations/{user_id}", {"user_id": user_id}, authorizer=user),
+            ),
+            (
+                "PUT /locations/{id}",
+                world.proxy_event("PUT", "/locations/{user_id}", {"user_id": user_id}, body=location, authorizer=user),
+            ),
+        ],
+        "profile": [
+            ("GET /profiles/{id}", world.proxy_event("GET", "/profiles/{user_id}", {"user_id": user_id})),
+            (
+                "PUT /profiles/{id}",
+                world.proxy_event(
+                    "PUT", "/profiles/{user_id}", {"user_id": user_id}, body={"display_name": "Bench"}, authorizer=user
+                ),
+            ),
+            ("GET /pages/{id}", world.proxy_event("GET", "/pages/{user_id}", {"user_id": user_id})),
+        ],
+    }
+    functions = []
+    for service in stages.SERVICES:
+        folder = package.build(service, root / ("bytecode" if bytecode else "sources") / service, bytecode=bytecode)
+        events = [{"name": name, "event": event} for name, event in api_events[service]]
+        functions.append(Function(service, "api", "app", events, folder))
+        functions.append(
+            Function(
+                service,
+                "authorizer",
+                "jwt_auth",
+                [{"name": "authorizer", "event": world.authorizer_event(token)}],
+                folder,
+            )
+        )
+    return functions
+
+
+def _setup(functions: list[Function], env_of: dict[str, dict[str, str]], user_id: str, username: str) -> None:
+    """The data the cold requests read: a user, a location, a profile (written through the APIs)."""
+    register = world.proxy_event("POST", "/users", {}, body={"username": username, "password": PASSWORD})
+    user = {"principalId": user_id, "scope": "location:write profile:write"}
+    writes = {
+        "auth": register,
+        "location": world.proxy_event(
+            "PUT",
+            "/locations/{user_id}",
+            {"user_id": user_id},
+            body={"latitude": 1.0, "longitude": 2.0},
+            authorizer=user,
+        ),
+        "profile": world.proxy_event(
+            "PUT", "/profiles/{user_id}", {"user_id": user_id}, body={"display_name": "Bench"}, authorizer=user
+        ),
+    }
+    for f in functions:
+        if f.kind == "api":
+            setup = Function(f.service, "api", "app", [{"name": "setup", "event": writes[f.service]}], f.package)
+            with cpu.limited(4 * cpu.FULL_VCPU_MB) as free:
+                run = run_once(setup, free, env_of[f.service], warm=0)
+                if run.answer["status"] not in (200, 201):
+                    raise RuntimeError(f"setting up {f.service} failed: {run.answer}")
+
+
+def _run_held(function: Function, memory_mb: int, env: dict[str, str], warm: int) -> Run:
+    with cpu.limited(memory_mb) as limit:
+        return run_once(function, limit, env, warm)
+
+
+def _model(
+    functions: list[Function], env_of: dict[str, dict[str, str]], sizes: tuple[int, ...], runs: int
+) -> dict[tuple[str, int], Figures]:
+    """Every function at every size: ``runs`` fresh processes each."""
+    results: dict[tuple[str, int], Figures] = {}
+    for memory_mb in sizes:
+        # Up to three processes at a time (each in its own group) while their shares fit in two cores.
+        workers = max(1, min(3, int(1.2 // cpu.share(memory_mb))))
+        with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
+            futures = {
+                f.name: [pool.submit(_run_held, f, memory_mb, env_of[f.service], WARM) for _ in range(runs)]
+                for f in functions
+            }
+            for name, pending in futures.items():
+                results[(name, memory_mb)] = summarize([p.result() for p in pending])
+        print(
+            f"  {memory_mb:>5} MB: "
+            + ", ".join(f"{f.name} {results[(f.name, memory_mb)].cold_ms:.0f}" for f in functions)
+        )
+    return results
+
+
+def _first_profile_read(
+    functions: list[Function],
+    env_of: dict[str, dict[str, str]],
+    peers: world.Peers,
+    chosen: dict[str, int],
+    model: dict[tuple[str, int], Figures],
+    runs: int,
+) -> dict[str, Any]:
+    """The profile API function cold, its location call answered as a cold location service would."""
+    delay_ms = (
+        model[("location authorizer", chosen["location authorizer"])].cold_ms
+        + model[("location api", chosen["location api"])].cold_ms
+    )
+    profile = next(f for f in functions if f.name == "profile api")
+    peers.location_delay_s = delay_ms / 1000
+    results, departures = [], []
+    try:
+        for _ in range(runs):
+            before = len(peers.location_arrivals)
+            run = _run_held(profile, chosen["profile api"], env_of["profile"], 0)
+            results.append(run)
+            arrivals = peers.location_arrivals[before:]
+            if arrivals:
+                departures.append((arrivals[0] - run.started_at) * 1000)
+    finally:
+        peers.location_delay_s = 0.0
+    return {
+        "location_delay_ms": delay_ms,
+        "cold_ms": statistics.median(r.cold_s * 1000 for r in results),
+        "import_ms": statistics.median(r.import_s * 1000 for r in results),
+        "departure_ms": statistics.median(departures) if departures else float("nan"),
+        "statuses": [_location_status(r.answer) for r in results],
+    }
+
+
+def _choose(
+    functions: list[Function], model: dict[tuple[str, int], Figures], sizes: tuple[int, ...]
+) -> tuple[dict[str, int], dict[str, str]]:
+    """Each function's memory by the rule in ``costs.choose``, and why."""
+    chosen, reasons = {}, {}
+    for f in functions:
+        main_route = f.events[0]["name"]
+        by_size = {
+            mb: (model[(f.name, mb)].cold_ms, costs.lambda_per_million(mb, model[(f.name, mb)].warm_ms[main_route]))
+            for mb in sizes
+        }
+        chosen[f.name], reasons[f.name] = costs.choose(f.kind, by_size)
+    return chosen, reasons
+
+
+@dataclass
+class Levers:
+    """The model again with bytecode in the package and the JWKS handed to the authorizers."""
+
+    sizes: tuple[int, ...]
+    functions: list[Function]
+    env_of: dict[str, dict[str, str]]
+    model: dict[tuple[str, int], Figures]
+    chosen: dict[str, int]
+    reasons: dict[str, str]
+
+
+def _levers(
+    root: Path,
+    ring: Any,
+    user_id: str,
+    username: str,
+    issuer: str,
+    env_of: dict[str, dict[str, str]],
+    jwks: Any,
+    sizes: tuple[int, ...],
+    runs: int,
+) -> Levers:
+    import json
+
+    functions = _functions(root, ring, user_id, username, issuer, bytecode=True)
+    with_jwks = {s: {**env, "JWKS": json.dumps(jwks)} for s, env in env_of.items()}
+    model = _model(functions, with_jwks, sizes, runs)
+    chosen, reasons = _choose(functions, model, sizes)
+    return Levers(sizes, functions, with_jwks, model, chosen, reasons)
+
+
+def _location_status(answer: dict[str, Any]) -> str:
+    import json
+
+    return str(json.loads(answer["body"]).get("location_status"))
+
+
+def _measure(ring: Any, sizes: tuple[int, ...], runs: int) -> tuple[Any, ...]:
+    """Sections 2 to 4: the model, the memory chosen, the first profile read."""
+    user_id, username = world.new_user_id(), f"bench-{uuid.uuid4().hex[:12]}"
+    moto = world.Moto()
+    peers = world.Peers(
+        ring.jwks(),
+        {
+            "latitude": 52.52,
+            "longitude": 13.405,
+            "city": "Berlin",
+            "country": "DE",
+            "updated_at": "2026-12-01T00:00:00.000Z",
+            "version": 1,
+        },
+    )
+    try:
+        world.create_resources(moto, ring.dumps(), client_secret=uuid.uuid4().hex)
+        env_of = {s: world.environment(s, moto, peers, dict(os.environ)) for s in stages.SERVICES}
+        with tempfile.TemporaryDirectory(prefix="bench-package-") as root:
+            functions = _functions(Path(root), ring, user_id, username, peers.url)
+            _setup(functions, env_of, user_id, username)
+            print(f"Lambda CPU model ({cpu.method()}), {runs} runs per function and size, cold ms:")
+            model = _model(functions, env_of, sizes, runs)
+            chosen, reasons = _choose(functions, model, sizes)
+            first_read = {"as packaged": _first_profile_read(functions, env_of, peers, chosen, model, runs)}
+            print("levers: bytecode in the package; the JWKS handed to the authorizers at deploy time ...")
+            lever_sizes = tuple(mb for mb in sizes if mb in LEVER_SIZES) or sizes
+            levers = _levers(Path(root), ring, user_id, username, peers.url, env_of, ring.jwks(), lever_sizes, runs)
+            first_read["with both levers"] = _first_profile_read(
+                levers.functions, levers.env_of, peers, levers.chosen, levers.model, runs
+            )
+    finally:
+        peers.stop()
+        moto.stop()
+
+    return chosen, reasons, model, functions, first_read, levers
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--sizes", default=",".join(map(str, SIZES)))
+    parser.add_argument("--output", default=str(stages.ROOT / "docs" / "performance.md"))
+    args = parser.parse_args(argv)
+    sizes = tuple(int(s) for s in args.sizes.split(","))
+    began = time.monotonic()
+    command = "make bench" if os.environ.get("MAKELEVEL") else "python -m tools.bench " + shlex.join(sys.argv[1:])
+
+    ring = _key_ring()
+    with cpu.prioritized():
+        print("import cost against the floor (chalice + PyJWT), CPU time ...")
+        import_costs = imports.measure(max(args.runs, IMPORT_PAIRS))
+        for c in import_costs:
+            print(f"  {c.service:<9} floor {c.floor_ms:5.0f} ms  app {c.app_ms:5.0f} ms  ratio {c.ratio:.3f}")
+        chosen, reasons, model, functions, first_read, levers = _measure(ring, sizes, args.runs)
+
+    took = time.monotonic() - began
+    context = {
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f} at the end, "
+        f"Python {platform.python_version()}",
+        "command": command,
+        "method": cpu.method(),
+        "runs": args.runs,
+        "took_s": took,
+    }
+    text = report.render(context, import_costs, functions, sizes, model, chosen, reasons, first_read, levers)
+    Path(args.output).write_text(text)
+    print(report.summary(import_costs, chosen, model, first_read, levers))
+    print(f"wrote {args.output} in {took:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

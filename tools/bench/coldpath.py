@@ -1,0 +1,88 @@
+"""One Lambda function's life in a fresh process: cold start, first invocation, warm invocations.
+
+Run by ``tools.bench`` as a script (``python coldpath.py SPEC``) in the service's folder,
+inside the CPU share the bench gives it. It imports nothing of its own before ``app``, so
+what it measures is what a Lambda execution environment does: import the handler's
+module, then call the handler the deployment names (Chalice's ``app.app`` for the API
+function, ``app.<authorizer>`` for the authorizer) with the events in SPEC.
+
+It prints one JSON line (after ``MARK``) when the first invocation has answered (the parent notes the
+time it reads it: process start to response), then one with the warm invocations.
+"""
+
+import json
+import sys
+import time
+
+started = time.perf_counter()
+MARK = "@bench "  # the function's own logs go to stdout too
+spec = json.loads(sys.argv[1])
+sys.path[:0] = [".", "vendor"]
+
+import app as module  # noqa: E402 - the cold start is this import
+
+imported = time.perf_counter()
+handler = getattr(module, spec["handler"])
+
+
+class Context:
+    """The parts of Lambda's context object that Chalice and Powertools read."""
+
+    function_name = spec["handler"]
+    memory_limit_in_mb = spec["memory_mb"]
+    aws_request_id = "bench"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:bench"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
+def invoke(event: dict) -> dict:
+    answer = handler(event, Context())
+    return {"status": answer.get("statusCode"), "body": answer.get("body"), "policy": answer.get("policyDocument")}
+
+
+first_event = spec["events"][0]["event"]
+first = invoke(first_event)
+answered = time.perf_counter()
+print(
+    MARK
+    + json.dumps(
+        {
+            "import_s": imported - started,
+            "first_s": answered - imported,
+            "cpu_s": time.process_time(),
+            "answer": first,
+        }
+    ),
+    flush=True,
+)
+# From here on (the cold figure is out), count each warm invocation's DynamoDB request units
+# through botocore's event hooks: a strongly consistent read of a small item is 1 RRU, a
+# write 1 WRU, each item of a transaction twice that.
+units = {"read": 0.0, "write": 0.0}
+
+
+def count(params: dict, model: object, **_: object) -> None:
+    name = getattr(model, "name", "")
+    if name in ("GetItem", "Query"):
+        units["read"] += 1 if params.get("ConsistentRead") else 0.5
+    elif name in ("PutItem", "UpdateItem", "DeleteItem"):
+        units["write"] += 1
+    elif name == "TransactWriteItems":
+        units["write"] += 2 * len(params.get("TransactItems", []))
+
+
+dynamo = sys.modules.get("servicekit.dynamo")
+if dynamo is not None and dynamo.dynamodb._built:
+    dynamo.dynamodb().meta.events.register("provide-client-params.dynamodb.*", count)
+warm: dict[str, list[dict[str, float]]] = {}
+for entry in spec["events"]:
+    runs = []
+    for _ in range(spec["warm"]):
+        units.update(read=0.0, write=0.0)
+        before, before_cpu = time.perf_counter(), time.process_time()
+        invoke(entry["event"])
+        runs.append({"wall_s": time.perf_counter() - before, "cpu_s": time.process_time() - before_cpu, **units})
+    warm[entry["name"]] = runs
+print(MARK + json.dumps({"warm": warm}), flush=True)

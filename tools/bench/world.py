@@ -1,0 +1,193 @@
+"""What a function's cold path talks to, on 127.0.0.1: moto's server, and stand-ins for peers.
+
+moto's server plays DynamoDB and SSM Parameter Store (the deployed stages' secrets).
+The peers a function calls over HTTP are a small stand-in server: the auth service's
+JWKS and client-credentials token, and the location service's ``GET /locations/{id}``,
+which answers after ``location_delay_s`` (so the bench can put a modelled cold location
+service behind a profile read).
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from typing import Any
+
+from tools import stages
+from tools.jsonserver import HOST, JsonHandler, Server
+
+REGION = "us-east-1"
+STAGE = "dev"  # a deployed stage's configuration: secrets in SSM, not in files
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+class Moto:
+    """moto's server in its own process, so that its work never shares the bench's GIL."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"http://{HOST}:{self.port}"
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(self.port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection((HOST, self.port), timeout=0.5).close()
+                return
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("moto's server did not start within 30 s")
+
+    def client(self, service: str) -> Any:
+        import boto3
+
+        return boto3.session.Session().client(
+            service,
+            region_name=REGION,
+            endpoint_url=self.url,
+            aws_access_key_id="bench",
+            aws_secret_access_key="bench",  # noqa: S106 - moto accepts any credentials
+        )
+
+    def stop(self) -> None:
+        self._process.terminate()
+        try:
+            self._process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait(timeout=10)
+
+
+class Peers:
+    """The auth and location services as a function sees them, answering at once (or late)."""
+
+    def __init__(self, jwks: dict[str, Any], location: dict[str, Any]) -> None:
+        self.jwks = jwks
+        self.location = location
+        self.location_delay_s = 0.0
+        self.calls: dict[str, int] = {"jwks": 0, "token": 0, "location": 0}
+        self.location_arrivals: list[float] = []  # time.perf_counter() of each location request
+        self._server = Server(_handler(self), name="peers")
+        self.url = self._server.url
+        self._server.start()
+
+    def stop(self) -> None:
+        self._server.stop()
+
+
+def _handler(peers: Peers) -> type[JsonHandler]:
+    class Handler(JsonHandler):
+        def do_GET(self) -> None:
+            if self.path == "/.well-known/jwks.json":
+                peers.calls["jwks"] += 1
+                self.send_json(200, peers.jwks)
+            elif self.path.startswith("/locations/"):
+                peers.calls["location"] += 1
+                peers.location_arrivals.append(time.perf_counter())
+                time.sleep(peers.location_delay_s)
+                self.send_json(200, {**peers.location, "user_id": self.path.rsplit("/", 1)[1]})
+            else:
+                self.send_json(404, {"Code": "NotFoundError", "Message": self.path})
+
+        def do_POST(self) -> None:
+            self.read_body()
+            peers.calls["token"] += 1
+            grant = {"access_token": "bench-token", "token_type": "Bearer", "expires_in": 900, "scope": "location:read"}
+            self.send_json(200, grant)
+
+    return Handler
+
+
+def create_resources(moto: Moto, signing_keys: str, client_secret: str) -> None:
+    """The deployed stage's tables and its two secrets, in moto."""
+    from servicekit import tables
+
+    dynamodb = moto.client("dynamodb")
+    for service in stages.SERVICES:
+        tables.create(dynamodb, stages.table_name(service, STAGE), stages.folder(service) / "resources.json")
+    ssm = moto.client("ssm")
+    for service, variable, value in (
+        ("auth", "SIGNING_KEYS", signing_keys),
+        ("profile", "CLIENT_SECRET", client_secret),
+    ):
+        name = stages.stage_env(service, STAGE)[variable].removeprefix("ssm:")
+        ssm.put_parameter(Name=name, Value=value, Type="SecureString", Overwrite=True)
+
+
+def environment(service: str, moto: Moto, peers: Peers, base: dict[str, str]) -> dict[str, str]:
+    """A function's environment: the deployed stage's variables, AWS served by moto."""
+    env = {k: v for k, v in base.items() if not k.startswith(("AWS_", "PYTHON"))}
+    env.update(stages.stage_env(service, STAGE))
+    env.update(
+        AWS_ENDPOINT_URL=moto.url,
+        AWS_ACCESS_KEY_ID="bench",
+        AWS_SECRET_ACCESS_KEY="bench",  # noqa: S106 - moto accepts any credentials
+        AWS_REGION=REGION,
+        AWS_DEFAULT_REGION=REGION,
+        AUTH_URL=peers.url,
+        LOCATION_URL=peers.url,
+        PYTHONDONTWRITEBYTECODE="1",
+    )
+    return env
+
+
+def new_user_id() -> str:
+    return str(uuid.uuid4())
+
+
+def proxy_event(
+    method: str, resource: str, path_parameters: dict[str, str], *, body: Any = None, authorizer: Any = None
+) -> dict[str, Any]:
+    """An API Gateway REST proxy event, as it reaches a Chalice API function."""
+    path = resource
+    for name, value in path_parameters.items():
+        path = path.replace("{" + name + "}", value)
+    headers = {"Host": "bench.execute-api.us-east-1.amazonaws.com", "Accept": "application/json"}
+    if body is not None:
+        headers["Content-Type"] = "application/json"
+    context: dict[str, Any] = {
+        "resourcePath": resource,
+        "httpMethod": method,
+        "path": f"/api{path}",
+        "stage": "api",
+        "requestId": "bench",
+        "identity": {"sourceIp": HOST},
+    }
+    if authorizer is not None:
+        context["authorizer"] = authorizer
+    return {
+        "resource": resource,
+        "path": path,
+        "httpMethod": method,
+        "headers": headers,
+        "multiValueHeaders": {k: [v] for k, v in headers.items()},
+        "queryStringParameters": None,
+        "multiValueQueryStringParameters": None,
+        "pathParameters": path_parameters or None,
+        "stageVariables": None,
+        "requestContext": context,
+        "body": None if body is None else json.dumps(body),
+        "isBase64Encoded": False,
+    }
+
+
+def authorizer_event(token: str) -> dict[str, Any]:
+    """API Gateway's TOKEN authorizer event."""
+    return {
+        "type": "TOKEN",
+        "authorizationToken": f"Bearer {token}",
+        "methodArn": "arn:aws:execute-api:us-east-1:123456789012:bench/api/GET/locations/x",
+    }
