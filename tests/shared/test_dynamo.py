@@ -13,6 +13,7 @@ from moto import mock_aws
 from servicekit import dynamo
 from servicekit.dynamo import CONFLICT_BACKOFF_S, TRANSACTION_ATTEMPTS, Condition, Table
 from servicekit.errors import ConditionFailedError, ItemNotFoundError, StoreError, StoreUnavailableError
+from tests.support.dynamodb import AtomicClient
 from tests.support.threads import at_once
 
 
@@ -29,7 +30,8 @@ def table() -> Iterator[Table]:
             ],
             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
         )
-        yield Table(client, "things")
+        # Each request atomic, as in DynamoDB: concurrency tests look for races in our code, not moto's.
+        yield Table(AtomicClient(client), "things")
 
 
 KEY = {"pk": "a", "sk": 1}
