@@ -41,6 +41,7 @@ import dataclasses
 import json
 import os
 import queue
+import random
 import shlex
 import signal
 import socket
@@ -70,6 +71,8 @@ CHALICE_LOCAL = Path(__file__).resolve().with_name("chalice_local.py")
 MOTO_LOCAL = Path(__file__).resolve().with_name("moto_local.py")
 
 HOST = "127.0.0.1"
+# Where Ports.free() looks: below the kernel's ephemeral range, which outgoing connections use.
+FREE_PORT_RANGE = (20000, 32768)
 STARTUP_TIMEOUT_S = 30.0
 STOP_GRACE_S = 3.0
 POLL_INTERVAL_S = 0.05
@@ -123,12 +126,19 @@ class Ports:
 
     @classmethod
     def free(cls) -> Ports:
-        """Four ports nobody listens on now (for tests running beside `make run`)."""
-        with contextlib.ExitStack() as stack:
-            sockets = [stack.enter_context(socket.socket()) for _ in fields(cls)]
-            for sock in sockets:
-                sock.bind((HOST, 0))
-            return cls(*(sock.getsockname()[1] for sock in sockets))
+        """Four ports nobody listens on now (for tests running beside `make run`).
+
+        Chosen below Linux's ephemeral range (32768-60999), not by binding port 0: the
+        kernel takes the local ports of outgoing connections from that range, so with
+        another test run beside this one, a port chosen there was seen taken by a client
+        connection before the stack could listen on it.
+        """
+        chosen: list[int] = []
+        while len(chosen) < len(fields(cls)):
+            port = random.randrange(*FREE_PORT_RANGE)  # noqa: S311 - a port, not a secret
+            if port not in chosen and port_is_free(port):
+                chosen.append(port)
+        return cls(*chosen)
 
     def as_dict(self) -> dict[str, int]:
         """Ports by component name."""
