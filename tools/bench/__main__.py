@@ -270,7 +270,7 @@ def _measure(ring: Any, sizes: tuple[int, ...], runs: int) -> tuple[Any, ...]:
         },
     )
     try:
-        world.create_resources(moto, ring.dumps(), client_secret=uuid.uuid4().hex)
+        world.create_resources(moto, ring.dumps(), client_secret=uuid.uuid4().hex, auth_url=peers.url)
         env_of = {s: world.environment(s, moto, peers, dict(os.environ)) for s in stages.SERVICES}
         with tempfile.TemporaryDirectory(prefix="bench-package-") as root:
             functions = _functions(Path(root), ring, user_id, username, peers.url)

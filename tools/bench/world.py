@@ -111,8 +111,8 @@ def _handler(peers: Peers) -> type[JsonHandler]:
     return Handler
 
 
-def create_resources(moto: Moto, signing_keys: str, client_secret: str) -> None:
-    """The deployed stage's tables and its two secrets, in moto."""
+def create_resources(moto: Moto, signing_keys: str, client_secret: str, auth_url: str) -> None:
+    """The deployed stage's tables, its two secrets and the auth service's own URL (its issuer), in moto."""
     from servicekit import tables
 
     dynamodb = moto.client("dynamodb")
@@ -122,6 +122,7 @@ def create_resources(moto: Moto, signing_keys: str, client_secret: str) -> None:
     for service, variable, value in (
         ("auth", "SIGNING_KEYS", signing_keys),
         ("profile", "CLIENT_SECRET", client_secret),
+        ("auth", "TOKEN_ISSUER", auth_url),
     ):
         name = stages.stage_env(service, STAGE)[variable].removeprefix("ssm:")
         ssm.put_parameter(Name=name, Value=value, Type="SecureString", Overwrite=True)
