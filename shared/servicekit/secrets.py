@@ -6,11 +6,28 @@ the local stage keeps them in files under ``.local/`` that ``make run`` writes.
 
 from __future__ import annotations
 
+import functools
 import os
+from typing import Any
 
 from . import settings
+from .lazy import Lazy
 
 KINDS = ("ssm", "secretsmanager", "file")
+
+
+def _new_client(kind: str) -> Any:
+    import boto3
+
+    region = settings.optional("AWS_REGION") or settings.optional("AWS_DEFAULT_REGION")
+    return boto3.session.Session().client(kind, region_name=region)
+
+
+# One client per kind and process: the auth service reads two parameters on a cold start
+# (its key ring and its own URL), and building a botocore client is the expensive part.
+_clients: dict[str, Lazy[Any]] = {
+    kind: Lazy(functools.partial(_new_client, kind)) for kind in ("ssm", "secretsmanager")
+}
 
 
 class SecretNotFoundError(RuntimeError):
@@ -30,11 +47,8 @@ def read(reference: str) -> str:
             raise SecretNotFoundError(f"secret file {name} does not exist")
         with open(name, encoding="utf-8") as secret:
             return secret.read()
-    if kind in ("ssm", "secretsmanager"):
-        import boto3
-
-        region = settings.optional("AWS_REGION") or settings.optional("AWS_DEFAULT_REGION")
-        client = boto3.session.Session().client(kind, region_name=region)
+    if kind in _clients:
+        client = _clients[kind]()
         if kind == "ssm":
             try:
                 return client.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]  # type: ignore[no-any-return]
@@ -59,11 +73,8 @@ def write(reference: str, value: str) -> None:
         path.chmod(0o600)  # touch sets the mode only when it creates the file
         path.write_text(value)
         return
-    if kind in ("ssm", "secretsmanager"):
-        import boto3
-
-        region = settings.optional("AWS_REGION") or settings.optional("AWS_DEFAULT_REGION")
-        client = boto3.session.Session().client(kind, region_name=region)
+    if kind in _clients:
+        client = _clients[kind]()
         if kind == "ssm":
             client.put_parameter(Name=name, Value=value, Type="SecureString", Overwrite=True)
             return
