@@ -30,13 +30,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from tools import release, stages
+from tools import registry, release, stages
 from tools.stages import LOCAL_STAGE
 
-# The services that log in to others with client credentials, and the scope they get.
-SERVICE_CLIENTS = {"profile": "location:read"}
-# Where each stage keeps a service's secret (a servicekit.secrets reference), by variable.
-SECRET_VARIABLES = {"auth": "SIGNING_KEYS", "profile": "CLIENT_SECRET"}
 # The merge templates export each service's URL as profiles-<stage>-<service>-url.
 EXPORT = re.compile(r"^profiles-\$\{Stage\}-(?P<service>[a-z]+)-url$")
 
@@ -215,14 +211,25 @@ def create_client(stage: str, client_id: str, scope: str, secret: str | None = N
         raise SystemExit(str(exc)) from None
 
 
-def _client_secret_reference(service: str, stage: str) -> str:
-    _enter(stage)
-    from servicekit import settings
+def _service_clients() -> dict[str, str]:
+    """The services that log in to others with client credentials (services.toml), and their scopes."""
+    return {name: s.client for name, s in registry.load().services.items() if s.client}
 
-    reference = stages.stage_env(service, stage).get("CLIENT_SECRET") or settings.optional("CLIENT_SECRET")
-    if not reference:
-        raise SystemExit(f"{service}-service's stage {stage} names no CLIENT_SECRET")
-    return reference
+
+def _secret_reference(service: str, variable: str, stage: str) -> str:
+    """Where ``stage`` keeps one of the service's secrets (a servicekit.secrets reference)."""
+    reference = stages.stage_env(service, stage).get(variable)
+    if reference:
+        return reference
+    if stage == LOCAL_STAGE:
+        from servicekit import settings
+
+        return settings.local_secret(service, dict(registry.service(service).secrets)[variable])
+    raise SystemExit(f"{service}-service's stage {stage} names no {variable}")
+
+
+def _client_secret_reference(service: str, stage: str) -> str:
+    return _secret_reference(service, "CLIENT_SECRET", stage)
 
 
 def _client_matches(stage: str, client_id: str, scope: str, secret: str) -> bool:
@@ -246,7 +253,7 @@ def create_service_clients(stage: str) -> None:
         return
     from servicekit import secrets
 
-    for service, scope in SERVICE_CLIENTS.items():
+    for service, scope in _service_clients().items():
         client_id = stages.stage_env(service, stage)["CLIENT_ID"]
         reference = _client_secret_reference(service, stage)
         stored = (_secret_or_none(reference) or "").strip() or None
@@ -268,7 +275,8 @@ def new_client(stage: str, client_id: str, scope: str) -> None:
     client again with the secret that is stored.
     """
     secret = create_client(stage, client_id, scope)
-    service = next((s for s in SERVICE_CLIENTS if stages.stage_env(s, stage).get("CLIENT_ID") == client_id), None)
+    clients = _service_clients()
+    service = next((s for s in clients if stages.stage_env(s, stage).get("CLIENT_ID") == client_id), None)
     if service is None:
         print(f"client {client_id} ({scope}) created; its secret, shown only now:\n{secret}")
         return
@@ -461,8 +469,8 @@ def tear_down(stage: str) -> None:
             pass
     for service in stages.SERVICES:
         environment = stages.stage_env(service, stage)
-        for variable in (SECRET_VARIABLES.get(service), "TOKEN_ISSUER"):
-            kind, _, name = environment.get(variable or "", "").partition(":")
+        for variable in (*dict(registry.service(service).secrets), "TOKEN_ISSUER"):
+            kind, _, name = environment.get(variable, "").partition(":")
             if kind == "ssm":
                 _delete_parameter(ssm, name)
 

@@ -10,27 +10,21 @@ Instead, on the local stage an unset address falls back to the contract's defaul
 from __future__ import annotations
 
 import os
+from functools import cache
+from typing import Any
 
 STAGE = "STAGE"
 LOCAL_STAGE = "local"
 
-# Where `make run` keeps the local stack's secrets: .local/ at the top of the repository.
+# The repository's top folder, where the local stage runs from: `make run` keeps its state
+# (secrets, logs) in .local/ there, and services.toml lists the services and their ports.
 # (os.path, not pathlib: importing pathlib costs about 4 ms of every cold start.)
-LOCAL_STATE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.realpath(__file__)))), ".local")
-SIGNING_KEYS_FILE = "signing-keys.json"
-CLIENT_SECRET_FILE = "profile-client-secret"  # noqa: S105 - a file name
-
-# The local stack's default addresses (docs/api.md): one place for them.
-LOCAL_DEFAULTS = {
-    "AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:8000",
-    "AUTH_URL": "http://127.0.0.1:8001",
-    "LOCATION_URL": "http://127.0.0.1:8002",
-    "PROFILE_URL": "http://127.0.0.1:8003",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    # Secrets of the local stack, written by `make run`.
-    "SIGNING_KEYS": f"file:{os.path.join(LOCAL_STATE_DIR, SIGNING_KEYS_FILE)}",
-    "CLIENT_SECRET": f"file:{os.path.join(LOCAL_STATE_DIR, CLIENT_SECRET_FILE)}",
-}
+REPOSITORY = os.path.dirname(os.path.dirname(os.path.dirname(os.path.realpath(__file__))))
+LOCAL_STATE_DIR = os.path.join(REPOSITORY, ".local")
+LOCAL_REGION = "us-east-1"
+LOCAL_HOST = "127.0.0.1"
+# Each service's config.json names it here (Powertools' logger reads it too).
+SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
 
 
 class SettingsError(RuntimeError):
@@ -48,7 +42,7 @@ def optional(name: str) -> str | None:
     if value:
         return value
     if is_local():
-        return LOCAL_DEFAULTS.get(name)
+        return local_default(name)
     return None
 
 
@@ -79,3 +73,41 @@ def token_issuer() -> str:
     if secrets.is_reference(configured):
         configured = secrets.read(configured).strip()
     return configured.rstrip("/")
+
+
+@cache
+def _registry() -> dict[str, Any]:
+    import tomllib
+
+    with open(os.path.join(REPOSITORY, "services.toml"), "rb") as file:
+        return tomllib.load(file)
+
+
+def local_secret(service: str, parameter: str) -> str:
+    """The reference to a service's secret on the local stage: a file of the state folder.
+
+    The state folder is ``.local/`` at the top of the repository, or ``LOCAL_STATE_DIR``
+    (the local stack passes its own to every process it starts).
+    """
+    state_dir = os.environ.get("LOCAL_STATE_DIR") or LOCAL_STATE_DIR
+    return f"file:{os.path.join(state_dir, f'{service}-{parameter}')}"
+
+
+def local_default(name: str) -> str | None:
+    """A variable's value on the local stage when unset: the contract's addresses, the local secrets.
+
+    The addresses are services.toml's ports on 127.0.0.1 (``AWS_ENDPOINT_URL_DYNAMODB``, each
+    service's ``<NAME>_URL``); a secret the service's entry declares is its file in
+    ``.local/``. Read only on the local stage, never by a deployed function.
+    """
+    if name == "AWS_DEFAULT_REGION":
+        return LOCAL_REGION
+    registry = _registry()
+    if name == "AWS_ENDPOINT_URL_DYNAMODB":
+        return f"http://{LOCAL_HOST}:{registry.get('dynamodb_port', 8000)}"
+    callee = registry.get(name.removesuffix("_URL").lower())
+    if name.endswith("_URL") and isinstance(callee, dict):
+        return f"http://{LOCAL_HOST}:{callee['port']}"
+    own = os.environ.get(SERVICE_NAME, "")
+    parameter = registry.get(own, {}).get("secrets", {}).get(name)
+    return local_secret(own, parameter) if parameter else None

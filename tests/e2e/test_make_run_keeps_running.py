@@ -135,7 +135,7 @@ def test_a_stopped_service_leaves_the_others_answering_and_comes_back_as_documen
 
     # THEN the location service is back, with everything written before
     assert restarted.returncode == 0, restarted.stdout + restarted.stderr
-    assert f"the location service is healthy again at {url(make_run.ports.location)}" in restarted.stdout
+    assert f"the location service is healthy again at {url(make_run.ports['location'])}" in restarted.stdout
     # (its first answers may still take longer than the profile service's 1 s budget: a new
     # process fetches the auth service's keys and opens its connections)
     _eventually(lambda: api.get("profile", f"/profiles/{user.user_id}").json()["location_status"] == "ok", '"ok"')
