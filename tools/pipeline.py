@@ -12,7 +12,7 @@ allowed ``*`` on ``*``. This script runs it, then changes what it made:
   being deployed, after giving each ``vendor/`` a real copy of ``shared/servicekit`` (a
   source archive need not keep symlinks); then ``tools.release`` deploys the stacks whose
   inputs changed since their last deployment, one change set each, in the order the
-  services need each other: auth, location, profile. There is no Deploy stage: a stage
+  services need each other (services.toml's order). There is no Deploy stage: a stage
   of CloudFormation actions deploys every stack on every push.
 - The roles allow what deploying these stacks takes, on these stacks' resources,
   instead of ``*`` on ``*`` (see docs/deployment.md, "The pipeline's roles").
@@ -34,7 +34,7 @@ from typing import Any
 
 import yaml
 
-from tools import stages
+from tools import generated, registry, stages
 
 ROOT = stages.ROOT
 SERVICE_APPS = [f"{service}-service" for service in stages.SERVICES]  # the deployment order
@@ -301,7 +301,7 @@ def _own(service: str, kind: str) -> list[dict[str, str]]:
 
 
 def deploy_role_statements() -> list[dict[str, Any]]:
-    """What CloudFormation may do while deploying the three service stacks, and on what.
+    """What CloudFormation may do while deploying the service stacks, and on what.
 
     Each statement covers one resource type of the stacks, scoped to the names
     CloudFormation generates from the stack's name; API Gateway ids are random, so REST
@@ -314,6 +314,7 @@ def deploy_role_statements() -> list[dict[str, Any]]:
     api = "arn:${AWS::Partition}:apigateway:${AWS::Region}::"
     parameters = "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/profiles/${Stage}"
     encoded_api = "arn%3A${AWS::Partition}%3Aapigateway%3A${AWS::Region}%3A%3A"
+    last = stages.SERVICES[-1]  # its stack holds the dashboard
     return [
         {
             "Sid": "LambdaFunctions",
@@ -434,7 +435,7 @@ def deploy_role_statements() -> list[dict[str, Any]]:
             "Effect": "Allow",
         },
         {
-            # The stage's dashboard, in the profile stack (python -m tools.dashboard); dashboards are global.
+            # The stage's dashboard, in the stack deployed last (tools.dashboard); dashboards are global.
             "Sid": "Dashboard",
             "Action": [
                 "cloudwatch:DeleteDashboards",
@@ -445,12 +446,15 @@ def deploy_role_statements() -> list[dict[str, Any]]:
                 "cloudwatch:UntagResource",
             ],
             "Resource": [
-                {"Fn::Sub": "arn:${AWS::Partition}:cloudwatch::${AWS::AccountId}:dashboard/profile-service-${Stage}-*"}
+                {
+                    "Fn::Sub": "arn:${AWS::Partition}:cloudwatch::${AWS::AccountId}:dashboard/"
+                    + f"{last}-service-${{Stage}}-*"
+                }
             ],
             "Effect": "Allow",
         },
         {
-            # The auth stack writes its own URL, its tokens' issuer, where its functions read it.
+            # The issuer's stack writes its own URL, its tokens' issuer, where its functions read it.
             "Sid": "OwnUrlParameter",
             "Action": [
                 "ssm:AddTagsToResource",
@@ -459,7 +463,7 @@ def deploy_role_statements() -> list[dict[str, Any]]:
                 "ssm:PutParameter",
                 "ssm:RemoveTagsFromResource",
             ],
-            "Resource": [{"Fn::Sub": f"{parameters}/auth/url"}],
+            "Resource": [{"Fn::Sub": f"{parameters}/{registry.issuer().name}/url"}],
             "Effect": "Allow",
         },
         {
@@ -555,19 +559,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.pipeline", description=__doc__.split("\n")[0])
     parser.add_argument("--check", action="store_true", help="compare with the committed files; write nothing")
     args = parser.parse_args(argv)
-    stale = []
-    for name, text in render().items():
-        path = ROOT / name
-        if args.check:
-            if not path.is_file() or path.read_text() != text:
-                stale.append(name)
-        else:
-            path.write_text(text)
-            print(f"wrote {name}")
-    if stale:
-        print(f"out of date: {', '.join(stale)}; run python -m tools.pipeline", file=sys.stderr)
-        return 1
-    return 0
+    files = {ROOT / name: text for name, text in render().items()}
+    return generated.write_or_check(files, check=args.check, command="python -m tools.pipeline")
 
 
 if __name__ == "__main__":

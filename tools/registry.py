@@ -45,6 +45,7 @@ class Service:
     calls: tuple[str, ...] = ()
     client: str | None = None  # the scope of its service client
     secrets: tuple[tuple[str, str], ...] = ()  # (environment variable, SSM parameter name)
+    issuer: bool = False  # its URL is the tokens' issuer: its stack publishes it, its functions read it
 
     @property
     def folder(self) -> Path:
@@ -85,7 +86,7 @@ def _service(name: str, entry: Any, earlier: list[str]) -> Service:
         raise _fail(f"[{name}]", "a service name is 2-20 lower-case letters and digits, starting with a letter")
     if not isinstance(entry, dict):
         raise _fail(name, "must be a table")
-    unknown = set(entry) - {"summary", "port", "calls", "client", "secrets", "table"}
+    unknown = set(entry) - {"summary", "port", "calls", "client", "secrets", "table", "issuer"}
     if unknown:
         raise _fail(name, f"unknown keys {sorted(unknown)}")
     table = entry.get("table")
@@ -98,6 +99,8 @@ def _service(name: str, entry: Any, earlier: list[str]) -> Service:
     secrets = entry.get("secrets", {})
     if not isinstance(secrets, dict) or not all(isinstance(v, str) for v in secrets.values()):
         raise _fail(f"{name}.secrets", "must map variable names to parameter names")
+    if not isinstance(entry.get("issuer", False), bool):
+        raise _fail(f"{name}.issuer", "must be true or false")
     port = entry.get("port")
     if not isinstance(port, int) or not 0 < port < 65536:
         raise _fail(f"{name}.port", "must be a port number")
@@ -113,6 +116,7 @@ def _service(name: str, entry: Any, earlier: list[str]) -> Service:
         calls=calls,
         client=entry.get("client"),
         secrets=tuple(secrets.items()),
+        issuer=entry.get("issuer", False),
     )
 
 
@@ -129,6 +133,9 @@ def parse(text: str) -> Registry:
     ports = [dynamodb_port, *(s.port for s in services.values())]
     if len(set(ports)) != len(ports):
         raise _fail("ports", f"each service needs its own port, got {ports}")
+    issuers = [s.name for s in services.values() if s.issuer]
+    if len(issuers) != 1:
+        raise _fail("issuer", f"exactly one service issues the tokens (issuer = true), got {issuers}")
     return Registry(dynamodb_port=dynamodb_port, services=services)
 
 
@@ -144,6 +151,11 @@ def service(name: str) -> Service:
         return load().services[name]
     except KeyError:
         raise SystemExit(f"no service {name!r} in {REGISTRY.name} (services: {', '.join(SERVICES)})") from None
+
+
+def issuer() -> Service:
+    """The service whose URL is the tokens' issuer (``issuer = true``; the registry has exactly one)."""
+    return next(s for s in load().services.values() if s.issuer)
 
 
 SERVICES: tuple[str, ...] = tuple(load().services)  # in deployment order
