@@ -130,20 +130,23 @@ class Ports:
         return cls(values)
 
     @classmethod
-    def free(cls) -> Ports:
-        """Ports nobody listens on now, one for DynamoDB and each service (for tests running beside `make run`).
+    def free(cls, names: Sequence[str] = ()) -> Ports:
+        """Ports nobody listens on now, one for DynamoDB and each service (or each of ``names``).
+
+        For tests running beside `make run`, or a stack of another copy of the repository.
 
         Chosen below Linux's ephemeral range (32768-60999), not by binding port 0: the
         kernel takes the local ports of outgoing connections from that range, so with
         another test run beside this one, a port chosen there was seen taken by a client
         connection before the stack could listen on it.
         """
+        names = list(names or _DEFAULT_PORTS)
         chosen: list[int] = []
-        while len(chosen) < len(_DEFAULT_PORTS):
+        while len(chosen) < len(names):
             port = random.randrange(*FREE_PORT_RANGE)  # noqa: S311 - a port, not a secret
             if port not in chosen and port_is_free(port):
                 chosen.append(port)
-        return cls(dict(zip(_DEFAULT_PORTS, chosen, strict=True)))
+        return cls(dict(zip(names, chosen, strict=True)))
 
     def as_dict(self) -> dict[str, int]:
         """Ports by component name."""
