@@ -253,7 +253,7 @@ def _next_step(stage: str, why: str) -> None:
     print(
         f"next, so that {why}: release the stage's stacks (start the pipeline, or "
         f"`python -m tools.release --stage {stage}` with its --alarm-email, --bucket and --role-arn); "
-        f"a stage deployed with `tools.admin deploy` fetches the JWKS itself and needs nothing"
+        "(a stage deployed with `tools.admin deploy` is not handed the JWKS: its authorizers fetch it)"
     )
 
 
@@ -277,7 +277,7 @@ def retire_signing_key(stage: str, kid: str) -> None:
         return ring.without(kid)
 
     _change_key_ring(stage, retire, f"{kid} retired")
-    _next_step(stage, f"{kid} stops verifying (until then the authorizers were handed it: docs/security.md)")
+    _next_step(stage, f"{kid} stops verifying (cold authorizers are handed it until then: docs/security.md)")
 
 
 # Service clients.
