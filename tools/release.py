@@ -5,11 +5,12 @@
     python -m tools.release --stage prod --plan                                 # say what would deploy
 
 A service's inputs are what its stack is made from: its folder (code, requirements,
-``.chalice/config.json``, ``resources.json``), ``shared/`` (vendored into it) and
-``requirements-dev.txt`` (which pins the Chalice that packages it), and the public JWKS
-its authorizer is handed (the SSM parameter ``/profiles/<stage>/auth/jwks`` that the key
-ring commands of ``tools.admin`` write, read by CloudFormation as the stack parameter
-``HandedOverJwks``): a rotation or retirement of a signing key is a change of every stack.
+``.chalice/config.json``, ``resources.json``), ``shared/`` (vendored into it),
+``requirements-dev.txt`` (which pins the Chalice that packages it),
+``tools/bytecode.py`` (which adds the bytecode to the package), and the public JWKS its
+authorizer is handed (the SSM parameter ``/profiles/<stage>/auth/jwks`` that the key ring
+commands of ``tools.admin`` write, read by CloudFormation as the stack parameter
+``HandedOverJwks``): adding or retiring a signing key is a change of every stack.
 Their fingerprint is a SHA-256 over paths, contents and that JWKS. After a stack is
 created or updated, the fingerprint it was made from is stored in SSM
 (``/profiles/<stage>/<service>/deployed-inputs``); the next release deploys a service only
@@ -37,7 +38,8 @@ from typing import Any
 from tools import stages
 
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]
-SHARED_INPUTS = ("shared", "requirements-dev.txt")
+# tools/bytecode.py makes part of every package, as the Chalice requirements-dev.txt pins does.
+SHARED_INPUTS = ("shared", "requirements-dev.txt", "tools/bytecode.py")
 NOT_INPUTS = {"__pycache__", "deployed", "deployments", ".pytest_cache", ".mypy_cache"}
 NO_CHANGES = ("didn't contain changes", "No updates are to be performed")
 CHANGE_SET = "release"

@@ -102,6 +102,14 @@ def test_a_change_to_the_shared_library_deploys_every_service_in_order(clone: Pa
     assert _release(clone) == list(services.SERVICES)
 
 
+def test_a_change_to_the_bytecode_the_build_adds_to_the_packages_deploys_every_service(clone: Path) -> None:
+    _release(clone)
+
+    _touch(clone / "tools" / "bytecode.py")
+
+    assert _release(clone) == list(services.SERVICES)
+
+
 def _published() -> str:
     return str(boto3.client("ssm").get_parameter(Name=release.jwks_parameter(STAGE))["Parameter"]["Value"])
 
