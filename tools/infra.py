@@ -34,7 +34,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tools import dashboard, generated, stages
+from tools import dashboard, generated, registry, stages
 from tools.registry import ROOT, Service, load
 
 PART = "infrastructure.json"  # a service's own part, in its folder
@@ -65,6 +65,7 @@ AT_LEAST = "GreaterThanOrEqualToThreshold"
 FUNCTIONS = {"APIHandler": "API handler", "JwtAuth": "authorizer"}  # logical id: what the alarms call it
 ROLES = {"APIHandler": "ApiHandlerRole", "JwtAuth": "JwtAuthRole"}
 
+ISSUER = registry.issuer().name
 PARAMETERS_OF_EVERY_STACK: Json = {
     "Stage": {
         "Type": "String",
@@ -76,6 +77,12 @@ PARAMETERS_OF_EVERY_STACK: Json = {
         "Type": "String",
         "AllowedPattern": "^[^@\\s]+@[^@\\s]+$",
         "Description": "The e-mail address the alarms go to (AWS sends it a confirmation first)",
+    },
+    "HandedOverJwks": {
+        "Type": "AWS::SSM::Parameter::Value<String>",
+        "AllowedPattern": f"^/profiles/[a-z][a-z0-9]{{0,15}}/{ISSUER}/jwks$",
+        "Description": f"The SSM parameter holding the {ISSUER} service's public JWKS (tools.admin writes it with the "
+        "key ring), handed to the authorizer: CloudFormation reads its value on every change set",
     },
 }
 
@@ -151,10 +158,12 @@ def _table(service: Service) -> Json:
     }
 
 
-def _variables(service: Service) -> Json:
+def _variables(service: Service, function: str) -> Json:
     variables: Json = {"TABLE_NAME": {"Ref": table_id(service)}}
     for callee in service.calls:
         variables[f"{callee.upper()}_URL"] = {"Fn::ImportValue": {"Fn::Sub": export(callee, "url")}}
+    if function == "JwtAuth":  # the issuer's public keys, as the stack's parameter resolved them
+        variables["JWKS"] = {"Ref": "HandedOverJwks"}
     return {"Properties": {"Environment": {"Variables": variables}}}
 
 
@@ -373,8 +382,8 @@ def template(service: Service) -> Json:
     services = list(load().services.values())
     resources: Json = {
         table_id(service): _table(service),
-        "APIHandler": _variables(service),
-        "JwtAuth": _variables(service),
+        "APIHandler": _variables(service, "APIHandler"),
+        "JwtAuth": _variables(service, "JwtAuth"),
         "RestAPI": {
             "Properties": {
                 "TracingEnabled": True,

@@ -247,7 +247,7 @@ def _release_statements() -> list[dict[str, Any]]:
             # resolved for the stacks' SSM-typed parameter with the credentials of whoever creates
             # the change set (AWS: "under the caller's AWS account"; CloudFormation calls GetParameters).
             "Action": ["ssm:GetParameter", "ssm:GetParameters"],
-            "Resource": [{"Fn::Sub": f"{records}/auth/jwks"}],
+            "Resource": [{"Fn::Sub": f"{records}/{registry.issuer().name}/jwks"}],
             "Effect": "Allow",
         },
     ]
@@ -482,7 +482,7 @@ def deploy_role_statements() -> list[dict[str, Any]]:
             # role the change set was given; read-only, the one public parameter.
             "Sid": "HandedOverJwks",
             "Action": ["ssm:GetParameters"],
-            "Resource": [{"Fn::Sub": f"{parameters}/auth/jwks"}],
+            "Resource": [{"Fn::Sub": f"{parameters}/{registry.issuer().name}/jwks"}],
             "Effect": "Allow",
         },
         {

@@ -108,11 +108,15 @@ def test_a_new_service_gets_its_table_wiring_policies_and_alarms_from_the_regist
     table = resources["BillingTable"]["Properties"]
     assert table["KeySchema"] == [{"AttributeName": "account_id", "KeyType": "HASH"}]
     assert "TimeToLiveSpecification" not in table
-    for function in ("APIHandler", "JwtAuth"):
-        assert resources[function]["Properties"]["Environment"]["Variables"] == {
-            "TABLE_NAME": {"Ref": "BillingTable"},
-            "AUTH_URL": {"Fn::ImportValue": {"Fn::Sub": "profiles-${Stage}-auth-url"}},
-        }
+    wiring = {
+        "TABLE_NAME": {"Ref": "BillingTable"},
+        "AUTH_URL": {"Fn::ImportValue": {"Fn::Sub": "profiles-${Stage}-auth-url"}},
+    }
+    assert resources["APIHandler"]["Properties"]["Environment"]["Variables"] == wiring
+    assert resources["JwtAuth"]["Properties"]["Environment"]["Variables"] == wiring | {
+        "JWKS": {"Ref": "HandedOverJwks"}
+    }
+    assert template["Parameters"]["HandedOverJwks"]["AllowedPattern"].endswith("/auth/jwks$")
     (grant,) = resources["TableAccessPolicy"]["Properties"]["PolicyDocument"]["Statement"]
     assert grant["Action"] == ["dynamodb:GetItem", "dynamodb:PutItem"]
     assert "SecretAccessPolicy" not in resources and "OwnUrlParameter" not in resources
