@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from importlib.util import cache_from_source
 from pathlib import Path
 
 import pytest
 
+from tools import stages
 from tools.bench import costs, package
 
 
@@ -36,7 +39,7 @@ def test_when_no_size_meets_the_goal_the_cheapest_near_fastest_is_chosen() -> No
 
 
 def test_the_modelled_package_holds_what_chalice_package_zips(tmp_path: Path) -> None:
-    folder = package.build("location", tmp_path)
+    folder = package.build("location", tmp_path, bytecode=False)
 
     assert (folder / "app.py").is_file()
     assert (folder / "vendor" / "servicekit" / "authorizer.py").is_file()  # through the symlink
@@ -45,3 +48,26 @@ def test_the_modelled_package_holds_what_chalice_package_zips(tmp_path: Path) ->
     assert (folder / "cryptography").is_dir()  # PyJWT[crypto]'s requirement
     assert not (folder / "boto3").exists()  # the runtime's
     assert not list(folder.rglob("*.pyc"))
+
+
+def test_the_modelled_package_has_the_bytecode_the_pipeline_adds(tmp_path: Path) -> None:
+    folder = package.build("location", tmp_path)
+
+    sources = sorted(folder.rglob("*.py"))
+    assert sources
+    assert sorted(folder.rglob("*.pyc")) == sorted(Path(cache_from_source(str(s), optimization="")) for s in sources)
+
+
+def test_each_function_has_the_memory_the_last_bench_chose() -> None:
+    # docs/performance.md is make bench's output: its table of chosen sizes is what deploys.
+    text = (stages.ROOT / "docs" / "performance.md").read_text()
+    section = text.split("## The memory each function gets", 1)[1].split("\n## ", 1)[0]
+    rows = [line.split("|")[1:3] for line in section.splitlines() if line.startswith("| ") and " MB |" in line]
+    handlers = {"api": "api_handler", "authorizer": "jwt_auth"}
+    chosen = {name.strip(): int(memory.strip().removesuffix(" MB")) for name, memory in rows}
+
+    assert len(chosen) == 2 * len(stages.SERVICES)
+    for name, memory in chosen.items():
+        service, kind = name.split()
+        config = json.loads((stages.folder(service) / ".chalice" / "config.json").read_text())
+        assert config["lambda_functions"][handlers[kind]]["lambda_memory_size"] == memory, name

@@ -10,17 +10,14 @@ import functools
 import os
 from typing import Any
 
-from . import settings
+from . import aws
 from .lazy import Lazy
 
 KINDS = ("ssm", "secretsmanager", "file")
 
 
 def _new_client(kind: str) -> Any:
-    import boto3
-
-    region = settings.optional("AWS_REGION") or settings.optional("AWS_DEFAULT_REGION")
-    return boto3.session.Session().client(kind, region_name=region)
+    return aws.client(kind)
 
 
 # One client per kind and process: the auth service reads two parameters on a cold start

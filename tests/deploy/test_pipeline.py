@@ -191,6 +191,18 @@ def test_the_build_copies_the_shared_library_into_each_vendor_tests_then_package
     assert "aws cloudformation package" in build[0]
 
 
+def test_the_build_adds_bytecode_to_each_package_after_chalice_package_and_before_uploading_it() -> None:
+    (loop, _) = _buildspec()["phases"]["build"]["commands"]
+    steps = [
+        "chalice package --stage $DEPLOY_STAGE",
+        ".venv/bin/python -m tools.bytecode /tmp/packaged/$service-service/deployment.zip || exit 1;",
+        "aws cloudformation package --template-file /tmp/packaged/$service-service/sam.json",
+    ]
+
+    assert loop.startswith("for service in auth location profile;")
+    assert [loop.index(step) for step in steps] == sorted(loop.index(step) for step in steps)
+
+
 def test_the_source_is_codecommit_or_a_codeconnections_connection_given_as_a_parameter() -> None:
     def source(name: str) -> dict[str, Any]:
         (action,) = _template(name)["Resources"]["AppPipeline"]["Properties"]["Stages"][0]["Actions"]
@@ -350,6 +362,29 @@ def test_the_build_passes_the_deploy_role_to_cloudformation_only() -> None:
 
     assert iam.allows(_build_role(), pass_role("cloudformation.amazonaws.com"))
     assert not iam.allows(_build_role(), pass_role("lambda.amazonaws.com"))
+
+
+@pytest.mark.parametrize("name", services.SERVICES)
+def test_the_build_and_the_deploy_role_may_resolve_the_stacks_ssm_typed_parameters_and_no_secret(
+    packaged: dict[str, Packaged], name: str
+) -> None:
+    # GIVEN what resolving the stack's SSM-typed parameters asks, with the names the release passes
+    given = release.Release(STAGE, "ops@example.com", "bucket", DEPLOY_ROLE).parameters
+    needed = iam.ssm_parameter_requests(packaged[name].template, given)
+    assert [r.logical_id for r in needed] == ["HandedOverJwks"]
+
+    # THEN the build (which creates the change set) and the deploy role (given to it) may
+    # read them, and the build may also read the JWKS into the fingerprints
+    for role in (_build_role(), _deploy_role()):
+        assert all(iam.allows(role, r) for r in needed)
+    (jwks,) = needed
+    assert iam.allows(_build_role(), iam.Request("", "", "ssm:GetParameter", jwks.resource))
+
+    # AND neither may read the signing keys beside it
+    secret = jwks.resource.replace("/auth/jwks", "/auth/signing-keys")
+    for role in (_build_role(), _deploy_role()):
+        for action in ("ssm:GetParameter", "ssm:GetParameters"):
+            assert not iam.allows(role, iam.Request("", "", action, secret))
 
 
 def test_the_lambda_runtime_is_the_python_of_the_makefile_and_of_the_build(packaged: dict[str, Packaged]) -> None:
