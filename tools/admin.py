@@ -102,7 +102,8 @@ def create_tables(stage: str, *, in_stacks: bool = False) -> None:
     ``in_stacks`` no table is made here at all (the pipeline's stacks will make them).
     """
     _enter(stage)
-    from servicekit import dynamo, tables
+    from servicekit import dynamo
+    from tools import tables
 
     for service in stages.SERVICES:
         stack = stages.stack_name(service, stage)
