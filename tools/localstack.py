@@ -347,7 +347,6 @@ class LocalStack:
             AWS_ENDPOINT_URL_DYNAMODB=self.dynamodb_endpoint,
             AUTH_URL=self.urls["auth"],
             LOCATION_URL=self.urls["location"],
-            PROFILE_URL=self.urls["profile"],
             NO_PROXY=",".join(filter(None, [env.get("NO_PROXY"), "127.0.0.1", "localhost"])),
             PYTHONUNBUFFERED="1",
             PYTHONDONTWRITEBYTECODE="1",

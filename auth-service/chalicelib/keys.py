@@ -1,6 +1,6 @@
 """The auth service's signing keys: a key ring with one active key, published as a JWKS.
 
-The ring is a JSON document kept as a secret (SSM SecureString or Secrets Manager in
+The ring is a JSON document kept as a secret (an SSM SecureString parameter in
 deployed stages, a file locally): ``{"active": <kid>, "keys": [{"kid", "private_key"}]}``
 with PKCS#8 PEM P-256 keys (ES256). Every key in the ring is published, so tokens signed
 by a key being rotated out still verify; only the active one signs. See

@@ -116,7 +116,7 @@ class ServiceToken:
 
         try:
             secret = self._client_secret()
-        except Exception as exc:  # SSM, Secrets Manager or a file: any failure means no token
+        except Exception as exc:  # SSM or a file: any failure means no token
             logger.warning("could not read the client secret: %s", type(exc).__name__)
             raise TokenUnavailableError("the client secret could not be read") from exc
         body = {"grant_type": GRANT_TYPE, "client_id": self._client_id, "client_secret": secret}

@@ -1,33 +1,30 @@
-"""Reading a secret by reference: ``ssm:<parameter name>``, ``secretsmanager:<secret id>``, ``file:<path>``.
+"""Reading a secret by reference: ``ssm:<parameter name>`` or ``file:<path>``.
 
-Deployed stages keep secrets in SSM Parameter Store (SecureString) or Secrets Manager;
-the local stage keeps them in files under ``.local/`` that ``make run`` writes.
+Deployed stages keep secrets in SSM Parameter Store (SecureString); the local stage
+keeps them in files under ``.local/`` that ``make run`` writes.
 """
 
 from __future__ import annotations
 
-import functools
 import os
 from typing import Any
 
 from . import settings
 from .lazy import Lazy
 
-KINDS = ("ssm", "secretsmanager", "file")
+KINDS = ("ssm", "file")
 
 
-def _new_client(kind: str) -> Any:
+def _new_ssm_client() -> Any:
     import boto3
 
     region = settings.optional("AWS_REGION") or settings.optional("AWS_DEFAULT_REGION")
-    return boto3.session.Session().client(kind, region_name=region)
+    return boto3.session.Session().client("ssm", region_name=region)
 
 
-# One client per kind and process: the auth service reads two parameters on a cold start
-# (its key ring and its own URL), and building a botocore client is the expensive part.
-_clients: dict[str, Lazy[Any]] = {
-    kind: Lazy(functools.partial(_new_client, kind)) for kind in ("ssm", "secretsmanager")
-}
+# One client per process: the auth service reads two parameters on a cold start (its key
+# ring and its own URL), and building a botocore client is the expensive part.
+ssm = Lazy(_new_ssm_client)
 
 
 class SecretNotFoundError(RuntimeError):
@@ -47,18 +44,13 @@ def read(reference: str) -> str:
             raise SecretNotFoundError(f"secret file {name} does not exist")
         with open(name, encoding="utf-8") as secret:
             return secret.read()
-    if kind in _clients:
-        client = _clients[kind]()
-        if kind == "ssm":
-            try:
-                return client.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]  # type: ignore[no-any-return]
-            except client.exceptions.ParameterNotFound:
-                raise SecretNotFoundError(f"parameter {name} does not exist") from None
+    if kind == "ssm":
+        client = ssm()
         try:
-            return client.get_secret_value(SecretId=name)["SecretString"]  # type: ignore[no-any-return]
-        except client.exceptions.ResourceNotFoundException:
-            raise SecretNotFoundError(f"secret {name} does not exist") from None
-    raise SecretNotFoundError(f"unknown secret reference {reference!r}: use ssm:, secretsmanager: or file:")
+            return client.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]  # type: ignore[no-any-return]
+        except client.exceptions.ParameterNotFound:
+            raise SecretNotFoundError(f"parameter {name} does not exist") from None
+    raise SecretNotFoundError(f"unknown secret reference {reference!r}: use ssm: or file:")
 
 
 def write(reference: str, value: str) -> None:
@@ -73,14 +65,7 @@ def write(reference: str, value: str) -> None:
         path.chmod(0o600)  # touch sets the mode only when it creates the file
         path.write_text(value)
         return
-    if kind in _clients:
-        client = _clients[kind]()
-        if kind == "ssm":
-            client.put_parameter(Name=name, Value=value, Type="SecureString", Overwrite=True)
-            return
-        try:
-            client.put_secret_value(SecretId=name, SecretString=value)
-        except client.exceptions.ResourceNotFoundException:
-            client.create_secret(Name=name, SecretString=value)
+    if kind == "ssm":
+        ssm().put_parameter(Name=name, Value=value, Type="SecureString", Overwrite=True)
         return
-    raise SecretNotFoundError(f"unknown secret reference {reference!r}: use ssm:, secretsmanager: or file:")
+    raise SecretNotFoundError(f"unknown secret reference {reference!r}: use ssm: or file:")

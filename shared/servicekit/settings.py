@@ -25,7 +25,6 @@ LOCAL_DEFAULTS = {
     "AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:8000",
     "AUTH_URL": "http://127.0.0.1:8001",
     "LOCATION_URL": "http://127.0.0.1:8002",
-    "PROFILE_URL": "http://127.0.0.1:8003",
     "AWS_DEFAULT_REGION": "us-east-1",
     # Secrets of the local stack, written by `make run`.
     "SIGNING_KEYS": f"file:{os.path.join(LOCAL_STATE_DIR, SIGNING_KEYS_FILE)}",
