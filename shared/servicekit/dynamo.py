@@ -295,7 +295,7 @@ class Table:
                     raise _TransactionConflict() from exc
                 failed = [i for i, reason in enumerate(reasons) if reason == "ConditionalCheckFailed"]
                 if failed or not reasons:
-                    raise ConditionFailedError(*failed) from exc
+                    raise ConditionFailedError(operation, failed=failed) from exc
             status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
             if code in _UNAVAILABLE_CODES or code == "TransactionCanceledException" or status >= 500:
                 logger.warning("dynamodb %s failed: %s", operation, code)

@@ -108,7 +108,7 @@ def test_a_transaction_reports_which_condition_failed(table: Table) -> None:
             ]
         )
 
-    assert failure.value.args == (1,)
+    assert failure.value.failed == (1,)
     with pytest.raises(ItemNotFoundError):
         table.get({"pk": "free", "sk": 1})
 
