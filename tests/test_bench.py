@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from importlib.util import cache_from_source
 from pathlib import Path
 
 import pytest
@@ -36,7 +37,7 @@ def test_when_no_size_meets_the_goal_the_cheapest_near_fastest_is_chosen() -> No
 
 
 def test_the_modelled_package_holds_what_chalice_package_zips(tmp_path: Path) -> None:
-    folder = package.build("location", tmp_path)
+    folder = package.build("location", tmp_path, bytecode=False)
 
     assert (folder / "app.py").is_file()
     assert (folder / "vendor" / "servicekit" / "authorizer.py").is_file()  # through the symlink
@@ -45,3 +46,11 @@ def test_the_modelled_package_holds_what_chalice_package_zips(tmp_path: Path) ->
     assert (folder / "cryptography").is_dir()  # PyJWT[crypto]'s requirement
     assert not (folder / "boto3").exists()  # the runtime's
     assert not list(folder.rglob("*.pyc"))
+
+
+def test_the_modelled_package_has_the_bytecode_the_pipeline_adds(tmp_path: Path) -> None:
+    folder = package.build("location", tmp_path)
+
+    sources = sorted(folder.rglob("*.py"))
+    assert sources
+    assert sorted(folder.rglob("*.pyc")) == sorted(Path(cache_from_source(str(s), optimization="")) for s in sources)

@@ -10,7 +10,8 @@ allowed ``*`` on ``*``. This script runs it, then changes what it made:
 - Build runs ``make test`` (all but the browser tests, named in ``NOT_IN_CODEBUILD``),
   then packages each service with its merge template (``resources.json``) for the stage
   being deployed, after giving each ``vendor/`` a real copy of ``shared/servicekit`` (a
-  source archive need not keep symlinks); then ``tools.release`` deploys the stacks whose
+  source archive need not keep symlinks), and adds bytecode to each package
+  (``tools.bytecode``); then ``tools.release`` deploys the stacks whose
   inputs changed since their last deployment, one change set each, in the order the
   services need each other: auth, location, profile. There is no Deploy stage: a stage
   of CloudFormation actions deploys every stack on every push.
@@ -128,6 +129,8 @@ def buildspec(generated: dict[str, Any]) -> dict[str, Any]:
                 f"for service in {services}; do"
                 " (cd $service-service && ../.venv/bin/chalice package --stage $DEPLOY_STAGE"
                 " --merge-template resources.json /tmp/packaged/$service-service) || exit 1;"
+                # Bytecode in the package: a cold start then reads the modules instead of compiling them.
+                " .venv/bin/python -m tools.bytecode /tmp/packaged/$service-service/deployment.zip || exit 1;"
                 " aws cloudformation package --template-file /tmp/packaged/$service-service/sam.json"
                 " --s3-bucket $APP_S3_BUCKET --output-template-file $service-service.yaml || exit 1; done",
                 # Deploys the stacks whose inputs changed since their last deployment, in order.

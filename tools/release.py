@@ -5,8 +5,9 @@
     python -m tools.release --stage prod --plan                                 # say what would deploy
 
 A service's inputs are what its stack is made from: its folder (code, requirements,
-``.chalice/config.json``, ``resources.json``), ``shared/`` (vendored into it) and
-``requirements-dev.txt`` (which pins the Chalice that packages it). Their fingerprint is
+``.chalice/config.json``, ``resources.json``), ``shared/`` (vendored into it),
+``requirements-dev.txt`` (which pins the Chalice that packages it) and
+``tools/bytecode.py`` (which adds the bytecode to the package). Their fingerprint is
 a SHA-256 over paths and contents. After a stack is created or updated, the fingerprint
 it was made from is stored in SSM (``/profiles/<stage>/<service>/deployed-inputs``); the
 next release deploys a service only when its fingerprint differs from the stored one (or
@@ -33,7 +34,8 @@ from typing import Any
 from tools import stages
 
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]
-SHARED_INPUTS = ("shared", "requirements-dev.txt")
+# tools/bytecode.py makes part of every package, as the Chalice requirements-dev.txt pins does.
+SHARED_INPUTS = ("shared", "requirements-dev.txt", "tools/bytecode.py")
 NOT_INPUTS = {"__pycache__", "deployed", "deployments", ".pytest_cache", ".mypy_cache"}
 NO_CHANGES = ("didn't contain changes", "No updates are to be performed")
 CHANGE_SET = "release"

@@ -191,6 +191,18 @@ def test_the_build_copies_the_shared_library_into_each_vendor_tests_then_package
     assert "aws cloudformation package" in build[0]
 
 
+def test_the_build_adds_bytecode_to_each_package_after_chalice_package_and_before_uploading_it() -> None:
+    (loop, _) = _buildspec()["phases"]["build"]["commands"]
+    steps = [
+        "chalice package --stage $DEPLOY_STAGE",
+        ".venv/bin/python -m tools.bytecode /tmp/packaged/$service-service/deployment.zip || exit 1;",
+        "aws cloudformation package --template-file /tmp/packaged/$service-service/sam.json",
+    ]
+
+    assert loop.startswith("for service in auth location profile;")
+    assert [loop.index(step) for step in steps] == sorted(loop.index(step) for step in steps)
+
+
 def test_the_source_is_codecommit_or_a_codeconnections_connection_given_as_a_parameter() -> None:
     def source(name: str) -> dict[str, Any]:
         (action,) = _template(name)["Resources"]["AppPipeline"]["Properties"]["Stages"][0]["Actions"]

@@ -96,6 +96,14 @@ def test_a_change_to_the_shared_library_deploys_every_service_in_order(clone: Pa
     assert _release(clone) == list(services.SERVICES)
 
 
+def test_a_change_to_the_bytecode_the_build_adds_to_the_packages_deploys_every_service(clone: Path) -> None:
+    _release(clone)
+
+    _touch(clone / "tools" / "bytecode.py")
+
+    assert _release(clone) == list(services.SERVICES)
+
+
 def test_tests_docs_and_tools_are_not_inputs_of_any_stack(clone: Path) -> None:
     _release(clone)
 

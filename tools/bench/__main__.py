@@ -1,11 +1,14 @@
 """make bench: measure cold starts as Lambda runs them, choose memory, write docs/performance.md.
 
     python -m tools.bench [--runs 5] [--sizes 128,256,512,1024,1769,2048] [--output docs/performance.md]
+                          [--without-bytecode]
 
 1. Import cost of each app.py against a floor app (chalice + PyJWT), alternately.
 2. A Lambda CPU model: each function's cold path (import, first invocation with its
    first DynamoDB call or key fetch) in a fresh process held to memory/1769 of a CPU,
-   at each size, cold and warm, median of ``--runs``.
+   at each size, cold and warm, median of ``--runs``. The package is the pipeline's,
+   with bytecode (``tools.bytecode``); ``--without-bytecode`` measures it as
+   ``chalice package`` alone (or ``chalice deploy``) ships it, sources only.
 3. Cost per million requests per route and size, and the memory each function gets.
 4. The first profile read after every service was idle, at the chosen sizes.
 """
@@ -62,7 +65,7 @@ def _claims(subject: str, scope: str, issuer: str) -> dict[str, Any]:
 
 
 def _functions(
-    root: Path, ring: Any, user_id: str, username: str, issuer: str, *, bytecode: bool = False
+    root: Path, ring: Any, user_id: str, username: str, issuer: str, *, bytecode: bool = True
 ) -> list[Function]:
     """The six functions (an API function and an authorizer per service) and their invocations."""
     # The issuer is the auth service's URL (settings.token_issuer): the stand-in's here.
@@ -254,7 +257,7 @@ def _location_status(answer: dict[str, Any]) -> str:
     return str(json.loads(answer["body"]).get("location_status"))
 
 
-def _measure(ring: Any, sizes: tuple[int, ...], runs: int) -> tuple[Any, ...]:
+def _measure(ring: Any, sizes: tuple[int, ...], runs: int, *, bytecode: bool = True) -> tuple[Any, ...]:
     """Sections 2 to 4: the model, the memory chosen, the first profile read."""
     user_id, username = world.new_user_id(), f"bench-{uuid.uuid4().hex[:12]}"
     moto = world.Moto()
@@ -273,13 +276,14 @@ def _measure(ring: Any, sizes: tuple[int, ...], runs: int) -> tuple[Any, ...]:
         world.create_resources(moto, ring.dumps(), client_secret=uuid.uuid4().hex, auth_url=peers.url)
         env_of = {s: world.environment(s, moto, peers, dict(os.environ)) for s in stages.SERVICES}
         with tempfile.TemporaryDirectory(prefix="bench-package-") as root:
-            functions = _functions(Path(root), ring, user_id, username, peers.url)
+            functions = _functions(Path(root), ring, user_id, username, peers.url, bytecode=bytecode)
             _setup(functions, env_of, user_id, username)
             print(f"Lambda CPU model ({cpu.method()}), {runs} runs per function and size, cold ms:")
             model = _model(functions, env_of, sizes, runs)
             chosen, reasons = _choose(functions, model, sizes)
             first_read = {"as packaged": _first_profile_read(functions, env_of, peers, chosen, model, runs)}
-            print("levers: bytecode in the package; the JWKS handed to the authorizers at deploy time ...")
+            lever = "the JWKS handed to the authorizers at deploy time"
+            print(f"levers: {lever} ..." if bytecode else f"levers: bytecode in the package; {lever} ...")
             lever_sizes = tuple(mb for mb in sizes if mb in LEVER_SIZES) or sizes
             levers = _levers(Path(root), ring, user_id, username, peers.url, env_of, ring.jwks(), lever_sizes, runs)
             first_read["with both levers"] = _first_profile_read(
@@ -297,6 +301,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--sizes", default=",".join(map(str, SIZES)))
     parser.add_argument("--output", default=str(stages.ROOT / "docs" / "performance.md"))
+    parser.add_argument(
+        "--without-bytecode",
+        action="store_true",
+        help="measure the package as chalice package alone makes it (sources only), not the pipeline's",
+    )
     args = parser.parse_args(argv)
     sizes = tuple(int(s) for s in args.sizes.split(","))
     began = time.monotonic()
@@ -308,7 +317,9 @@ def main(argv: list[str] | None = None) -> int:
         import_costs = imports.measure(max(args.runs, IMPORT_PAIRS))
         for c in import_costs:
             print(f"  {c.service:<9} floor {c.floor_ms:5.0f} ms  app {c.app_ms:5.0f} ms  ratio {c.ratio:.3f}")
-        chosen, reasons, model, functions, first_read, levers = _measure(ring, sizes, args.runs)
+        chosen, reasons, model, functions, first_read, levers = _measure(
+            ring, sizes, args.runs, bytecode=not args.without_bytecode
+        )
 
     took = time.monotonic() - began
     context = {
@@ -318,6 +329,7 @@ def main(argv: list[str] | None = None) -> int:
         "command": command,
         "method": cpu.method(),
         "runs": args.runs,
+        "bytecode": not args.without_bytecode,  # whether "as packaged" had the pipeline's bytecode
         "took_s": took,
     }
     text = report.render(context, import_costs, functions, sizes, model, chosen, reasons, first_read, levers)

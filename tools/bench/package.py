@@ -5,24 +5,25 @@ wheels, the distributions ``requirements.txt`` names and what they require; of
 Chalice itself only ``chalice/app.py`` and ``chalice/__init__.py``. Wheels carry no
 bytecode and Lambda's ``/var/task`` is read-only, so every cold start compiles all of
 that from source; boto3 and the standard library come with the runtime, compiled.
-This copies the same files (sources only) into a folder; run with the folder first on
+The pipeline's build therefore adds bytecode to the package (``tools.bytecode``).
+This copies the same files into a folder and, unless ``bytecode=False``, compiles them
+with the build's own function (unchecked-hash ``.pyc``); run with the folder first on
 ``PYTHONPATH`` and ``PYTHONDONTWRITEBYTECODE=1``, an import behaves as it does there.
-``bytecode=True`` also compiles them (unchecked-hash ``.pyc``, valid whatever the zip
-does to timestamps): the lever of shipping bytecode in the package.
+``bytecode=False`` gives the package as ``chalice package`` alone makes it (sources
+only), which is also what ``chalice deploy`` uploads.
 """
 
 from __future__ import annotations
 
-import compileall
 import importlib.metadata
 import os
-import py_compile
 import shutil
 from pathlib import Path
 
 from packaging.requirements import Requirement
 
 from tools import stages
+from tools.bytecode import compile_tree
 
 SKIPPED = ("__pycache__", ".pyc")
 
@@ -57,7 +58,7 @@ def _copy(source: Path, target: Path) -> None:
     shutil.copyfile(source, target)
 
 
-def build(service: str, folder: Path, *, bytecode: bool = False) -> Path:
+def build(service: str, folder: Path, *, bytecode: bool = True) -> Path:
     """``folder`` holding ``service`` as its deployment package does; returns it."""
     project = stages.folder(service)
     for name in ("app.py",):
@@ -79,7 +80,5 @@ def build(service: str, folder: Path, *, bytecode: bool = False) -> Path:
             if source.is_file() and not str(file).startswith(".."):
                 _copy(source, folder / str(file))
     if bytecode:
-        compileall.compile_dir(
-            folder, quiet=1, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH, workers=1
-        )
+        compile_tree(folder)
     return folder
