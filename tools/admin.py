@@ -35,7 +35,7 @@ from tools.stages import LOCAL_STAGE
 
 # The services that log in to others with client credentials, and the scope they get.
 SERVICE_CLIENTS = {"profile": "location:read"}
-# Where each stage keeps a service's secret (a servicekit.secrets reference), by variable.
+# Where each stage keeps a service's secret (a servicekit.parameters reference), by variable.
 SECRET_VARIABLES = {"auth": "SIGNING_KEYS", "profile": "CLIENT_SECRET"}
 # The merge templates export each service's URL as profiles-<stage>-<service>-url.
 EXPORT = re.compile(r"^profiles-\$\{Stage\}-(?P<service>[a-z]+)-url$")
@@ -46,9 +46,9 @@ def _aws(kind: str) -> Any:
     """One client per AWS service and command: each new boto3 session parses botocore's data again."""
     import boto3
 
-    from servicekit import settings
+    from servicekit import env
 
-    region = settings.optional("AWS_REGION") or settings.optional("AWS_DEFAULT_REGION")
+    region = env.optional("AWS_REGION") or env.optional("AWS_DEFAULT_REGION")
     return boto3.session.Session().client(kind, region_name=region)
 
 
@@ -84,11 +84,11 @@ def _enter(stage: str) -> None:
 
 
 def _secret_or_none(reference: str) -> str | None:
-    from servicekit import secrets
+    from servicekit import parameters
 
     try:
-        return secrets.read(reference)
-    except secrets.SecretNotFoundError:
+        return parameters.read(reference)
+    except parameters.ParameterNotFoundError:
         return None
 
 
@@ -157,9 +157,9 @@ def _stored_key_ring(stage: str) -> tuple[str, Any]:
 
 
 def _store_key_ring(reference: str, ring: Any, what: str) -> None:
-    from servicekit import secrets
+    from servicekit import parameters
 
-    secrets.write(reference, ring.dumps())
+    parameters.write(reference, ring.dumps())
     print(f"signing keys {reference}: {what} (active kid {ring.active}; keys {', '.join(ring.keys)})")
 
 
@@ -217,9 +217,9 @@ def create_client(stage: str, client_id: str, scope: str, secret: str | None = N
 
 def _client_secret_reference(service: str, stage: str) -> str:
     _enter(stage)
-    from servicekit import settings
+    from servicekit import env
 
-    reference = stages.stage_env(service, stage).get("CLIENT_SECRET") or settings.optional("CLIENT_SECRET")
+    reference = stages.stage_env(service, stage).get("CLIENT_SECRET") or env.optional("CLIENT_SECRET")
     if not reference:
         raise SystemExit(f"{service}-service's stage {stage} names no CLIENT_SECRET")
     return reference
@@ -244,7 +244,7 @@ def create_service_clients(stage: str) -> None:
     if stage != LOCAL_STAGE and not _stack_table("auth", stage) and not _table_exists("auth", stage):
         print(f"service clients: the auth table of {stage} does not exist yet; run bootstrap again once it does")
         return
-    from servicekit import secrets
+    from servicekit import parameters
 
     for service, scope in SERVICE_CLIENTS.items():
         client_id = stages.stage_env(service, stage)["CLIENT_ID"]
@@ -255,7 +255,7 @@ def create_service_clients(stage: str) -> None:
             continue
         secret = create_client(stage, client_id, scope, stored)
         if stored is None:
-            secrets.write(reference, secret)
+            parameters.write(reference, secret)
         print(f"client {client_id} ({scope}): ready; its secret is in {reference}")
 
 
@@ -272,10 +272,10 @@ def new_client(stage: str, client_id: str, scope: str) -> None:
     if service is None:
         print(f"client {client_id} ({scope}) created; its secret, shown only now:\n{secret}")
         return
-    from servicekit import secrets
+    from servicekit import parameters
 
     reference = _client_secret_reference(service, stage)
-    secrets.write(reference, secret)
+    parameters.write(reference, secret)
     print(
         f"client {client_id} ({scope}) created; its new secret is in {reference}: "
         f"restart (or redeploy) {service}-service so that it reads it"

@@ -63,7 +63,7 @@ from tools.stages import LOCAL_STAGE
 if str(stages.ROOT / "shared") not in sys.path:
     sys.path.insert(0, str(stages.ROOT / "shared"))
 
-from servicekit.settings import CLIENT_SECRET_FILE, LOCAL_DEFAULTS, LOCAL_STATE_DIR, SIGNING_KEYS_FILE
+from servicekit.env import CLIENT_SECRET_FILE, LOCAL_DEFAULTS, LOCAL_STATE_DIR, SIGNING_KEYS_FILE
 
 _IMPORTED_AT = time.monotonic()
 

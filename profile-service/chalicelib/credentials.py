@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-from servicekit import metrics, secrets
+from servicekit import metrics, parameters
 from servicekit.clock import clock
 from servicekit.lazy import Lazy
 
@@ -145,7 +145,7 @@ class ServiceToken:
 
 
 def _read_client_secret() -> str:
-    return secrets.read(settings().client_secret).strip()
+    return parameters.read(settings().client_secret).strip()
 
 
 client_secret = Lazy(_read_client_secret)

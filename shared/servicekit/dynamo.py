@@ -21,7 +21,7 @@ from typing import Any
 
 import msgspec
 
-from . import deadline, metrics, settings
+from . import deadline, env, metrics
 from .errors import ConditionFailedError, ItemNotFoundError, StoreError, StoreUnavailableError
 from .lazy import Lazy
 
@@ -62,15 +62,15 @@ def _new_client() -> Any:
     from botocore.config import Config
 
     options: dict[str, Any] = {
-        "region_name": settings.optional("AWS_REGION") or settings.optional("AWS_DEFAULT_REGION"),
-        "endpoint_url": settings.optional("AWS_ENDPOINT_URL_DYNAMODB"),
+        "region_name": env.optional("AWS_REGION") or env.optional("AWS_DEFAULT_REGION"),
+        "endpoint_url": env.optional("AWS_ENDPOINT_URL_DYNAMODB"),
         "config": Config(
             retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS},
             connect_timeout=CONNECT_TIMEOUT_S,
-            read_timeout=LOCAL_READ_TIMEOUT_S if settings.is_local() else READ_TIMEOUT_S,
+            read_timeout=LOCAL_READ_TIMEOUT_S if env.is_local() else READ_TIMEOUT_S,
         ),
     }
-    if settings.is_local() and not os.environ.get("AWS_ACCESS_KEY_ID"):
+    if env.is_local() and not os.environ.get("AWS_ACCESS_KEY_ID"):
         # The local DynamoDB (moto's server) accepts any credentials; a developer
         # should not need an AWS profile to run the stack.
         options.update(aws_access_key_id="local", aws_secret_access_key="local")  # noqa: S106

@@ -1,7 +1,9 @@
-"""Reading a secret by reference: ``ssm:<parameter name>`` or ``file:<path>``.
+"""Reading a value by reference: ``ssm:<parameter name>`` or ``file:<path>``.
 
-Deployed stages keep secrets in SSM Parameter Store (SecureString); the local stage
-keeps them in files under ``.local/`` that ``make run`` writes.
+The values are the services' secrets (the signing keys, the client secret) and the auth
+service's own URL. Deployed stages keep them in SSM Parameter Store (secrets as
+SecureString); the local stage keeps its secrets in files under ``.local/`` that
+``make run`` writes.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from . import settings
+from . import env
 from .lazy import Lazy
 
 KINDS = ("ssm", "file")
@@ -18,7 +20,7 @@ KINDS = ("ssm", "file")
 def _new_ssm_client() -> Any:
     import boto3
 
-    region = settings.optional("AWS_REGION") or settings.optional("AWS_DEFAULT_REGION")
+    region = env.optional("AWS_REGION") or env.optional("AWS_DEFAULT_REGION")
     return boto3.session.Session().client("ssm", region_name=region)
 
 
@@ -27,7 +29,7 @@ def _new_ssm_client() -> Any:
 ssm = Lazy(_new_ssm_client)
 
 
-class SecretNotFoundError(RuntimeError):
+class ParameterNotFoundError(RuntimeError):
     """The reference names nothing that could be read."""
 
 
@@ -37,11 +39,11 @@ def is_reference(value: str) -> bool:
 
 
 def read(reference: str) -> str:
-    """The secret's text. Called once per cold start, from an accessor."""
+    """The referenced value. Called once per cold start, from an accessor."""
     kind, _, name = reference.partition(":")
     if kind == "file":
         if not os.path.isfile(name):
-            raise SecretNotFoundError(f"secret file {name} does not exist")
+            raise ParameterNotFoundError(f"secret file {name} does not exist")
         with open(name, encoding="utf-8") as secret:
             return secret.read()
     if kind == "ssm":
@@ -49,12 +51,12 @@ def read(reference: str) -> str:
         try:
             return client.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]  # type: ignore[no-any-return]
         except client.exceptions.ParameterNotFound:
-            raise SecretNotFoundError(f"parameter {name} does not exist") from None
-    raise SecretNotFoundError(f"unknown secret reference {reference!r}: use ssm: or file:")
+            raise ParameterNotFoundError(f"parameter {name} does not exist") from None
+    raise ParameterNotFoundError(f"unknown secret reference {reference!r}: use ssm: or file:")
 
 
 def write(reference: str, value: str) -> None:
-    """Store a secret (the bootstrap and the local stack create them); idempotent overwrite."""
+    """Store a value (the bootstrap and the local stack create them); idempotent overwrite."""
     kind, _, name = reference.partition(":")
     if kind == "file":
         from pathlib import Path  # not at import: pathlib costs ~4 ms of every cold start
@@ -68,4 +70,4 @@ def write(reference: str, value: str) -> None:
     if kind == "ssm":
         ssm().put_parameter(Name=name, Value=value, Type="SecureString", Overwrite=True)
         return
-    raise SecretNotFoundError(f"unknown secret reference {reference!r}: use ssm: or file:")
+    raise ParameterNotFoundError(f"unknown secret reference {reference!r}: use ssm: or file:")
