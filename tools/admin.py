@@ -48,8 +48,7 @@ def _aws(kind: str) -> Any:
 
     from servicekit import env
 
-    region = env.optional("AWS_REGION") or env.optional("AWS_DEFAULT_REGION")
-    return boto3.session.Session().client(kind, region_name=region)
+    return boto3.session.Session().client(kind, region_name=env.region())
 
 
 def stack_outputs(service: str, stage: str) -> dict[str, str] | None:

@@ -62,7 +62,7 @@ def _new_client() -> Any:
     from botocore.config import Config
 
     options: dict[str, Any] = {
-        "region_name": env.optional("AWS_REGION") or env.optional("AWS_DEFAULT_REGION"),
+        "region_name": env.region(),
         "endpoint_url": env.optional("AWS_ENDPOINT_URL_DYNAMODB"),
         "config": Config(
             retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS},

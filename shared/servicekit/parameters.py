@@ -20,8 +20,7 @@ KINDS = ("ssm", "file")
 def _new_ssm_client() -> Any:
     import boto3
 
-    region = env.optional("AWS_REGION") or env.optional("AWS_DEFAULT_REGION")
-    return boto3.session.Session().client("ssm", region_name=region)
+    return boto3.session.Session().client("ssm", region_name=env.region())
 
 
 # One client per process: the auth service reads two parameters on a cold start (its key
