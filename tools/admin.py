@@ -39,6 +39,10 @@ SERVICE_CLIENTS = {"profile": "location:read"}
 SECRET_VARIABLES = {"auth": "SIGNING_KEYS", "profile": "CLIENT_SECRET"}
 # The merge templates export each service's URL as profiles-<stage>-<service>-url.
 EXPORT = re.compile(r"^profiles-\$\{Stage\}-(?P<service>[a-z]+)-url$")
+# Lambda's limit on a function's environment, every name and value together, and the room
+# left for each value the stack fills in (a generated table name, an imported URL).
+ENVIRONMENT_LIMIT = 4096
+FILLED_IN_BY_THE_STACK = 128
 
 
 @cache
@@ -46,9 +50,9 @@ def _aws(kind: str) -> Any:
     """One client per AWS service and command: each new boto3 session parses botocore's data again."""
     import boto3
 
-    from servicekit import env
+    from servicekit import aws
 
-    return boto3.session.Session().client(kind, region_name=env.region())
+    return boto3.session.Session().client(kind, region_name=aws.region())
 
 
 def stack_outputs(service: str, stage: str) -> dict[str, str] | None:
@@ -155,22 +159,79 @@ def _stored_key_ring(stage: str) -> tuple[str, Any]:
         ) from None
 
 
-def _store_key_ring(reference: str, ring: Any, what: str) -> None:
+def authorizer_environment(service: str, stage: str, jwks: str, root: Path = stages.ROOT) -> dict[str, Any]:
+    """The environment the service's stack gives its authorizer: the stage's variables, the merge template's, ``jwks``.
+
+    Values the stack fills in (``Ref``, ``Fn::ImportValue``) stay as the template has them.
+    """
+    resources = json.loads((root / f"{service}-service" / "resources.json").read_text())["Resources"]
+    from_template = resources["JwtAuth"]["Properties"]["Environment"]["Variables"]
+    return {**stages.stage_env(service, stage), **from_template, "JWKS": jwks}
+
+
+def environment_size(variables: dict[str, Any]) -> int:
+    """Bytes of a Lambda environment as JSON, a value the stack fills in counted as ``FILLED_IN_BY_THE_STACK``."""
+    sized = {name: v if isinstance(v, str) else "x" * FILLED_IN_BY_THE_STACK for name, v in variables.items()}
+    return len(json.dumps(sized, separators=(",", ":")).encode())
+
+
+def jwks_document(stage: str, ring: Any) -> str:
+    """The ring's public JWKS in compact JSON, once it is known to fit every authorizer's environment."""
+    document = json.dumps(ring.jwks(), separators=(",", ":"))
+    for service in stages.SERVICES:
+        size = environment_size(authorizer_environment(service, stage, document))
+        if size > ENVIRONMENT_LIMIT:
+            raise SystemExit(
+                f"a key ring of {len(ring.keys)} keys makes {service}-service's authorizer environment {size} bytes, "
+                f"over Lambda's {ENVIRONMENT_LIMIT}: retire a key first (docs/security.md)"
+            )
+    return document
+
+
+def _publish_jwks(stage: str, document: str) -> None:
+    """Write the stage's public JWKS where the stacks hand it to their authorizers (the local stage has none)."""
+    if stage == LOCAL_STAGE:
+        return
+    name = release.jwks_parameter(stage)
+    _aws("ssm").put_parameter(Name=name, Value=document, Type="String", Overwrite=True)
+    print(f"public keys {name}: written for the authorizers")
+
+
+def _published_jwks(stage: str) -> str | None:
+    ssm = _aws("ssm")
+    try:
+        return str(ssm.get_parameter(Name=release.jwks_parameter(stage))["Parameter"]["Value"])
+    except ssm.exceptions.ParameterNotFound:
+        return None
+
+
+def _store_key_ring(stage: str, reference: str, ring: Any, what: str) -> None:
     from servicekit import parameters
 
+    document = jwks_document(stage, ring)  # before the ring: a ring that would not fit is not stored
     parameters.write(reference, ring.dumps())
     print(f"signing keys {reference}: {what} (active kid {ring.active}; keys {', '.join(ring.keys)})")
+    _publish_jwks(stage, document)
 
 
 def create_signing_keys(stage: str, *, rotate: bool = False) -> None:
-    """Store a new key ring for ``stage`` unless one exists (``rotate``: add a key to it)."""
+    """Store a new key ring for ``stage`` unless one exists (``rotate``: add a key to it).
+
+    An existing ring's public JWKS is written again where it is missing or differs (stages
+    bootstrapped before the authorizers were handed it).
+    """
     reference, ring = _stored_key_ring(stage)
     if ring is not None and not rotate:
         print(f"signing keys {reference}: exist already (active kid {ring.active})")
+        document = jwks_document(stage, ring)
+        if stage != LOCAL_STAGE and _published_jwks(stage) != document:
+            _publish_jwks(stage, document)
         return
     from chalicelib.keys import KeyRing
 
-    _store_key_ring(reference, ring.with_new_key() if ring is not None else KeyRing.generate(), "written")
+    _store_key_ring(stage, reference, ring.with_new_key() if ring is not None else KeyRing.generate(), "written")
+    if ring is not None:
+        _next_step(stage, "the new key reaches the authorizers' handed-over keys")
 
 
 def _change_key_ring(stage: str, change: Callable[[Any], Any], what: str) -> None:
@@ -181,12 +242,29 @@ def _change_key_ring(stage: str, change: Callable[[Any], Any], what: str) -> Non
         changed = change(ring)
     except ValueError as exc:
         raise SystemExit(str(exc)) from None
-    _store_key_ring(reference, changed, what)
+    _store_key_ring(stage, reference, changed, what)
+
+
+def _next_step(stage: str, why: str) -> None:
+    """Say how the stage's authorizers get the JWKS just written: the stacks read it when they are updated."""
+    if stage == LOCAL_STAGE:
+        return
+    print(
+        f"next, so that {why}: release the stage's stacks (start the pipeline, or "
+        f"`python -m tools.release --stage {stage}` with its --alarm-email, --bucket and --role-arn); "
+        "(a stage deployed with `tools.admin deploy` is not handed the JWKS: its authorizers fetch it)"
+    )
 
 
 def activate_signing_key(stage: str, kid: str) -> None:
     """Rotation step 2: sign with ``kid`` from the next cold start of the auth service on."""
     _change_key_ring(stage, lambda ring: ring.activate(kid), f"{kid} activated")
+    if stage != LOCAL_STAGE:
+        # Which key signs is not part of the JWKS: the stacks have nothing new to hand over.
+        print(
+            f"next: nothing for the authorizers (the public keys are unchanged); the auth service signs with {kid} "
+            "from its next cold start: redeploy or recycle its API function (docs/security.md)"
+        )
 
 
 def retire_signing_key(stage: str, kid: str) -> None:
@@ -198,6 +276,7 @@ def retire_signing_key(stage: str, kid: str) -> None:
         return ring.without(kid)
 
     _change_key_ring(stage, retire, f"{kid} retired")
+    _next_step(stage, f"{kid} stops verifying (cold authorizers are handed it until then: docs/security.md)")
 
 
 # Service clients.
@@ -464,6 +543,7 @@ def tear_down(stage: str) -> None:
             kind, _, name = environment.get(variable or "", "").partition(":")
             if kind == "ssm":
                 _delete_parameter(ssm, name)
+    _delete_parameter(ssm, release.jwks_parameter(stage))
 
 
 def _delete_parameter(ssm: Any, name: str) -> None:

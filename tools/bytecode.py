@@ -6,7 +6,8 @@ Wheels carry no bytecode and Lambda's ``/var/task`` is read-only, so without thi
 cold start compiles chalice, PyJWT, cryptography's Python parts, servicekit and
 chalicelib from source (``docs/performance.md`` measures what that costs). This rewrites
 a ``chalice package`` zip in place: every original entry stays as it was (name,
-contents, date, permissions), and every ``.py`` gets its ``__pycache__/<name>.<tag>.pyc``
+contents, date, permissions) but for the ``.pyc`` files ``chalice package`` copies from
+the project's ``__pycache__`` folders, and every ``.py`` gets its ``__pycache__/<name>.<tag>.pyc``
 beside it, compiled as unchecked-hash bytecode: Python then uses it without comparing
 it with the source, whatever the zip did to the files' times.
 
@@ -104,11 +105,10 @@ def add_bytecode(zip_path: Path, runtime: str) -> tuple[tuple[int, int], tuple[i
     size_before = zip_path.stat().st_size
     with zipfile.ZipFile(zip_path) as archive:
         entries = archive.infolist()
-        names = {e.filename for e in entries}
-        sources = [e for e in entries if e.filename.endswith(".py") and not e.is_dir()]
-        already = sorted(n for n in names if n.endswith(".pyc"))
-        if already:
-            raise BytecodeError(f"{zip_path} already holds bytecode ({already[0]}, ...): give it chalice package's zip")
+        # `chalice package` copies the project's own __pycache__ folders (whatever Python wrote
+        # them, timestamp-checked): dropped, every module gets the bytecode made here.
+        kept = [e for e in archive.infolist() if not e.filename.endswith(".pyc")]
+        sources = [e for e in kept if e.filename.endswith(".py") and not e.is_dir()]
         with tempfile.TemporaryDirectory(prefix="bytecode-") as tmp:
             folder = Path(tmp)
             for entry in sources:
@@ -125,7 +125,7 @@ def add_bytecode(zip_path: Path, runtime: str) -> tuple[tuple[int, int], tuple[i
             rewritten = zip_path.with_name(zip_path.name + ".tmp")
             try:
                 with zipfile.ZipFile(rewritten, "w") as out:
-                    for entry in entries:
+                    for entry in kept:
                         out.writestr(entry, archive.read(entry))
                     for info, data in added:
                         out.writestr(info, data)
@@ -133,7 +133,7 @@ def add_bytecode(zip_path: Path, runtime: str) -> tuple[tuple[int, int], tuple[i
                 rewritten.unlink(missing_ok=True)
                 raise
     os.replace(rewritten, zip_path)
-    return (len(entries), size_before), (len(entries) + len(added), zip_path.stat().st_size)
+    return (len(entries), size_before), (len(kept) + len(added), zip_path.stat().st_size)
 
 
 def main(argv: list[str] | None = None) -> int:

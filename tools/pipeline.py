@@ -243,6 +243,14 @@ def _release_statements() -> list[dict[str, Any]]:
             "Resource": [{"Fn::Sub": f"{records}/{service}/deployed-inputs"} for service in stages.SERVICES],
             "Effect": "Allow",
         },
+        {
+            # The public JWKS the stacks hand to their authorizers: read into the fingerprints, and
+            # resolved for the stacks' SSM-typed parameter with the credentials of whoever creates
+            # the change set (AWS: "under the caller's AWS account"; CloudFormation calls GetParameters).
+            "Action": ["ssm:GetParameter", "ssm:GetParameters"],
+            "Resource": [{"Fn::Sub": f"{records}/auth/jwks"}],
+            "Effect": "Allow",
+        },
     ]
 
 
@@ -462,6 +470,14 @@ def deploy_role_statements() -> list[dict[str, Any]]:
                 "ssm:RemoveTagsFromResource",
             ],
             "Resource": [{"Fn::Sub": f"{parameters}/auth/url"}],
+            "Effect": "Allow",
+        },
+        {
+            # The stacks' SSM-typed parameter HandedOverJwks, should CloudFormation read it as the
+            # role the change set was given; read-only, the one public parameter.
+            "Sid": "HandedOverJwks",
+            "Action": ["ssm:GetParameters"],
+            "Resource": [{"Fn::Sub": f"{parameters}/auth/jwks"}],
             "Effect": "Allow",
         },
         {

@@ -6,13 +6,17 @@
 
 A service's inputs are what its stack is made from: its folder (code, requirements,
 ``.chalice/config.json``, ``resources.json``), ``shared/`` (vendored into it),
-``requirements-dev.txt`` (which pins the Chalice that packages it) and
-``tools/bytecode.py`` (which adds the bytecode to the package). Their fingerprint is
-a SHA-256 over paths and contents. After a stack is created or updated, the fingerprint
-it was made from is stored in SSM (``/profiles/<stage>/<service>/deployed-inputs``); the
-next release deploys a service only when its fingerprint differs from the stored one (or
-none is stored). Services go in ``tools.stages.SERVICES`` order, and the first failure
-stops the release: a later service may import what an earlier one exports.
+``requirements-dev.txt`` (which pins the Chalice that packages it),
+``tools/bytecode.py`` (which adds the bytecode to the package), and the public JWKS its
+authorizer is handed (the SSM parameter ``/profiles/<stage>/auth/jwks`` that the key ring
+commands of ``tools.admin`` write, read by CloudFormation as the stack parameter
+``HandedOverJwks``): adding or retiring a signing key is a change of every stack.
+Their fingerprint is a SHA-256 over paths, contents and that JWKS. After a stack is
+created or updated, the fingerprint it was made from is stored in SSM
+(``/profiles/<stage>/<service>/deployed-inputs``); the next release deploys a service only
+when its fingerprint differs from the stored one (or none is stored). Services go in
+``tools.stages.SERVICES`` order, and the first failure stops the release: a later service
+may import what an earlier one exports.
 
 Each deployment is a change set (created, then executed) of the stack
 ``<service>-service-<stage>``, made with the CloudFormation deploy role. A stack left in
@@ -52,6 +56,22 @@ def fingerprint_parameter(service: str, stage: str) -> str:
     return f"/profiles/{stage}/{service}/deployed-inputs"
 
 
+def jwks_parameter(stage: str) -> str:
+    """The SSM parameter holding the stage's public JWKS, which every stack hands to its authorizer."""
+    return f"/profiles/{stage}/auth/jwks"
+
+
+def handed_over_jwks(ssm: Any, stage: str) -> str:
+    """The JWKS the stacks of ``stage`` would hand to their authorizers if deployed now."""
+    try:
+        return str(ssm.get_parameter(Name=jwks_parameter(stage))["Parameter"]["Value"])
+    except ssm.exceptions.ParameterNotFound:
+        raise SystemExit(
+            f"there is no parameter {jwks_parameter(stage)}: "
+            f"run `python -m tools.admin create-signing-keys --stage {stage}` first"
+        ) from None
+
+
 def _files(path: Path) -> list[Path]:
     if path.is_file():
         return [path]
@@ -63,14 +83,21 @@ def _files(path: Path) -> list[Path]:
     return sorted(found)
 
 
-def fingerprint(service: str, root: Path = stages.ROOT) -> str:
-    """SHA-256 over the relative paths and contents of the files the service's stack is made from."""
+def fingerprint(service: str, jwks: str, root: Path = stages.ROOT) -> str:
+    """SHA-256 over the relative paths and contents of the files the service's stack is made from, and ``jwks``."""
     digest = hashlib.sha256()
     for top in (f"{service}-service", *SHARED_INPUTS):
         for path in _files(root / top):
             digest.update(path.relative_to(root).as_posix().encode() + b"\0")
             digest.update(hashlib.sha256(path.read_bytes()).digest())
+    digest.update(b"JWKS\0" + hashlib.sha256(jwks.encode()).digest())
     return digest.hexdigest()
+
+
+def fingerprints(ssm: Any, stage: str, root: Path = stages.ROOT) -> dict[str, str]:
+    """Each service's fingerprint, with the JWKS its stack would hand over now."""
+    jwks = handed_over_jwks(ssm, stage)
+    return {service: fingerprint(service, jwks, root) for service in stages.SERVICES}
 
 
 def _stored(ssm: Any, service: str, stage: str) -> str | None:
@@ -82,7 +109,11 @@ def _stored(ssm: Any, service: str, stage: str) -> str | None:
 
 def changed(ssm: Any, stage: str, root: Path = stages.ROOT) -> list[str]:
     """The services whose inputs differ from those their stacks were last deployed from, in order."""
-    return [s for s in stages.SERVICES if _stored(ssm, s, stage) != fingerprint(s, root)]
+    return _changed(ssm, stage, fingerprints(ssm, stage, root))
+
+
+def _changed(ssm: Any, stage: str, inputs: dict[str, str]) -> list[str]:
+    return [s for s in stages.SERVICES if _stored(ssm, s, stage) != inputs[s]]
 
 
 def _stack_status(cloudformation: Any, stack: str) -> str | None:
@@ -108,16 +139,19 @@ class Release:
 
     def __init__(self, stage: str, alarm_email: str, bucket: str, role_arn: str, root: Path = stages.ROOT) -> None:
         self.stage, self.alarm_email, self.bucket, self.role_arn, self.root = stage, alarm_email, bucket, role_arn, root
-        self.fingerprints = {service: fingerprint(service, root) for service in stages.SERVICES}
 
     @property
     def parameters(self) -> dict[str, str]:
-        """The stack parameters every service's merge template declares without a default."""
-        return {"Stage": self.stage, "AlarmEmail": self.alarm_email}
+        """The stack parameters every service's merge template declares without a default.
+
+        ``HandedOverJwks`` is an SSM parameter type: CloudFormation reads the parameter's
+        value when it makes each change set, not a value passed here.
+        """
+        return {"Stage": self.stage, "AlarmEmail": self.alarm_email, "HandedOverJwks": jwks_parameter(self.stage)}
 
 
-def deploy_stack(cloudformation: Any, s3: Any, service: str, release: Release) -> str:
-    """Create and execute one change set of the service's stack; what happened, in a word."""
+def deploy_stack(cloudformation: Any, s3: Any, service: str, release: Release, inputs: str) -> str:
+    """Create and execute one change set of the service's stack (``inputs``: its fingerprint); what happened."""
     stack = stages.stack_name(service, release.stage)
     status = _stack_status(cloudformation, stack)
     if status == "ROLLBACK_COMPLETE":  # a failed first create: only deleting it lets it be created again
@@ -129,7 +163,7 @@ def deploy_stack(cloudformation: Any, s3: Any, service: str, release: Release) -
         with contextlib.suppress(cloudformation.exceptions.ClientError):
             cloudformation.delete_change_set(StackName=stack, ChangeSetName=CHANGE_SET)
     # Through S3: a template in the request may not exceed 51,200 bytes.
-    key = f"templates/{stack}/{release.fingerprints[service]}.yaml"
+    key = f"templates/{stack}/{inputs}.yaml"
     s3.upload_file(str(template_file(service, release.root)), release.bucket, key)
     kind = "CREATE" if status in (None, "REVIEW_IN_PROGRESS") else "UPDATE"
     cloudformation.create_change_set(
@@ -157,16 +191,19 @@ def deploy_stack(cloudformation: Any, s3: Any, service: str, release: Release) -
 def release(run: Release, session: Any) -> list[str]:
     """Deploy the changed services in order; return them."""
     ssm, cloudformation, s3 = session.client("ssm"), session.client("cloudformation"), session.client("s3")
-    services = changed(ssm, run.stage, run.root)
+    # The JWKS is read before any change set: should the key ring change meanwhile, the
+    # stored fingerprints are older than what was deployed and the next release deploys again.
+    inputs = fingerprints(ssm, run.stage, run.root)
+    services = _changed(ssm, run.stage, inputs)
     for service in stages.SERVICES:
         stack = stages.stack_name(service, run.stage)
         if service not in services:
             print(f"{stack}: inputs unchanged since its last deployment; not deployed")
             continue
-        print(f"{stack}: {deploy_stack(cloudformation, s3, service, run)}")
+        print(f"{stack}: {deploy_stack(cloudformation, s3, service, run, inputs[service])}")
         ssm.put_parameter(
             Name=fingerprint_parameter(service, run.stage),
-            Value=run.fingerprints[service],
+            Value=inputs[service],
             Type="String",
             Overwrite=True,
         )

@@ -21,7 +21,7 @@ from typing import Any
 
 import msgspec
 
-from . import deadline, env, metrics
+from . import aws, deadline, env, metrics
 from .errors import ConditionFailedError, ItemNotFoundError, StoreError, StoreUnavailableError
 from .lazy import Lazy
 
@@ -58,11 +58,9 @@ _UNAVAILABLE_CODES = frozenset(
 
 
 def _new_client() -> Any:
-    import boto3
     from botocore.config import Config
 
     options: dict[str, Any] = {
-        "region_name": env.region(),
         "endpoint_url": env.optional("AWS_ENDPOINT_URL_DYNAMODB"),
         "config": Config(
             retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS},
@@ -74,7 +72,7 @@ def _new_client() -> Any:
         # The local DynamoDB (moto's server) accepts any credentials; a developer
         # should not need an AWS profile to run the stack.
         options.update(aws_access_key_id="local", aws_secret_access_key="local")  # noqa: S106
-    return boto3.session.Session().client("dynamodb", **options)
+    return aws.client("dynamodb", **options)
 
 
 dynamodb = Lazy(_new_client)

@@ -59,11 +59,6 @@ def required(name: str) -> str:
     return value
 
 
-def region() -> str | None:
-    """The AWS region: ``AWS_REGION`` (Lambda sets it), else ``AWS_DEFAULT_REGION``, else the local default."""
-    return optional("AWS_REGION") or optional("AWS_DEFAULT_REGION")
-
-
 def token_issuer() -> str:
     """The tokens' ``iss``: the auth service's base URL (``TOKEN_ISSUER`` overrides ``AUTH_URL``).
 

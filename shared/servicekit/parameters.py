@@ -11,16 +11,14 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from . import env
+from . import aws
 from .lazy import Lazy
 
 KINDS = ("ssm", "file")
 
 
 def _new_ssm_client() -> Any:
-    import boto3
-
-    return boto3.session.Session().client("ssm", region_name=env.region())
+    return aws.client("ssm")
 
 
 # One client per process: the auth service reads two parameters on a cold start (its key

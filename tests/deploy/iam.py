@@ -171,6 +171,20 @@ def requests(
     return found, unmodelled
 
 
+def ssm_parameter_requests(template: dict[str, Any], given: dict[str, str]) -> list[Request]:
+    """What resolving the template's SSM-typed stack parameters asks of IAM, for the parameter names ``given``.
+
+    CloudFormation reads each with ``ssm:GetParameters`` when it makes a change set; AWS's
+    documentation says the parameter must exist "under the caller's AWS account", not
+    which identity reads it, so the tests ask it of the caller and of the deploy role.
+    """
+    return [
+        Request(spec["Type"], name, "ssm:GetParameters", _arn("ssm", f"parameter{given[name]}"))
+        for name, spec in template["Parameters"].items()
+        if spec["Type"].startswith("AWS::SSM::Parameter::Value<")
+    ]
+
+
 # The evaluator.
 
 

@@ -364,6 +364,29 @@ def test_the_build_passes_the_deploy_role_to_cloudformation_only() -> None:
     assert not iam.allows(_build_role(), pass_role("lambda.amazonaws.com"))
 
 
+@pytest.mark.parametrize("name", services.SERVICES)
+def test_the_build_and_the_deploy_role_may_resolve_the_stacks_ssm_typed_parameters_and_no_secret(
+    packaged: dict[str, Packaged], name: str
+) -> None:
+    # GIVEN what resolving the stack's SSM-typed parameters asks, with the names the release passes
+    given = release.Release(STAGE, "ops@example.com", "bucket", DEPLOY_ROLE).parameters
+    needed = iam.ssm_parameter_requests(packaged[name].template, given)
+    assert [r.logical_id for r in needed] == ["HandedOverJwks"]
+
+    # THEN the build (which creates the change set) and the deploy role (given to it) may
+    # read them, and the build may also read the JWKS into the fingerprints
+    for role in (_build_role(), _deploy_role()):
+        assert all(iam.allows(role, r) for r in needed)
+    (jwks,) = needed
+    assert iam.allows(_build_role(), iam.Request("", "", "ssm:GetParameter", jwks.resource))
+
+    # AND neither may read the signing keys beside it
+    secret = jwks.resource.replace("/auth/jwks", "/auth/signing-keys")
+    for role in (_build_role(), _deploy_role()):
+        for action in ("ssm:GetParameter", "ssm:GetParameters"):
+            assert not iam.allows(role, iam.Request("", "", action, secret))
+
+
 def test_the_lambda_runtime_is_the_python_of_the_makefile_and_of_the_build(packaged: dict[str, Packaged]) -> None:
     makefile = (services.ROOT / "Makefile").read_text()
     (version,) = re.findall(r"^PYTHON_VERSION := (\S+)$", makefile, re.MULTILINE)

@@ -1,8 +1,8 @@
 """The pipeline's deploy step (tools.release): only the stacks whose inputs changed, in dependency order.
 
-It runs against moto's server, which can create and execute change sets but has no SAM
-transform: each service's template here is a small stand-in (an SNS topic) with the same
-parameters as the real ones.
+It runs against moto's server, which can create and execute change sets (and resolves
+SSM-typed parameters as it creates a stack) but has no SAM transform: each service's
+template here is a small stand-in (an SNS topic) with the same parameters as the real ones.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 import boto3
 import pytest
 
-from tests.deploy.conftest import fresh_clone
+from tests.deploy.conftest import admin, fresh_clone
 from tests.support import services
 from tools import release
 
@@ -23,12 +23,17 @@ pytestmark = [pytest.mark.deploy, pytest.mark.xdist_group("bootstrap")]
 STAGE = "prod"
 BUCKET = "profiles-prod-pipeline-applicationbucket"
 ROLE = "arn:aws:iam::123456789012:role/profiles-prod-pipeline-CFNDeployRole"
+JWKS = '{"keys":[]}'  # stands for what tools.admin writes (test_handed_over_jwks.py)
 
 
 def _template(name: str) -> str:
     return json.dumps(
         {
-            "Parameters": {"Stage": {"Type": "String"}, "AlarmEmail": {"Type": "String"}},
+            "Parameters": {
+                "Stage": {"Type": "String"},
+                "AlarmEmail": {"Type": "String"},
+                "HandedOverJwks": {"Type": "AWS::SSM::Parameter::Value<String>"},
+            },
             "Resources": {"AlarmTopic": {"Type": "AWS::SNS::Topic", "Properties": {"DisplayName": name}}},
             "Outputs": {"Service": {"Value": name}},
         }
@@ -37,7 +42,8 @@ def _template(name: str) -> str:
 
 @pytest.fixture
 def clone(fake_aws: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fresh clone whose build has left a packaged template per service, and the bucket for them."""
+    """A fresh clone whose build has left a packaged template per service, the bucket for them, a JWKS."""
+    boto3.client("ssm").put_parameter(Name=release.jwks_parameter(STAGE), Value=JWKS, Type="String")
     root = fresh_clone(tmp_path / "clone")
     for name in services.SERVICES:
         release.template_file(name, root).write_text(_template(name))
@@ -104,6 +110,44 @@ def test_a_change_to_the_bytecode_the_build_adds_to_the_packages_deploys_every_s
     assert _release(clone) == list(services.SERVICES)
 
 
+def _published() -> str:
+    return str(boto3.client("ssm").get_parameter(Name=release.jwks_parameter(STAGE))["Parameter"]["Value"])
+
+
+def _handed_over(service: str) -> str:
+    """The JWKS CloudFormation resolved for the stack (AWS reports it as ResolvedValue, moto in ParameterValue)."""
+    (stack,) = boto3.client("cloudformation").describe_stacks(StackName=f"{service}-service-{STAGE}")["Stacks"]
+    (parameter,) = [p for p in stack["Parameters"] if p["ParameterKey"] == "HandedOverJwks"]
+    return str(parameter.get("ResolvedValue", parameter["ParameterValue"]))
+
+
+def test_a_new_signing_key_deploys_every_stack_with_the_new_public_keys(clone: Path) -> None:
+    # GIVEN a stage released with its key ring, each stack handed the ring's public keys
+    result = admin("create-signing-keys", "--stage", STAGE)
+    assert result.returncode == 0, result.stderr
+    assert _release(clone) == list(services.SERVICES)
+    assert {_handed_over(s) for s in services.SERVICES} == {_published()}
+
+    # WHEN a key is added to the ring
+    result = admin("create-signing-keys", "--stage", STAGE, "--rotate")
+    assert result.returncode == 0, result.stderr
+    assert len(json.loads(_published())["keys"]) == 2
+
+    # THEN the next release updates every stack (CloudFormation reads the parameter again for
+    # each change set; moto, which compares templates only, calls them unchanged), then none
+    assert _release(clone) == list(services.SERVICES)
+    assert _release(clone) == []
+
+
+def test_a_stage_without_the_public_keys_is_refused_with_the_command_that_writes_them(clone: Path) -> None:
+    boto3.client("ssm").delete_parameter(Name=release.jwks_parameter(STAGE))
+
+    with pytest.raises(SystemExit) as refused:
+        _release(clone)
+
+    assert f"tools.admin create-signing-keys --stage {STAGE}" in str(refused.value)
+
+
 def test_tests_docs_and_tools_are_not_inputs_of_any_stack(clone: Path) -> None:
     _release(clone)
 
@@ -124,6 +168,6 @@ def test_the_fingerprint_is_the_same_through_the_vendor_symlink_and_through_the_
         shutil.copytree(target, vendored)  # what the buildspec's `cp -rL` does
 
     # THEN both have the same fingerprints
-    assert {s: release.fingerprint(s, linked) for s in services.SERVICES} == {
-        s: release.fingerprint(s, copied) for s in services.SERVICES
+    assert {s: release.fingerprint(s, JWKS, linked) for s in services.SERVICES} == {
+        s: release.fingerprint(s, JWKS, copied) for s in services.SERVICES
     }

@@ -29,21 +29,21 @@ def summary(
     import_costs: list[ImportCost],
     chosen: dict[str, int],
     model: dict[tuple[str, int], Figures],
-    first_read: dict[str, Any],
-    levers: Any,
+    first_reads: dict[str, Any],
+    compared: Any,
 ) -> str:
     lines = ["", "import ratios: " + ", ".join(f"{c.service} {c.ratio:.2f}" for c in import_costs)]
-    lines.append("chosen memory (as packaged) | with bytecode and the JWKS at deploy time:")
+    common = max(compared.sizes)
+    lines.append(f"chosen memory, cold as the pipeline deploys it | as chalice deploy ships it at {common} MB:")
     for name, mb in chosen.items():
         goal = costs.COLD_GOAL_MS[name.split()[-1]]
-        lever_mb = levers.chosen[name]
         lines.append(
-            f"  {name:<20} {mb:>5} MB cold {model[(name, mb)].cold_ms:5.0f} ms | "
-            f"{lever_mb:>5} MB cold {levers.model[(name, lever_mb)].cold_ms:5.0f} ms  (goal {goal:.0f})"
+            f"  {name:<20} {mb:>5} MB cold {model[(name, mb)].cold_ms:5.0f} ms (goal {goal:.0f}) | "
+            f"{compared.model[(name, common)].cold_ms:5.0f} ms"
         )
-    for variant, read in first_read.items():
+    for sizes, read in first_reads.items():
         lines.append(
-            f"first profile read after idle, {variant}: {read['cold_ms']:.0f} ms, location "
+            f"first profile read after idle, {sizes}: {read['cold_ms']:.0f} ms, location "
             f"{', '.join(read['statuses'])} (location call left at {read['departure_ms']:.0f} ms, "
             f"answered {read['location_delay_ms']:.0f} ms later)"
         )
@@ -58,8 +58,8 @@ def render(
     model: dict[tuple[str, int], Figures],
     chosen: dict[str, int],
     reasons: dict[str, str],
-    first_read: dict[str, dict[str, Any]],
-    levers: Any,
+    first_reads: dict[str, dict[str, Any]],
+    compared: Any,
 ) -> str:
     parts = [PREAMBLE.format(**context)]
     parts.append(IMPORTS_PROSE)
@@ -116,32 +116,23 @@ def render(
         verdict = "meets" if fig.cold_ms <= goal else "**misses**"
         rows.append([f.name, f"{mb} MB", f"{fig.cold_ms:.0f} ms", f"≤ {goal:.0f} ms: {verdict}", reasons[f.name]])
     parts.append(_table(["function", "memory", "cold (model)", "goal", "why"], rows))
-    parts.append(LEVERS_PROSE)
-    header = ["function", *[f"{mb} MB" for mb in levers.sizes], "chosen by the same rule"]
-    rows = []
-    for f in levers.functions:
-        cells = [f"{levers.model[(f.name, mb)].cold_ms:.0f}" for mb in levers.sizes]
-        rows.append([f"{f.name} cold", *cells, f"{levers.chosen[f.name]} MB"])
-    parts.append(_table(header, rows))
     parts.append(FIRST_READ_PROSE)
-    rows = []
-    for variant, read in first_read.items():
-        sizes_used = chosen if variant == "as packaged" else levers.chosen
-        rows.append(
-            [
-                variant,
-                f"{sizes_used['profile api']} MB",
-                f"{read['departure_ms']:.0f}",
-                f"{read['location_delay_ms']:.0f}",
-                f"{read['cold_ms']:.0f}",
-                ", ".join(read["statuses"]),
-            ]
-        )
+    rows = [
+        [
+            sizes,
+            f"{chosen['profile api']} MB",
+            f"{read['departure_ms']:.0f}",
+            f"{read['location_delay_ms']:.0f}",
+            f"{read['cold_ms']:.0f}",
+            ", ".join(read["statuses"]),
+        ]
+        for sizes, read in first_reads.items()
+    ]
     parts.append(
         _table(
             [
-                "package",
-                "profile memory",
+                "location service's sizes",
+                "profile api",
                 "location call leaves, ms after process start",
                 "cold location answers after, ms",
                 "profile answers, ms",
@@ -150,33 +141,41 @@ def render(
             rows,
         )
     )
-    parts.append(_decision(model, chosen, levers, first_read))
+    parts.append(COMPARED_PROSE)
+    header = ["function", *[f"{mb} MB: chalice deploy / pipeline" for mb in compared.sizes]]
+    rows = []
+    for f in functions:
+        cells = []
+        for mb in compared.sizes:
+            plain, shipped = compared.model[(f.name, mb)].cold_ms, model[(f.name, mb)].cold_ms
+            cells.append(f"{plain:.0f} / {shipped:.0f} (-{100 * (1 - shipped / plain):.0f} %)")
+        rows.append([f"{f.name} cold", *cells])
+    parts.append(_table(header, rows))
+    parts.append(_decision(model, chosen, compared, first_reads))
     parts.append("\n" + ELSEWHERE.read_text())
     return "\n".join(parts).rstrip() + "\n"
 
 
 def _decision(
-    model: dict[tuple[str, int], Figures], chosen: dict[str, int], levers: Any, first_read: dict[str, Any]
+    model: dict[tuple[str, int], Figures], chosen: dict[str, int], compared: Any, first_reads: dict[str, Any]
 ) -> str:
     """What was chosen and why, with this run's figures."""
-    common = max(set(levers.sizes) & {mb for _, mb in model})
-    cuts = [
-        1 - levers.model[(f.name, common)].cold_ms / model[(f.name, common)].cold_ms
-        for f in levers.functions
-        if (f.name, common) in model
-    ]
+    common = max(compared.sizes)
+    cuts = [1 - model[(name, common)].cold_ms / compared.model[(name, common)].cold_ms for name in chosen]
     missing = [name for name, mb in chosen.items() if model[(name, mb)].cold_ms > costs.COLD_GOAL_MS[name.split()[-1]]]
-
-    def outcome(read: dict[str, Any]) -> str:
-        return f"`ok` in {read['statuses'].count('ok')} of {len(read['statuses'])} runs, {read['cold_ms']:.0f} ms"
-
+    sizes, read = list(first_reads.items())[-1]
+    ok = read["statuses"].count("ok")
+    first_read = (
+        f"with the location service at {sizes}, the first profile read after idle got the location in "
+        f"{ok} of {len(read['statuses'])} runs ({read['cold_ms']:.0f} ms)"
+    )
     return DECISION_PROSE.format(
         common=common,
         cut_low=100 * min(cuts),
         cut_high=100 * max(cuts),
         missing=", ".join(missing) or "none",
-        packaged=outcome(first_read["as packaged"]),
-        levered=outcome(first_read["with both levers"]),
+        first_read=first_read,
+        tried=len(first_reads),
     )
 
 
@@ -213,14 +212,15 @@ held to that share ({method}; 100 ms period), {runs} processes per function and 
   the profile service's location call goes to a stand-in answering at once (its own
   token fetch included);
 - **the authorizer**: import `app.py`, then `app.jwt_auth` (the handler Chalice deploys)
-  with API Gateway's TOKEN event and a valid token: the key fetch from the auth
-  service's JWKS included (from SSM for the auth service's own authorizer).
+  with API Gateway's TOKEN event and a valid token, its keys from the `JWKS` variable
+  the pipeline's stacks hand it (no call to the auth service, no SSM read).
 
-Each process imports the service as its deployment package holds it: `app.py`,
-`chalicelib/`, `vendor/`, chalice's two files and the wheels of `requirements.txt`,
-as sources only. Wheels carry no bytecode and Lambda's `/var/task` is read-only, so a
-cold start compiles all of them; boto3 and the standard library come compiled with the
-runtime. API Gateway's own latency is not in these figures.
+Each process imports the service as the pipeline's deployment package holds it:
+`app.py`, `chalicelib/`, `vendor/`, chalice's two files and the wheels of
+`requirements.txt`, each module with the unchecked-hash bytecode `tools.bytecode` adds
+after `chalice package` (wheels carry none, and Lambda's `/var/task` is read-only: without
+it every cold start compiles them all); boto3 and the standard library come compiled with
+the runtime. API Gateway's own latency is not in these figures.
 """
 
 COST_PROSE = """
@@ -246,58 +246,62 @@ The rule, for each function separately (API functions and authorizers): **the ch
 size (warm cost per million of its main route) whose modelled cold start meets the
 goal (API request ≤ 500 ms, authorizer with its first token ≤ 300 ms); among sizes
 within 5 % of that price, the fastest cold start; if no size meets the goal, the
-cheapest of those within 10 % of the fastest cold start.** The sizes are set in each
+cheapest of those within 10 % of the fastest cold start. Then, if the first profile read
+after everything was idle would miss the location at those sizes, the location
+service's two functions (which that read waits for, one after the other) get the
+cheapest larger sizes at which it gets it in every run.** The sizes are set in each
 service's `.chalice/config.json` under `lambda_functions` (`api_handler`, `jwt_auth`).
-"""
-
-LEVERS_PROSE = """
-## Levers, measured
-
-The same model with two changes: **bytecode in the package** (the package's modules
-compiled to unchecked-hash `.pyc` before zipping, so a cold start reads instead of
-compiling them) and **the JWKS handed to the authorizers at deploy time** (the `JWKS`
-variable; an unknown `kid` is still fetched). Cold ms, median:
 """
 
 FIRST_READ_PROSE = """
 ## The first profile read after everything was idle
 
 The profile API function cold at its chosen size, its location call answered as a cold
-location service would answer it at its chosen sizes (its authorizer, then its API
-function: the sum of their modelled cold starts), the auth service warm. The profile
-waits for the location at most 1 s from the start of its lookup (token fetch, with the
-client secret from SSM, included).
+location service would answer it at the sizes in the first column (its authorizer, then
+its API function: the sum of their modelled cold starts), the auth service warm. The
+profile waits for the location at most 1 s from the start of its lookup (the contract's
+"about one second"; the token fetch, with the client secret read from SSM, included).
+Each row is one choice of sizes tried, cheapest first, until every run got the location.
 
+"""
+
+COMPARED_PROSE = """
+## What the pipeline's package saves
+
+The same model, cold ms (median), of the package as `chalice deploy` (and
+`tools.admin deploy`) ships it: sources only, which every cold start compiles, and
+authorizers that fetch the JWKS from the auth service (the auth service's own reads its
+key ring from SSM), against the pipeline's package above: bytecode, and the JWKS handed
+over in the `JWKS` variable (an unknown `kid` is still fetched).
 """
 
 DECISION_PROSE = """
 ## What was chosen, and why
 
-- **Memory**: as the package is built today, the sizes in the table above (the rule),
-  in each `.chalice/config.json`. At those sizes these functions still miss their goal:
-  {missing}. Below 1,769 MB every cold start grows in proportion to the missing CPU;
-  above it a single-threaded start gains nothing.
-- **Bytecode in the package** is the largest lever: it cuts the modelled cold starts
-  at {common} MB by {cut_low:.0f}-{cut_high:.0f} % (with the JWKS lever for the
-  authorizers). It needs a build step after `chalice package` (compile the unzipped
-  package with `python -m compileall --invalidation-mode unchecked-hash` under the
-  runtime's Python version, zip again); `chalice deploy` cannot do it. Not in the
-  pipeline yet: recommended.
-- **The JWKS handed over at deploy time**: the authorizers read it from the `JWKS`
-  variable (`servicekit.authorizer.handed_over_jwks`) and still fetch an unknown `kid`;
-  the auth service's own authorizer then needs no SSM read either. Setting the variable
-  is the deployment's part (for instance from an SSM parameter the key rotation
-  updates, resolved into the functions' environment): not wired yet.
+- **Memory**: the sizes in the table above (the rule), in each `.chalice/config.json`.
+  At those sizes these functions still miss their own cold-start goal: {missing}.
+  Below 1,769 MB every cold start grows in proportion to the missing CPU; above it a
+  single-threaded start gains nothing.
+- **Bytecode in the package** (`tools.bytecode`, a step of the pipeline's build after
+  `chalice package`) and **the JWKS handed to the authorizers** (the pipeline's stacks
+  set `JWKS` from an SSM parameter the key-ring commands keep): together they cut the
+  modelled cold starts at {common} MB by {cut_low:.0f}-{cut_high:.0f} %. `chalice deploy`
+  can do neither: stages it deploys start as the comparison shows.
+- **The first profile read after everything was idle**: {first_read}, after {tried}
+  choice(s) of the location service's sizes. The contract fixes the budget ("about one
+  second"), so memory is the lever here; a longer budget would also make every read
+  wait that long while the location service is down.
 - **Once-per-process set-up** already happens on first use only (boto3's clients, the
   secrets, the HTTP pool); the profile's first read still creates an SSM client for its
-  client secret and a DynamoDB client, about half of its cold path.
-- **SnapStart** (Python 3.12 and later only; this runtime is 3.11) would restore a
-  snapshot taken after the import, removing the import and compile cost; the clients
-  made on first use would still be made after the restore unless created in a
-  before-snapshot hook, and it is billed per cached snapshot and per restore. Not
-  measurable locally.
-- **The profile's 1 s budget for the location** stays: the first profile read after
-  all services were idle gets the location as packaged {packaged}; with both levers
-  {levered}. A longer budget would hide a cold location service but make every failing
-  read wait that much longer.
+  client secret and a DynamoDB client, most of its cold path after the import.
+- **SnapStart** (Python 3.12 and later; this runtime is 3.13) would restore a snapshot
+  taken after the import, removing the import cost; the clients made on first use would
+  still be made after the restore unless created in a before-snapshot hook, and it is
+  billed per cached snapshot and per restore. Not measurable locally; the next lever to
+  try on AWS if the first read after idle matters more than its price.
+- **Provisioned concurrency** of one for the location service's two functions would
+  remove their cold starts from that first read entirely, for about $19 a month each at
+  1,769 MB (us-east-1, $0.0000041667 per GB-s provisioned, https://aws.amazon.com/lambda/pricing/,
+  read 2026-12-01): not chosen for a reference
+  system whose traffic is unknown.
 """

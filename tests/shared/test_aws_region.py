@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from servicekit import env
+from servicekit import aws, env
 
 
 @pytest.fixture(autouse=True)
@@ -18,20 +18,20 @@ def test_lambdas_aws_region_wins_over_the_default_region(monkeypatch: pytest.Mon
     monkeypatch.setenv("AWS_REGION", "eu-west-1")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-2")
 
-    assert env.region() == "eu-west-1"
+    assert aws.region() == "eu-west-1"
 
 
 def test_without_aws_region_the_default_region_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-2")
 
-    assert env.region() == "us-east-2"
+    assert aws.region() == "us-east-2"
 
 
 def test_the_local_stage_has_a_region_of_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("STAGE", "local")
 
-    assert env.region() == env.LOCAL_DEFAULTS["AWS_DEFAULT_REGION"]
+    assert aws.region() == env.LOCAL_DEFAULTS["AWS_DEFAULT_REGION"]
 
 
 def test_a_deployed_stage_without_a_region_leaves_it_to_boto3() -> None:
-    assert env.region() is None
+    assert aws.region() is None
