@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from importlib.util import cache_from_source
 from pathlib import Path
 
 import pytest
 
+from tools import stages
 from tools.bench import costs, package
 
 
@@ -54,3 +56,18 @@ def test_the_modelled_package_has_the_bytecode_the_pipeline_adds(tmp_path: Path)
     sources = sorted(folder.rglob("*.py"))
     assert sources
     assert sorted(folder.rglob("*.pyc")) == sorted(Path(cache_from_source(str(s), optimization="")) for s in sources)
+
+
+def test_each_function_has_the_memory_the_last_bench_chose() -> None:
+    # docs/performance.md is make bench's output: its table of chosen sizes is what deploys.
+    text = (stages.ROOT / "docs" / "performance.md").read_text()
+    section = text.split("## The memory each function gets", 1)[1].split("\n## ", 1)[0]
+    rows = [line.split("|")[1:3] for line in section.splitlines() if line.startswith("| ") and " MB |" in line]
+    handlers = {"api": "api_handler", "authorizer": "jwt_auth"}
+    chosen = {name.strip(): int(memory.strip().removesuffix(" MB")) for name, memory in rows}
+
+    assert len(chosen) == 2 * len(stages.SERVICES)
+    for name, memory in chosen.items():
+        service, kind = name.split()
+        config = json.loads((stages.folder(service) / ".chalice" / "config.json").read_text())
+        assert config["lambda_functions"][handlers[kind]]["lambda_memory_size"] == memory, name

@@ -242,7 +242,9 @@ execution environment.
 CHOICE_PROSE = """
 ## The memory each function gets
 
-The rule, for each function separately (API functions and authorizers): **the cheapest
+The rule, for each function separately (API functions and authorizers), among the
+sizes up to one vCPU (1,769 MB: a cold start runs one thread at a time, so above it the
+figures differ by noise only): **the cheapest
 size (warm cost per million of its main route) whose modelled cold start meets the
 goal (API request ≤ 500 ms, authorizer with its first token ≤ 300 ms); among sizes
 within 5 % of that price, the fastest cold start; if no size meets the goal, the
