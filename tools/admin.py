@@ -46,10 +46,9 @@ def _aws(kind: str) -> Any:
     """One client per AWS service and command: each new boto3 session parses botocore's data again."""
     import boto3
 
-    from servicekit import settings
+    from servicekit import aws
 
-    region = settings.optional("AWS_REGION") or settings.optional("AWS_DEFAULT_REGION")
-    return boto3.session.Session().client(kind, region_name=region)
+    return boto3.session.Session().client(kind, region_name=aws.region())
 
 
 def stack_outputs(service: str, stage: str) -> dict[str, str] | None:
@@ -84,11 +83,11 @@ def _enter(stage: str) -> None:
 
 
 def _secret_or_none(reference: str) -> str | None:
-    from servicekit import secrets
+    from servicekit import parameters
 
     try:
-        return secrets.read(reference)
-    except secrets.SecretNotFoundError:
+        return parameters.read(reference)
+    except parameters.ParameterNotFoundError:
         return None
 
 
@@ -102,7 +101,8 @@ def create_tables(stage: str, *, in_stacks: bool = False) -> None:
     ``in_stacks`` no table is made here at all (the pipeline's stacks will make them).
     """
     _enter(stage)
-    from servicekit import dynamo, tables
+    from servicekit import dynamo
+    from tools import tables
 
     for service in stages.SERVICES:
         stack = stages.stack_name(service, stage)
@@ -203,10 +203,10 @@ def _published_jwks(stage: str) -> str | None:
 
 
 def _store_key_ring(stage: str, reference: str, ring: Any, what: str) -> None:
-    from servicekit import secrets
+    from servicekit import parameters
 
     document = jwks_document(stage, ring)  # before the ring: a ring that would not fit is not stored
-    secrets.write(reference, ring.dumps())
+    parameters.write(reference, ring.dumps())
     print(f"signing keys {reference}: {what} (active kid {ring.active}; keys {', '.join(ring.keys)})")
     _publish_jwks(stage, document)
 
@@ -296,14 +296,14 @@ def _service_clients() -> dict[str, str]:
 
 
 def _secret_reference(service: str, variable: str, stage: str) -> str:
-    """Where ``stage`` keeps one of the service's secrets (a servicekit.secrets reference)."""
+    """Where ``stage`` keeps one of the service's secrets (a servicekit.parameters reference)."""
     reference = stages.stage_env(service, stage).get(variable)
     if reference:
         return reference
     if stage == LOCAL_STAGE:
-        from servicekit import settings
+        from servicekit import env
 
-        return settings.local_secret(service, dict(registry.service(service).secrets)[variable])
+        return env.local_secret(service, dict(registry.service(service).secrets)[variable])
     raise SystemExit(f"{service}-service's stage {stage} names no {variable}")
 
 
@@ -330,7 +330,7 @@ def create_service_clients(stage: str) -> None:
     if stage != LOCAL_STAGE and not _stack_table("auth", stage) and not _table_exists("auth", stage):
         print(f"service clients: the auth table of {stage} does not exist yet; run bootstrap again once it does")
         return
-    from servicekit import secrets
+    from servicekit import parameters
 
     for service, scope in _service_clients().items():
         client_id = stages.stage_env(service, stage)["CLIENT_ID"]
@@ -341,7 +341,7 @@ def create_service_clients(stage: str) -> None:
             continue
         secret = create_client(stage, client_id, scope, stored)
         if stored is None:
-            secrets.write(reference, secret)
+            parameters.write(reference, secret)
         print(f"client {client_id} ({scope}): ready; its secret is in {reference}")
 
 
@@ -359,10 +359,10 @@ def new_client(stage: str, client_id: str, scope: str) -> None:
     if service is None:
         print(f"client {client_id} ({scope}) created; its secret, shown only now:\n{secret}")
         return
-    from servicekit import secrets
+    from servicekit import parameters
 
     reference = _client_secret_reference(service, stage)
-    secrets.write(reference, secret)
+    parameters.write(reference, secret)
     print(
         f"client {client_id} ({scope}) created; its new secret is in {reference}: "
         f"restart (or redeploy) {service}-service so that it reads it"

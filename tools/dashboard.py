@@ -182,7 +182,7 @@ def resource() -> dict[str, Any]:
     return {
         "Type": "AWS::CloudWatch::Dashboard",
         "Properties": {
-            "DashboardName": {"Fn::Sub": f"{HOME}-service-${{Stage}}-dashboard"},
+            "DashboardName": {"Fn::Sub": stages.stack_name(HOME, "${Stage}") + "-dashboard"},
             "DashboardBody": {"Fn::Sub": [body, _function_variables()]},
         },
     }

@@ -64,7 +64,7 @@ from tools.stages import LOCAL_STAGE
 if str(stages.ROOT / "shared") not in sys.path:
     sys.path.insert(0, str(stages.ROOT / "shared"))
 
-from servicekit.settings import LOCAL_HOST, LOCAL_REGION, LOCAL_STATE_DIR
+from servicekit.env import LOCAL_HOST, LOCAL_REGION, LOCAL_STATE_DIR
 
 _IMPORTED_AT = time.monotonic()
 
@@ -339,7 +339,7 @@ class LocalStack:
 
         A service gets its own URL and those of the services it calls (services.toml); the bootstrap
         (``service`` None) gets every URL. Each finds its own secrets in the state folder
-        (``servicekit.settings.local_default``).
+        (``servicekit.env.local_default``).
         """
         env = {k: v for k, v in os.environ.items() if not _is_stage_variable(k)}
         # The local stack never talks to a real AWS account, whatever the developer's profile says.
@@ -358,7 +358,7 @@ class LocalStack:
         if service is None:
             calls: Sequence[str] = stages.SERVICES
         else:
-            # Its own too: the auth service's issuer is its URL (servicekit.settings.token_issuer).
+            # Its own too: the auth service's issuer is its URL (servicekit.env.token_issuer).
             calls = (*registry.service(service).calls, service) if service in stages.SERVICES else ()
         env.update({registry.service(callee).url_variable: self.urls[callee] for callee in calls})
         return env

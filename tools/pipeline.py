@@ -39,6 +39,7 @@ from tools import generated, registry, stages
 
 ROOT = stages.ROOT
 SERVICE_APPS = [f"{service}-service" for service in stages.SERVICES]  # the deployment order
+STACKS = [stages.stack_name(service, "${Stage}") for service in stages.SERVICES]  # as CloudFormation substitutes them
 APPLICATION_NAME = "serverless-profiles"
 DEFAULT_BRANCH = "main"
 SAM_TRANSFORM = "Serverless-2016-10-31"
@@ -98,9 +99,9 @@ def deployed_stages() -> list[str]:
     return [stage for stage in config["stages"] if stage != stages.LOCAL_STAGE]
 
 
-def stack_name(app: str) -> dict[str, str]:
-    """One CloudFormation stack per service and stage."""
-    return {"Fn::Sub": f"{app}-${{Stage}}"}
+def stack_name(service: str) -> dict[str, str]:
+    """One CloudFormation stack per service and stage, named by ``tools.stages.stack_name``."""
+    return {"Fn::Sub": stages.stack_name(service, "${Stage}")}
 
 
 def _title(app: str) -> str:
@@ -263,8 +264,8 @@ def _pipeline_stages(template: dict[str, Any]) -> None:
 
 def _stack_arns(service: str) -> list[dict[str, str]]:
     return [
-        {"Fn::Sub": f"arn:${{AWS::Partition}}:{service}:${{AWS::Region}}:${{AWS::AccountId}}:stack/{app}-${{Stage}}/*"}
-        for app in SERVICE_APPS
+        {"Fn::Sub": f"arn:${{AWS::Partition}}:{service}:${{AWS::Region}}:${{AWS::AccountId}}:stack/{stack}/*"}
+        for stack in STACKS
     ]
 
 
@@ -306,8 +307,8 @@ def _pipeline_role(template: dict[str, Any]) -> None:
 def _own(service: str, kind: str) -> list[dict[str, str]]:
     """ARNs of resources CloudFormation names after the stacks (``<stack>-<logical id>-<random>``)."""
     return [
-        {"Fn::Sub": f"arn:${{AWS::Partition}}:{service}:${{AWS::Region}}:${{AWS::AccountId}}:{kind}{app}-${{Stage}}-*"}
-        for app in SERVICE_APPS
+        {"Fn::Sub": f"arn:${{AWS::Partition}}:{service}:${{AWS::Region}}:${{AWS::AccountId}}:{kind}{stack}-*"}
+        for stack in STACKS
     ]
 
 
@@ -319,9 +320,7 @@ def deploy_role_statements() -> list[dict[str, Any]]:
     APIs are scoped to the region's ``/restapis`` only. Tables are never deleted by a
     stack (DeletionPolicy Retain), so the role cannot delete tables at all.
     """
-    roles = [
-        {"Fn::Sub": f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/{app}-${{Stage}}-*"} for app in SERVICE_APPS
-    ]
+    roles = [{"Fn::Sub": f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/{stack}-*"} for stack in STACKS]
     api = "arn:${AWS::Partition}:apigateway:${AWS::Region}::"
     parameters = "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/profiles/${Stage}"
     encoded_api = "arn%3A${AWS::Partition}%3Aapigateway%3A${AWS::Region}%3A%3A"
@@ -514,8 +513,8 @@ def _deploy_role(template: dict[str, Any]) -> None:
 
 
 def _outputs(template: dict[str, Any]) -> None:
-    for app in SERVICE_APPS:
-        template["Outputs"][f"{_title(app)}StackName"] = {"Value": stack_name(app)}
+    for service in stages.SERVICES:
+        template["Outputs"][f"{_title(service)}ServiceStackName"] = {"Value": stack_name(service)}
 
 
 def codecommit_pipeline(generated: dict[str, Any]) -> dict[str, Any]:

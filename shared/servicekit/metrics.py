@@ -18,7 +18,7 @@ import json
 import sys
 from collections.abc import Mapping
 
-from . import settings
+from . import env
 from .lazy import Lazy
 
 NAMESPACE = "Profiles"
@@ -108,8 +108,8 @@ ALL = (
 
 def _base_dimensions() -> dict[str, str]:
     return {
-        "service": settings.optional("POWERTOOLS_SERVICE_NAME") or "unknown",
-        "stage": settings.optional(settings.STAGE) or "unknown",
+        "service": env.optional("POWERTOOLS_SERVICE_NAME") or "unknown",
+        "stage": env.optional(env.STAGE) or "unknown",
     }
 
 

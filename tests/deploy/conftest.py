@@ -40,8 +40,6 @@ TABLE_CALLS: dict[str, tuple[str, str | None]] = {
     "update": ("dynamodb:UpdateItem", "UpdateItem"),
     "update_with": ("dynamodb:UpdateItem", "UpdateItem"),
     "delete": ("dynamodb:DeleteItem", "DeleteItem"),
-    "query": ("dynamodb:Query", "Query"),
-    "query_all": ("dynamodb:Query", "Query"),
     "put_op": ("dynamodb:PutItem", None),
     "update_op": ("dynamodb:UpdateItem", None),
     "check_op": ("dynamodb:ConditionCheckItem", None),

@@ -68,10 +68,10 @@ def token_issuer() -> str:
     configured = optional("TOKEN_ISSUER")
     if configured is None:
         return required("AUTH_URL").rstrip("/")
-    from . import secrets
+    from . import parameters
 
-    if secrets.is_reference(configured):
-        configured = secrets.read(configured).strip()
+    if parameters.is_reference(configured):
+        configured = parameters.read(configured).strip()
     return configured.rstrip("/")
 
 
