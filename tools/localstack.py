@@ -330,6 +330,11 @@ class LocalStack:
         """The base URL of DynamoDB and of each service (also of those run by hand, ``without``)."""
         return {"dynamodb": self.dynamodb_endpoint, **{name: url(self.ports[name]) for name in stages.SERVICES}}
 
+    def secret(self, service: str, variable: str) -> str:
+        """The reference to one of a service's secrets (services.toml's ``secrets``) in this stack's state folder."""
+        parameter = dict(registry.service(service).secrets)[variable]
+        return f"file:{self.state_dir / f'{service}-{parameter}'}"
+
     @property
     def logs_dir(self) -> Path:
         return self.state_dir / "logs"

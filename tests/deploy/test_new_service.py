@@ -1,15 +1,13 @@
 """``python -m tools.new_service``: a fourth service, in a copy of the repository, proven real.
 
-The copy is the repository's files as git knows them (a fresh clone's, plus what is not
-committed yet); the commands run in it with this virtual environment's Python, as a
-developer would run them there.
+The copy is the working tree's (tests.support.repository); the commands run in it with
+this virtual environment's Python, as a developer would run them there.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -21,6 +19,7 @@ import requests
 
 from tests.e2e.api import Api
 from tests.e2e.cli import Cli
+from tests.support import repository
 from tools import new_service, registry
 from tools.localstack import Ports, url
 
@@ -29,25 +28,6 @@ pytestmark = [pytest.mark.deploy, pytest.mark.xdist_group("new_service")]
 NAME = "billing"
 BIN = Path(sys.executable).parent
 TIMEOUT_S = 240
-
-
-def _copy_repository(target: Path) -> None:
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=registry.ROOT,
-        capture_output=True,
-        check=True,
-    ).stdout.decode()
-    for name in filter(None, listed.split("\0")):
-        source = registry.ROOT / name
-        if not source.exists() and not source.is_symlink():
-            continue  # deleted in the working tree, not yet in git
-        destination = target / name
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        if source.is_symlink():
-            destination.symlink_to(os.readlink(source))
-        else:
-            shutil.copy2(source, destination)
 
 
 def _run(copy: Path, *command: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -61,8 +41,7 @@ def _run(copy: Path, *command: str, cwd: Path | None = None) -> subprocess.Compl
 @pytest.fixture(scope="module")
 def copy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A copy of the repository with the service ``billing`` added by the one command."""
-    root = tmp_path_factory.mktemp("repository")
-    _copy_repository(root)
+    root = repository.copy(tmp_path_factory.mktemp("new-service") / "repository")
     result = _run(root, sys.executable, "-m", "tools.new_service", NAME)
     assert result.returncode == 0, result.stdout + result.stderr
     yield root

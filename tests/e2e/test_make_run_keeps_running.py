@@ -8,7 +8,6 @@ the working tree. Each test leaves every service running, so their order does no
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import time
@@ -22,9 +21,10 @@ import requests
 
 from tests.e2e.api import PASSWORD, Api, User, unique_username
 from tests.e2e.cli import Cli, assert_nothing_left, cli_env, processes_on
+from tests.support import repository
 from tests.support.threads import at_once
 from tools.localstack import Ports, url
-from tools.stages import ROOT, SERVICES
+from tools.stages import SERVICES
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
@@ -48,27 +48,17 @@ class MakeRun:
 
     def pids(self) -> dict[str, set[int]]:
         """The processes serving each service now."""
-        return {service: set(processes_on(getattr(self.ports, service))) for service in SERVICES}
-
-
-def _copy_of_the_repository(target: Path) -> Path:
-    ignore = shutil.ignore_patterns(
-        ".git", ".venv", ".local", "test-artifacts", "__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache"
-    )
-    shutil.copytree(ROOT, target, symlinks=True, ignore=ignore)  # vendor/servicekit stays a relative link
-    # The commands `make run` prints start with .venv/bin/python: the same environment.
-    (target / ".venv").symlink_to(ROOT / ".venv")
-    return target
+        return {service: set(processes_on(self.ports[service])) for service in SERVICES}
 
 
 @pytest.fixture(scope="module")
 def make_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MakeRun]:
-    root = _copy_of_the_repository(tmp_path_factory.mktemp("make-run") / "repository")
+    root = repository.copy(tmp_path_factory.mktemp("make-run") / "repository")
     ports = Ports.free()
     runner = Cli(cli_env(ports, root / ".local"), root=root)
     try:
         runner.wait_for("Ready in")
-        yield MakeRun(runner, root, ports, Api({name: url(getattr(ports, name)) for name in SERVICES}))
+        yield MakeRun(runner, root, ports, Api({name: url(ports[name]) for name in SERVICES}))
         runner.process.send_signal(signal.SIGINT)
         assert runner.finish() == 0, runner.output
     finally:

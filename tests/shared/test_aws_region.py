@@ -30,7 +30,7 @@ def test_without_aws_region_the_default_region_is_used(monkeypatch: pytest.Monke
 def test_the_local_stage_has_a_region_of_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("STAGE", "local")
 
-    assert aws.region() == env.LOCAL_DEFAULTS["AWS_DEFAULT_REGION"]
+    assert aws.region() == env.LOCAL_REGION
 
 
 def test_a_deployed_stage_without_a_region_leaves_it_to_boto3() -> None:
