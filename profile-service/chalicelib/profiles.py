@@ -17,9 +17,12 @@ def read(user_id: str) -> Profile:
     """The profile with the user's location; 404 when there is none."""
     if not is_user_id(user_id):
         raise ProfileNotFoundError("There is no profile for this user.")
+    # The store (its DynamoDB client, on a cold start) before the lookup: the location's
+    # budget is for the location service's answer, not for this process's own set-up.
+    store = profile_store()
     pending = lookup(user_id)
     try:
-        item = profile_store().get(user_id)
+        item = store.get(user_id)
     except BaseException:
         pending.cancel()
         raise
