@@ -15,10 +15,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 # Named after the version, so that a .venv made by another Python is made again.
 INSTALLED := $(VENV)/.installed-$(PYTHON_VERSION)
-SERVICES := auth-service location-service profile-service
-REQUIREMENTS := requirements-dev.txt auth-service/requirements.txt location-service/requirements.txt profile-service/requirements.txt
+# The services' folders, from services.toml's [name] headers (tools/registry.py reads the rest).
+SERVICES := $(shell sed -n 's/^\[\([a-z][a-z0-9]*\)\]$$/\1-service/p' services.toml)
+REQUIREMENTS := requirements-dev.txt $(SERVICES:%=%/requirements.txt)
 
-.PHONY: run test lint unit venv clean bench
+.PHONY: run test lint unit venv clean bench service
 
 # A venv of another Python, or without pip (a `python -m venv` that failed half-way), is made again.
 $(INSTALLED): $(REQUIREMENTS)
@@ -30,7 +31,7 @@ $(INSTALLED): $(REQUIREMENTS)
 		echo "$(PYTHON) -m venv --clear $(VENV)"; \
 		$(PYTHON) -m venv --clear $(VENV); \
 	fi
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check $(REQUIREMENTS:%=-r %)
 	@rm -f $(VENV)/.installed*
 	@touch $@
 
@@ -53,6 +54,11 @@ test: lint
 # writes docs/performance.md and prints a summary.
 bench: $(INSTALLED)
 	$(BIN)/python -m tools.bench
+
+# A new service in the same shape as the others: make service NAME=billing
+service: $(INSTALLED)
+	@if [ -z "$(NAME)" ]; then echo "make service NAME=<name>: the new service's name" >&2; exit 2; fi
+	$(BIN)/python -m tools.new_service $(NAME)
 
 clean:
 	rm -rf $(VENV) .local .pytest_cache .mypy_cache .ruff_cache test-artifacts

@@ -66,7 +66,7 @@ def token() -> Response:
     try:
         issued = tokens.issue(*token_requests.grant(app.current_request))
     except OAuthError as error:
-        return error.to_response()
+        return _oauth_error(error)
     return Response(body=to_builtins(issued), headers=NO_STORE)
 
 
@@ -87,7 +87,7 @@ def revoke_token() -> Response:
     try:
         tokens.revoke(*token_requests.revocation(app.current_request))
     except OAuthError as error:
-        return error.to_response()
+        return _oauth_error(error)
     return Response(body="", status_code=200, headers=NO_STORE)
 
 
@@ -125,3 +125,9 @@ def health() -> dict:
 @documented("This document", responses={200: dict})
 def openapi() -> dict:
     return document(app, title="auth-service", version="2.0.0")
+
+
+def _oauth_error(error: OAuthError) -> Response:
+    """An error of the token endpoints as RFC 6749 section 5.2 shapes it, never cached."""
+    headers = {"Content-Type": "application/json", **NO_STORE, **error.headers()}
+    return Response(body=error.body(), status_code=error.STATUS_CODE, headers=headers)

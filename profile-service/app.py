@@ -3,9 +3,10 @@
 from chalice import Chalice, Response
 
 from chalicelib import access, etags, pages, profiles
+from chalicelib.errors import ProfileNotFoundError
 from chalicelib.models import Health, Profile, ProfileChange
 from servicekit.authorizer import Caller, jwt_authorizer
-from servicekit.bodies import parse
+from servicekit.bodies import parse, to_builtins
 from servicekit.deadline import limit_request_time
 from servicekit.headers import secure_headers
 from servicekit.observability import log_requests
@@ -35,7 +36,7 @@ the owner's token with scope `profile:write`.
 @app.route("/profiles/{user_id}", methods=["GET"])
 @documented("A profile, with the user's location", responses={200: Answer(Profile, ("ETag",)), 404: Error, 503: Error})
 def get_profile(user_id: str) -> Response:
-    return profiles.response(profiles.read(user_id))
+    return _with_etag(profiles.read(user_id))
 
 
 @app.route("/profiles/{user_id}", methods=["PUT"], authorizer=jwt_auth)
@@ -50,7 +51,7 @@ def put_profile(user_id: str) -> Response:
     access.authorize_put(Caller.from_request(request), user_id)
     change = parse(request, ProfileChange)
     precondition = etags.parse_if_match(request.headers.get(etags.HEADER))
-    return profiles.response(profiles.write(user_id, change, precondition))
+    return _with_etag(profiles.write(user_id, change, precondition))
 
 
 @app.route("/profiles/{user_id}", methods=["DELETE"], authorizer=jwt_auth)
@@ -64,7 +65,10 @@ def delete_profile(user_id: str) -> Response:
 @app.route("/pages/{user_id}", methods=["GET"])
 @documented("The public profile page", responses={200: "text/html", 404: "text/html", 503: Error})
 def profile_page(user_id: str) -> Response:
-    return pages.page(user_id)
+    try:
+        return Response(body=pages.page(user_id), headers=pages.headers())
+    except ProfileNotFoundError:
+        return Response(body=pages.not_found(), status_code=404, headers=pages.headers())
 
 
 @app.route("/health", methods=["GET"])
@@ -77,3 +81,9 @@ def health() -> dict:
 @documented("This document", responses={200: dict})
 def openapi() -> dict:
     return document(app, title="profile-service", version="1.0.0", description=DESCRIPTION)
+
+
+def _with_etag(profile: Profile) -> Response:
+    """A profile as the API answers it: JSON, with its version as ``ETag``."""
+    headers = {"Content-Type": "application/json", **etags.etag(profile.version)}
+    return Response(body=to_builtins(profile), headers=headers)

@@ -12,7 +12,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from servicekit import dynamo, tables
+from servicekit import dynamo
 from servicekit.authorizer import verifier
 from servicekit.lazy import Lazy
 from servicekit.tokens import KeySet, TokenVerifier
@@ -20,6 +20,7 @@ from tests.profile.upstream import CLIENT_SECRET, FakeUpstream
 from tests.support import services
 from tests.support.dynamodb import AtomicClient
 from tests.support.tokens import AUDIENCE, ISSUER
+from tools import tables
 
 REGION = "us-east-1"
 

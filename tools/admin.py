@@ -30,13 +30,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from tools import release, stages
+from tools import registry, release, stages
 from tools.stages import LOCAL_STAGE
 
-# The services that log in to others with client credentials, and the scope they get.
-SERVICE_CLIENTS = {"profile": "location:read"}
-# Where each stage keeps a service's secret (a servicekit.secrets reference), by variable.
-SECRET_VARIABLES = {"auth": "SIGNING_KEYS", "profile": "CLIENT_SECRET"}
 # The merge templates export each service's URL as profiles-<stage>-<service>-url.
 EXPORT = re.compile(r"^profiles-\$\{Stage\}-(?P<service>[a-z]+)-url$")
 # Lambda's limit on a function's environment, every name and value together, and the room
@@ -50,10 +46,9 @@ def _aws(kind: str) -> Any:
     """One client per AWS service and command: each new boto3 session parses botocore's data again."""
     import boto3
 
-    from servicekit import settings
+    from servicekit import aws
 
-    region = settings.optional("AWS_REGION") or settings.optional("AWS_DEFAULT_REGION")
-    return boto3.session.Session().client(kind, region_name=region)
+    return boto3.session.Session().client(kind, region_name=aws.region())
 
 
 def stack_outputs(service: str, stage: str) -> dict[str, str] | None:
@@ -88,11 +83,11 @@ def _enter(stage: str) -> None:
 
 
 def _secret_or_none(reference: str) -> str | None:
-    from servicekit import secrets
+    from servicekit import parameters
 
     try:
-        return secrets.read(reference)
-    except secrets.SecretNotFoundError:
+        return parameters.read(reference)
+    except parameters.ParameterNotFoundError:
         return None
 
 
@@ -106,7 +101,8 @@ def create_tables(stage: str, *, in_stacks: bool = False) -> None:
     ``in_stacks`` no table is made here at all (the pipeline's stacks will make them).
     """
     _enter(stage)
-    from servicekit import dynamo, tables
+    from servicekit import dynamo
+    from tools import tables
 
     for service in stages.SERVICES:
         stack = stages.stack_name(service, stage)
@@ -207,10 +203,10 @@ def _published_jwks(stage: str) -> str | None:
 
 
 def _store_key_ring(stage: str, reference: str, ring: Any, what: str) -> None:
-    from servicekit import secrets
+    from servicekit import parameters
 
     document = jwks_document(stage, ring)  # before the ring: a ring that would not fit is not stored
-    secrets.write(reference, ring.dumps())
+    parameters.write(reference, ring.dumps())
     print(f"signing keys {reference}: {what} (active kid {ring.active}; keys {', '.join(ring.keys)})")
     _publish_jwks(stage, document)
 
@@ -294,14 +290,25 @@ def create_client(stage: str, client_id: str, scope: str, secret: str | None = N
         raise SystemExit(str(exc)) from None
 
 
-def _client_secret_reference(service: str, stage: str) -> str:
-    _enter(stage)
-    from servicekit import settings
+def _service_clients() -> dict[str, str]:
+    """The services that log in to others with client credentials (services.toml), and their scopes."""
+    return {name: s.client for name, s in registry.load().services.items() if s.client}
 
-    reference = stages.stage_env(service, stage).get("CLIENT_SECRET") or settings.optional("CLIENT_SECRET")
-    if not reference:
-        raise SystemExit(f"{service}-service's stage {stage} names no CLIENT_SECRET")
-    return reference
+
+def _secret_reference(service: str, variable: str, stage: str) -> str:
+    """Where ``stage`` keeps one of the service's secrets (a servicekit.parameters reference)."""
+    reference = stages.stage_env(service, stage).get(variable)
+    if reference:
+        return reference
+    if stage == LOCAL_STAGE:
+        from servicekit import env
+
+        return env.local_secret(service, dict(registry.service(service).secrets)[variable])
+    raise SystemExit(f"{service}-service's stage {stage} names no {variable}")
+
+
+def _client_secret_reference(service: str, stage: str) -> str:
+    return _secret_reference(service, "CLIENT_SECRET", stage)
 
 
 def _client_matches(stage: str, client_id: str, scope: str, secret: str) -> bool:
@@ -323,9 +330,9 @@ def create_service_clients(stage: str) -> None:
     if stage != LOCAL_STAGE and not _stack_table("auth", stage) and not _table_exists("auth", stage):
         print(f"service clients: the auth table of {stage} does not exist yet; run bootstrap again once it does")
         return
-    from servicekit import secrets
+    from servicekit import parameters
 
-    for service, scope in SERVICE_CLIENTS.items():
+    for service, scope in _service_clients().items():
         client_id = stages.stage_env(service, stage)["CLIENT_ID"]
         reference = _client_secret_reference(service, stage)
         stored = (_secret_or_none(reference) or "").strip() or None
@@ -334,7 +341,7 @@ def create_service_clients(stage: str) -> None:
             continue
         secret = create_client(stage, client_id, scope, stored)
         if stored is None:
-            secrets.write(reference, secret)
+            parameters.write(reference, secret)
         print(f"client {client_id} ({scope}): ready; its secret is in {reference}")
 
 
@@ -347,14 +354,15 @@ def new_client(stage: str, client_id: str, scope: str) -> None:
     client again with the secret that is stored.
     """
     secret = create_client(stage, client_id, scope)
-    service = next((s for s in SERVICE_CLIENTS if stages.stage_env(s, stage).get("CLIENT_ID") == client_id), None)
+    clients = _service_clients()
+    service = next((s for s in clients if stages.stage_env(s, stage).get("CLIENT_ID") == client_id), None)
     if service is None:
         print(f"client {client_id} ({scope}) created; its secret, shown only now:\n{secret}")
         return
-    from servicekit import secrets
+    from servicekit import parameters
 
     reference = _client_secret_reference(service, stage)
-    secrets.write(reference, secret)
+    parameters.write(reference, secret)
     print(
         f"client {client_id} ({scope}) created; its new secret is in {reference}: "
         f"restart (or redeploy) {service}-service so that it reads it"
@@ -540,8 +548,8 @@ def tear_down(stage: str) -> None:
             pass
     for service in stages.SERVICES:
         environment = stages.stage_env(service, stage)
-        for variable in (SECRET_VARIABLES.get(service), "TOKEN_ISSUER"):
-            kind, _, name = environment.get(variable or "", "").partition(":")
+        for variable in (*dict(registry.service(service).secrets), "TOKEN_ISSUER"):
+            kind, _, name = environment.get(variable, "").partition(":")
             if kind == "ssm":
                 _delete_parameter(ssm, name)
     _delete_parameter(ssm, release.jwks_parameter(stage))

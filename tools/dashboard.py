@@ -1,22 +1,17 @@
-"""The stage's CloudWatch dashboard, kept in the profile service's merge template.
+"""The stage's CloudWatch dashboard, in the merge template of the stack deployed last (tools.infra writes it).
 
-    python -m tools.dashboard           # rewrite the dashboard in profile-service/resources.json
-    python -m tools.dashboard --check   # exit 1 if the committed dashboard is not what this script makes
-
-One dashboard per stage (``profile-service-<stage>-dashboard``: named after its stack,
-as the deploy role expects), in the stack deployed last: the profile
-stack's own functions are referenced directly, the auth and location stacks' functions
-through the names those stacks export. CloudFormation wants the body as one JSON string;
-it is written here as Python, from the metrics ``servicekit.metrics`` declares, and a
-test compares the committed string with what this script makes. docs/operations.md
-explains how to read each widget.
+One dashboard per stage (``<service>-service-<stage>-dashboard``, named after its stack,
+as the deploy role expects), in the stack of the registry's last service: that stack's
+own functions are referenced directly, the earlier stacks' functions through the names
+those stacks export. A row per service for the APIs, functions, cold starts and table
+calls; the rows of the services' own metrics come from what ``servicekit.metrics``
+declares, with the service that emits each. CloudFormation wants the body as one JSON
+string; it is written here as Python. docs/operations.md explains how to read each widget.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import re
 import sys
 from typing import Any
 
@@ -27,11 +22,9 @@ if str(stages.ROOT / "shared") not in sys.path:
 
 from servicekit import metrics
 
-HOME = "profile"  # the stack that holds the dashboard: deployed last, it can import the others' names
-TEMPLATE = stages.folder(HOME) / "resources.json"
+HOME = stages.SERVICES[-1]  # the stack that holds the dashboard: deployed last, it can import the others' names
 RESOURCE = "Dashboard"
 PERIOD_S = 60
-_BODY_LINE = re.compile(r'^(\s*)"DashboardBody": .*$', re.MULTILINE)
 
 Row = list[Any]
 
@@ -69,8 +62,9 @@ def _api(service: str) -> str:
     return f"{service}-service-${{Stage}}"
 
 
-def _own(metric: metrics.Metric, service: str, label: str | None = None, **dimensions: str) -> Row:
-    """A row of a metric the code emits, with the dimensions it emits it with."""
+def _own(metric: metrics.Metric, service: str | None = None, label: str | None = None, **dimensions: str) -> Row:
+    """A row of a metric the code emits (by ``service``, else the service that declares it), as emitted."""
+    service = service or metric.services[0]
     row: Row = [metrics.NAMESPACE, metric.name, "service", service, "stage", "${Stage}"]
     for name, value in dimensions.items():
         row += [name, value]
@@ -141,27 +135,27 @@ def widgets() -> list[dict[str, Any]]:
         ),
         _widget(
             "Location degradation: profile reads by location_status",
-            [_own(metrics.PROFILE_READS, HOME, f"reads {s}", location_status=s) for s in status],
+            [_own(metrics.PROFILE_READS, label=f"reads {s}", location_status=s) for s in status],
             0,
             20,
         ),
         _widget(
             "Location degradation: failed location calls by cause, token fetches",
-            [_own(metrics.LOCATION_CALL_FAILURES, HOME, c, cause=c) for c in cause]
-            + [_own(metrics.TOKEN_FETCHES, HOME, f"token fetch {o}", outcome=o) for o in ("ok", "failed")],
+            [_own(metrics.LOCATION_CALL_FAILURES, label=c, cause=c) for c in cause]
+            + [_own(metrics.TOKEN_FETCHES, label=f"token fetch {o}", outcome=o) for o in ("ok", "failed")],
             12,
             20,
         ),
         _widget(
             "Token theft signals: refresh-token reuse, lockouts, failed logins",
-            [_own(m, "auth") for m in (metrics.REFRESH_TOKEN_REUSE, metrics.LOCKOUTS, metrics.LOGINS_FAILED)],
+            [_own(m) for m in (metrics.REFRESH_TOKEN_REUSE, metrics.LOCKOUTS, metrics.LOGINS_FAILED)],
             0,
             26,
         ),
         _widget(
             "Logins, registrations, refresh rotations, service logins",
             [
-                _own(m, "auth")
+                _own(m)
                 for m in (
                     metrics.LOGINS_SUCCEEDED,
                     metrics.REGISTRATIONS,
@@ -188,38 +182,7 @@ def resource() -> dict[str, Any]:
     return {
         "Type": "AWS::CloudWatch::Dashboard",
         "Properties": {
-            "DashboardName": {"Fn::Sub": f"{HOME}-service-${{Stage}}-dashboard"},
+            "DashboardName": {"Fn::Sub": stages.stack_name(HOME, "${Stage}") + "-dashboard"},
             "DashboardBody": {"Fn::Sub": [body, _function_variables()]},
         },
     }
-
-
-def body_line() -> str:
-    """The ``DashboardBody`` entry as it stands in the template (one line: it is one string)."""
-    return '"DashboardBody": ' + json.dumps(resource()["Properties"]["DashboardBody"], ensure_ascii=False)
-
-
-def rendered(template_text: str) -> str:
-    """``template_text`` with its ``DashboardBody`` line replaced by the one this script makes."""
-    if not _BODY_LINE.search(template_text):
-        raise SystemExit(f"{TEMPLATE} has no {RESOURCE} resource with a DashboardBody line")
-    return _BODY_LINE.sub(lambda match: match.group(1) + body_line(), template_text, count=1)
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.dashboard", description=__doc__.split("\n")[0])
-    parser.add_argument("--check", action="store_true", help="compare with the committed template; write nothing")
-    args = parser.parse_args(argv)
-    committed = TEMPLATE.read_text()
-    made = rendered(committed)
-    if args.check:
-        if made != committed:
-            print(f"{TEMPLATE} differs from what `python -m tools.dashboard` makes", file=sys.stderr)
-            return 1
-        return 0
-    TEMPLATE.write_text(made)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,12 +1,13 @@
 """The whole system on this machine, in one command: ``make run``.
 
-    python -m tools.localstack                       # DynamoDB + the three services (what `make run` does)
+    python -m tools.localstack                       # DynamoDB + every service (what `make run` does)
     python -m tools.localstack --without location    # everything but one service: run that one yourself
     python -m tools.localstack restart location      # from another terminal: restart one service of it
 
 It starts moto's DynamoDB server (through ``tools/moto_local.py``, one request at a time),
-creates the three tables, the auth service's signing keys and the profile service's client
-(``python -m tools.admin bootstrap``), and one ``chalice local`` per service (through
+creates the services' tables, the auth service's signing keys and the service clients
+(``python -m tools.admin bootstrap``), and one ``chalice local`` per service of
+``services.toml`` (through
 ``tools/chalice_local.py``, which only deepens its listen queue), each in its own process
 group, wired together through environment variables.
 It waits for every ``GET /health``, prints the addresses and an example session, then
@@ -22,10 +23,9 @@ Environment variables (defaults are the contract's, docs/api.md):
 | variable | default | what |
 | --- | --- | --- |
 | ``DYNAMODB_PORT`` | 8000 | port of the local DynamoDB (moto's server) |
-| ``AUTH_PORT`` / ``LOCATION_PORT`` / ``PROFILE_PORT`` | 8001 / 8002 / 8003 | the services' ports |
+| ``<NAME>_PORT`` (``AUTH_PORT``, ...) | ``services.toml``'s | each service's port |
 | ``AWS_ENDPOINT_URL_DYNAMODB`` | unset | use this DynamoDB (e.g. DynamoDB Local) instead of starting moto |
-| ``LOCAL_STATE_DIR`` | ``.local/`` | where the local secrets and the logs go |
-| ``SIGNING_KEYS`` / ``CLIENT_SECRET`` | files in the state dir | ``file:<absolute path>`` of each local secret |
+| ``LOCAL_STATE_DIR`` | ``.local/`` | where the local secrets (``<service>-<secret>``) and the logs go |
 | ``STARTUP_TIMEOUT`` | 30 | seconds each step may take before the start is given up |
 | ``AUTO_RESTART`` | 0 | 1: restart a crashed service by itself, after 1, 2, 4 ... up to 30 s |
 
@@ -38,6 +38,7 @@ import argparse
 import collections
 import contextlib
 import dataclasses
+import functools
 import json
 import os
 import queue
@@ -53,24 +54,25 @@ import time
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from tools import stages
+from tools import registry, stages
 from tools.stages import LOCAL_STAGE
 
 if str(stages.ROOT / "shared") not in sys.path:
     sys.path.insert(0, str(stages.ROOT / "shared"))
 
-from servicekit.settings import CLIENT_SECRET_FILE, LOCAL_DEFAULTS, LOCAL_STATE_DIR, SIGNING_KEYS_FILE
+from servicekit.env import LOCAL_HOST, LOCAL_REGION, LOCAL_STATE_DIR
 
 _IMPORTED_AT = time.monotonic()
 
 CHALICE_LOCAL = Path(__file__).resolve().with_name("chalice_local.py")
 MOTO_LOCAL = Path(__file__).resolve().with_name("moto_local.py")
 
-HOST = "127.0.0.1"
+HOST = LOCAL_HOST
+README = stages.ROOT / "README.md"
 # Where Ports.free() looks: below the kernel's ephemeral range, which outgoing connections use.
 FREE_PORT_RANGE = (20000, 32768)
 STARTUP_TIMEOUT_S = 30.0
@@ -99,50 +101,62 @@ class PortInUseError(StackError):
 
 @dataclass(frozen=True)
 class Ports:
-    """The four ports of the local stack."""
+    """The local stack's ports: DynamoDB's and each service's, by name."""
 
-    dynamodb: int = 8000
-    auth: int = 8001
-    location: int = 8002
-    profile: int = 8003
+    by_name: Mapping[str, int] = dataclasses.field(default_factory=lambda: dict(_DEFAULT_PORTS))
+
+    def __getitem__(self, name: str) -> int:
+        return self.by_name[name]
+
+    @property
+    def dynamodb(self) -> int:
+        return self.by_name["dynamodb"]
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Ports:
-        """``DYNAMODB_PORT``, ``AUTH_PORT``, ``LOCATION_PORT``, ``PROFILE_PORT``, else the contract's."""
-        values = {}
-        for field in fields(cls):
-            name = f"{field.name.upper()}_PORT"
-            raw = environ.get(name, "").strip()
+        """``DYNAMODB_PORT`` and each service's ``<NAME>_PORT``, else services.toml's (the contract's)."""
+        values = dict(_DEFAULT_PORTS)
+        for name in values:
+            variable = f"{name.upper()}_PORT"
+            raw = environ.get(variable, "").strip()
             if not raw:
                 continue
             if not raw.isdigit() or not 0 < int(raw) < 65536:
-                raise StackError(f"{name} must be a port number (1-65535), got {raw!r}")
-            values[field.name] = int(raw)
-        ports = cls(**values)
-        taken = list(ports.as_dict().values())
+                raise StackError(f"{variable} must be a port number (1-65535), got {raw!r}")
+            values[name] = int(raw)
+        taken = list(values.values())
         if len(set(taken)) != len(taken):
-            raise StackError(f"the ports must differ, got {ports.as_dict()}")
-        return ports
+            raise StackError(f"the ports must differ, got {values}")
+        return cls(values)
 
     @classmethod
-    def free(cls) -> Ports:
-        """Four ports nobody listens on now (for tests running beside `make run`).
+    def free(cls, names: Sequence[str] = ()) -> Ports:
+        """Ports nobody listens on now, one for DynamoDB and each service (or each of ``names``).
+
+        For tests running beside `make run`, or a stack of another copy of the repository.
 
         Chosen below Linux's ephemeral range (32768-60999), not by binding port 0: the
         kernel takes the local ports of outgoing connections from that range, so with
         another test run beside this one, a port chosen there was seen taken by a client
         connection before the stack could listen on it.
         """
+        names = list(names or _DEFAULT_PORTS)
         chosen: list[int] = []
-        while len(chosen) < len(fields(cls)):
+        while len(chosen) < len(names):
             port = random.randrange(*FREE_PORT_RANGE)  # noqa: S311 - a port, not a secret
             if port not in chosen and port_is_free(port):
                 chosen.append(port)
-        return cls(*chosen)
+        return cls(dict(zip(names, chosen, strict=True)))
 
     def as_dict(self) -> dict[str, int]:
         """Ports by component name."""
-        return {field.name: getattr(self, field.name) for field in fields(self)}
+        return dict(self.by_name)
+
+
+_DEFAULT_PORTS = {
+    "dynamodb": registry.load().dynamodb_port,
+    **{name: service.port for name, service in registry.load().services.items()},
+}
 
 
 def url(port: int) -> str:
@@ -289,8 +303,6 @@ class LocalStack:
         state_dir: Path | str | None = None,
         *,
         dynamodb_endpoint: str | None = None,
-        signing_keys: str | None = None,
-        client_secret: str | None = None,
         without: Sequence[str] = (),
         progress: ProgressFn | None = None,
         startup_timeout: float = STARTUP_TIMEOUT_S,
@@ -300,13 +312,6 @@ class LocalStack:
         self.state_dir = Path(state_dir or LOCAL_STATE_DIR).resolve()
         self.dynamodb_endpoint = (dynamodb_endpoint or url(self.ports.dynamodb)).rstrip("/")
         self.starts_dynamodb = dynamodb_endpoint is None
-        self.signing_keys = signing_keys or f"file:{self.state_dir / SIGNING_KEYS_FILE}"
-        self.client_secret = client_secret or f"file:{self.state_dir / CLIENT_SECRET_FILE}"
-        for name, reference in (("SIGNING_KEYS", self.signing_keys), ("CLIENT_SECRET", self.client_secret)):
-            if not reference.startswith("file:/"):
-                raise StackError(
-                    f"{name} must be a file:<absolute path> reference for the local stack, got {reference!r}"
-                )
         unknown = set(without) - set(stages.SERVICES)
         if unknown:
             choices = ", ".join(stages.SERVICES)
@@ -323,19 +328,24 @@ class LocalStack:
     @property
     def urls(self) -> dict[str, str]:
         """The base URL of DynamoDB and of each service (also of those run by hand, ``without``)."""
-        return {
-            "dynamodb": self.dynamodb_endpoint,
-            "auth": url(self.ports.auth),
-            "location": url(self.ports.location),
-            "profile": url(self.ports.profile),
-        }
+        return {"dynamodb": self.dynamodb_endpoint, **{name: url(self.ports[name]) for name in stages.SERVICES}}
+
+    def secret(self, service: str, variable: str) -> str:
+        """The reference to one of a service's secrets (services.toml's ``secrets``) in this stack's state folder."""
+        parameter = dict(registry.service(service).secrets)[variable]
+        return f"file:{self.state_dir / f'{service}-{parameter}'}"
 
     @property
     def logs_dir(self) -> Path:
         return self.state_dir / "logs"
 
     def environment(self, service: str | None = None) -> dict[str, str]:
-        """The environment of a child process: the stack's addresses, local credentials, its secret."""
+        """The environment of a child process: the addresses it needs, local credentials, the state folder.
+
+        A service gets its own URL and those of the services it calls (services.toml); the bootstrap
+        (``service`` None) gets every URL. Each finds its own secrets in the state folder
+        (``servicekit.env.local_default``).
+        """
         env = {k: v for k, v in os.environ.items() if not _is_stage_variable(k)}
         # The local stack never talks to a real AWS account, whatever the developer's profile says.
         for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_ENDPOINT_URL"):
@@ -343,20 +353,19 @@ class LocalStack:
         env.update(
             AWS_ACCESS_KEY_ID="local",
             AWS_SECRET_ACCESS_KEY="local",  # noqa: S106 - moto accepts any credentials
-            AWS_DEFAULT_REGION=LOCAL_DEFAULTS["AWS_DEFAULT_REGION"],
+            AWS_DEFAULT_REGION=LOCAL_REGION,
             AWS_ENDPOINT_URL_DYNAMODB=self.dynamodb_endpoint,
-            AUTH_URL=self.urls["auth"],
-            LOCATION_URL=self.urls["location"],
-            PROFILE_URL=self.urls["profile"],
+            LOCAL_STATE_DIR=str(self.state_dir),
             NO_PROXY=",".join(filter(None, [env.get("NO_PROXY"), "127.0.0.1", "localhost"])),
             PYTHONUNBUFFERED="1",
             PYTHONDONTWRITEBYTECODE="1",
         )
-        # Each process gets only the secret it needs.
-        if service in (None, "auth"):
-            env["SIGNING_KEYS"] = self.signing_keys
-        if service in (None, "profile"):
-            env["CLIENT_SECRET"] = self.client_secret
+        if service is None:
+            calls: Sequence[str] = stages.SERVICES
+        else:
+            # Its own too: the auth service's issuer is its URL (servicekit.env.token_issuer).
+            calls = (*registry.service(service).calls, service) if service in stages.SERVICES else ()
+        env.update({registry.service(callee).url_variable: self.urls[callee] for callee in calls})
         return env
 
     # -- start -----------------------------------------------------------------------------
@@ -418,7 +427,7 @@ class LocalStack:
         # Chalice's own command line through a launcher that only deepens the listen queue.
         # --no-autoreload: one process per service (chalice's reloader forks a worker that
         # outlives its parent); this runner watches the code and restarts the service itself.
-        port = str(getattr(self.ports, service))
+        port = str(self.ports[service])
         local = ["local", "--stage", LOCAL_STAGE, "--no-autoreload", "--host", HOST, "--port", port]
         self._spawn(
             service,
@@ -762,13 +771,22 @@ def request_restart(state_dir: Path, service: str, timeout: float) -> tuple[bool
     return bool(answer["ok"]), str(answer["message"])
 
 
-_STAGE_VARIABLES = frozenset({"STAGE", "TABLE_NAME", "TOKEN_ISSUER", "TOKEN_AUDIENCE", "CLIENT_ID"})
+@functools.cache
+def _stage_variables() -> frozenset[str]:
+    """Every variable a stage of a service sets, each service's URL and secrets: never the shell's."""
+    names = {"STAGE"}
+    for service in registry.load().services.values():
+        names |= {service.url_variable, *(variable for variable, _ in service.secrets)}
+        config = json.loads((service.folder / ".chalice" / "config.json").read_text())
+        for stage in config["stages"]:
+            names |= set(stages.stage_env(service.name, stage))
+    return frozenset(names)
 
 
 def _is_stage_variable(name: str) -> bool:
     # The stage's own variables come from each service's .chalice/config.json, not from
     # whatever the developer's shell happens to export.
-    return name in _STAGE_VARIABLES
+    return name in _stage_variables()
 
 
 @contextlib.contextmanager
@@ -789,22 +807,15 @@ def _signals_deferred() -> Iterator[None]:
 
 
 def example_session(urls: Mapping[str, str]) -> str:
-    """A short curl session against the running stack."""
-    auth, location, profile = urls["auth"], urls["location"], urls["profile"]
-    return f"""\
-Try it (bash; python3 only reads JSON fields):
-  json() {{ python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }}
-  curl -s -X POST {auth}/users -H 'Content-Type: application/json' \\
-       -d '{{"username": "alice", "password": "correct horse battery"}}'
-  TOKEN=$(curl -s -X POST {auth}/token -H 'Content-Type: application/json' \\
-       -d '{{"grant_type": "password", "username": "alice", "password": "correct horse battery"}}' | json access_token)
-  ME=$(curl -s {auth}/users/me -H "Authorization: Bearer $TOKEN" | json user_id)
-  curl -s -X PUT {location}/locations/$ME -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \\
-       -d '{{"latitude": 52.52, "longitude": 13.405, "city": "Berlin", "country": "DE"}}'
-  curl -s -X PUT {profile}/profiles/$ME -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \\
-       -d '{{"display_name": "Alice", "bio": "Hello"}}'
-  curl -s {profile}/profiles/$ME
-  echo {profile}/pages/$ME     # open it in a browser"""
+    """The README's curl session, addressed to the running stack's ports."""
+    text = README.read_text()
+    start = text.index("```sh\n", text.index("## A session with curl")) + len("```sh\n")
+    session = text[start : text.index("```", start)].rstrip()
+    for name, port in _DEFAULT_PORTS.items():
+        session = session.replace(url(port), urls[name].rstrip("/"))
+    return 'Try it (bash; python3 only reads JSON fields), as README.md\'s "A session with curl":\n' + "\n".join(
+        f"  {line}" if line else "" for line in session.splitlines()
+    )
 
 
 def _print(line: str) -> None:
@@ -818,9 +829,9 @@ def _terminate(signum: int, frame: object) -> None:
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m tools.localstack",
-        description="Run DynamoDB and the three services locally (`make run`).",
+        description="Run DynamoDB and every service of services.toml locally (`make run`).",
         epilog=(
-            "Ports: DYNAMODB_PORT, AUTH_PORT, LOCATION_PORT, PROFILE_PORT. AUTO_RESTART=1 restarts a crashed "
+            f"Ports: {', '.join(f'{name.upper()}_PORT' for name in _DEFAULT_PORTS)}. AUTO_RESTART=1 restarts a crashed "
             "service after a growing delay. See docs/local-development.md."
         ),
     )
@@ -829,7 +840,7 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
         action="append",
         default=[],
         metavar="SERVICE",
-        help="do not start this service (auth, location, profile; repeat or comma-separate): run it yourself",
+        help=f"do not start this service ({', '.join(stages.SERVICES)}; repeat or comma-separate): run it yourself",
     )
     commands = parser.add_subparsers(dest="command", title="commands (without one: run the stack)")
     restart = commands.add_parser(
@@ -872,8 +883,6 @@ def stack_from_env(environ: Mapping[str, str], without: Sequence[str] = ()) -> L
         Ports.from_env(environ),
         _state_dir(environ),
         dynamodb_endpoint=environ.get("AWS_ENDPOINT_URL_DYNAMODB") or None,
-        signing_keys=environ.get("SIGNING_KEYS") or None,
-        client_secret=environ.get("CLIENT_SECRET") or None,
         without=without,
         progress=_print,
         startup_timeout=_startup_timeout(environ),

@@ -13,7 +13,7 @@ allowed ``*`` on ``*``. This script runs it, then changes what it made:
   source archive need not keep symlinks), and adds bytecode to each package
   (``tools.bytecode``); then ``tools.release`` deploys the stacks whose
   inputs changed since their last deployment, one change set each, in the order the
-  services need each other: auth, location, profile. There is no Deploy stage: a stage
+  services need each other (services.toml's order). There is no Deploy stage: a stage
   of CloudFormation actions deploys every stack on every push.
 - The roles allow what deploying these stacks takes, on these stacks' resources,
   instead of ``*`` on ``*`` (see docs/deployment.md, "The pipeline's roles").
@@ -35,10 +35,11 @@ from typing import Any
 
 import yaml
 
-from tools import stages
+from tools import generated, registry, stages
 
 ROOT = stages.ROOT
 SERVICE_APPS = [f"{service}-service" for service in stages.SERVICES]  # the deployment order
+STACKS = [stages.stack_name(service, "${Stage}") for service in stages.SERVICES]  # as CloudFormation substitutes them
 APPLICATION_NAME = "serverless-profiles"
 DEFAULT_BRANCH = "main"
 SAM_TRANSFORM = "Serverless-2016-10-31"
@@ -98,9 +99,9 @@ def deployed_stages() -> list[str]:
     return [stage for stage in config["stages"] if stage != stages.LOCAL_STAGE]
 
 
-def stack_name(app: str) -> dict[str, str]:
-    """One CloudFormation stack per service and stage."""
-    return {"Fn::Sub": f"{app}-${{Stage}}"}
+def stack_name(service: str) -> dict[str, str]:
+    """One CloudFormation stack per service and stage, named by ``tools.stages.stack_name``."""
+    return {"Fn::Sub": stages.stack_name(service, "${Stage}")}
 
 
 def _title(app: str) -> str:
@@ -247,7 +248,7 @@ def _release_statements() -> list[dict[str, Any]]:
             # resolved for the stacks' SSM-typed parameter with the credentials of whoever creates
             # the change set (AWS: "under the caller's AWS account"; CloudFormation calls GetParameters).
             "Action": ["ssm:GetParameter", "ssm:GetParameters"],
-            "Resource": [{"Fn::Sub": f"{records}/auth/jwks"}],
+            "Resource": [{"Fn::Sub": f"{records}/{registry.issuer().name}/jwks"}],
             "Effect": "Allow",
         },
     ]
@@ -263,8 +264,8 @@ def _pipeline_stages(template: dict[str, Any]) -> None:
 
 def _stack_arns(service: str) -> list[dict[str, str]]:
     return [
-        {"Fn::Sub": f"arn:${{AWS::Partition}}:{service}:${{AWS::Region}}:${{AWS::AccountId}}:stack/{app}-${{Stage}}/*"}
-        for app in SERVICE_APPS
+        {"Fn::Sub": f"arn:${{AWS::Partition}}:{service}:${{AWS::Region}}:${{AWS::AccountId}}:stack/{stack}/*"}
+        for stack in STACKS
     ]
 
 
@@ -306,25 +307,24 @@ def _pipeline_role(template: dict[str, Any]) -> None:
 def _own(service: str, kind: str) -> list[dict[str, str]]:
     """ARNs of resources CloudFormation names after the stacks (``<stack>-<logical id>-<random>``)."""
     return [
-        {"Fn::Sub": f"arn:${{AWS::Partition}}:{service}:${{AWS::Region}}:${{AWS::AccountId}}:{kind}{app}-${{Stage}}-*"}
-        for app in SERVICE_APPS
+        {"Fn::Sub": f"arn:${{AWS::Partition}}:{service}:${{AWS::Region}}:${{AWS::AccountId}}:{kind}{stack}-*"}
+        for stack in STACKS
     ]
 
 
 def deploy_role_statements() -> list[dict[str, Any]]:
-    """What CloudFormation may do while deploying the three service stacks, and on what.
+    """What CloudFormation may do while deploying the service stacks, and on what.
 
     Each statement covers one resource type of the stacks, scoped to the names
     CloudFormation generates from the stack's name; API Gateway ids are random, so REST
     APIs are scoped to the region's ``/restapis`` only. Tables are never deleted by a
     stack (DeletionPolicy Retain), so the role cannot delete tables at all.
     """
-    roles = [
-        {"Fn::Sub": f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/{app}-${{Stage}}-*"} for app in SERVICE_APPS
-    ]
+    roles = [{"Fn::Sub": f"arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/{stack}-*"} for stack in STACKS]
     api = "arn:${AWS::Partition}:apigateway:${AWS::Region}::"
     parameters = "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/profiles/${Stage}"
     encoded_api = "arn%3A${AWS::Partition}%3Aapigateway%3A${AWS::Region}%3A%3A"
+    last = stages.SERVICES[-1]  # its stack holds the dashboard
     return [
         {
             "Sid": "LambdaFunctions",
@@ -445,7 +445,7 @@ def deploy_role_statements() -> list[dict[str, Any]]:
             "Effect": "Allow",
         },
         {
-            # The stage's dashboard, in the profile stack (python -m tools.dashboard); dashboards are global.
+            # The stage's dashboard, in the stack deployed last (tools.dashboard); dashboards are global.
             "Sid": "Dashboard",
             "Action": [
                 "cloudwatch:DeleteDashboards",
@@ -456,12 +456,15 @@ def deploy_role_statements() -> list[dict[str, Any]]:
                 "cloudwatch:UntagResource",
             ],
             "Resource": [
-                {"Fn::Sub": "arn:${AWS::Partition}:cloudwatch::${AWS::AccountId}:dashboard/profile-service-${Stage}-*"}
+                {
+                    "Fn::Sub": "arn:${AWS::Partition}:cloudwatch::${AWS::AccountId}:dashboard/"
+                    + f"{last}-service-${{Stage}}-*"
+                }
             ],
             "Effect": "Allow",
         },
         {
-            # The auth stack writes its own URL, its tokens' issuer, where its functions read it.
+            # The issuer's stack writes its own URL, its tokens' issuer, where its functions read it.
             "Sid": "OwnUrlParameter",
             "Action": [
                 "ssm:AddTagsToResource",
@@ -470,7 +473,7 @@ def deploy_role_statements() -> list[dict[str, Any]]:
                 "ssm:PutParameter",
                 "ssm:RemoveTagsFromResource",
             ],
-            "Resource": [{"Fn::Sub": f"{parameters}/auth/url"}],
+            "Resource": [{"Fn::Sub": f"{parameters}/{registry.issuer().name}/url"}],
             "Effect": "Allow",
         },
         {
@@ -478,7 +481,7 @@ def deploy_role_statements() -> list[dict[str, Any]]:
             # role the change set was given; read-only, the one public parameter.
             "Sid": "HandedOverJwks",
             "Action": ["ssm:GetParameters"],
-            "Resource": [{"Fn::Sub": f"{parameters}/auth/jwks"}],
+            "Resource": [{"Fn::Sub": f"{parameters}/{registry.issuer().name}/jwks"}],
             "Effect": "Allow",
         },
         {
@@ -510,8 +513,8 @@ def _deploy_role(template: dict[str, Any]) -> None:
 
 
 def _outputs(template: dict[str, Any]) -> None:
-    for app in SERVICE_APPS:
-        template["Outputs"][f"{_title(app)}StackName"] = {"Value": stack_name(app)}
+    for service in stages.SERVICES:
+        template["Outputs"][f"{_title(service)}ServiceStackName"] = {"Value": stack_name(service)}
 
 
 def codecommit_pipeline(generated: dict[str, Any]) -> dict[str, Any]:
@@ -574,19 +577,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.pipeline", description=__doc__.split("\n")[0])
     parser.add_argument("--check", action="store_true", help="compare with the committed files; write nothing")
     args = parser.parse_args(argv)
-    stale = []
-    for name, text in render().items():
-        path = ROOT / name
-        if args.check:
-            if not path.is_file() or path.read_text() != text:
-                stale.append(name)
-        else:
-            path.write_text(text)
-            print(f"wrote {name}")
-    if stale:
-        print(f"out of date: {', '.join(stale)}; run python -m tools.pipeline", file=sys.stderr)
-        return 1
-    return 0
+    files = {ROOT / name: text for name, text in render().items()}
+    return generated.write_or_check(files, check=args.check, command="python -m tools.pipeline")
 
 
 if __name__ == "__main__":

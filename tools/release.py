@@ -35,7 +35,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tools import stages
+from tools import registry, stages
 
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]
 # tools/bytecode.py makes part of every package, as the Chalice requirements-dev.txt pins does.
@@ -58,7 +58,7 @@ def fingerprint_parameter(service: str, stage: str) -> str:
 
 def jwks_parameter(stage: str) -> str:
     """The SSM parameter holding the stage's public JWKS, which every stack hands to its authorizer."""
-    return f"/profiles/{stage}/auth/jwks"
+    return f"/profiles/{stage}/{registry.issuer().name}/jwks"
 
 
 def handed_over_jwks(ssm: Any, stage: str) -> str:

@@ -1,4 +1,4 @@
-"""What the tools need to know about the services: folders, stage variables, tables."""
+"""The services' stages: folders, stacks, stage variables, tables (the services themselves: tools.registry)."""
 
 from __future__ import annotations
 
@@ -7,14 +7,16 @@ import os
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-SERVICES = ("auth", "location", "profile")  # in deployment order: each needs the URLs of those before it
+from tools import registry
+from tools.registry import ROOT, SERVICES
+
+__all__ = ["LOCAL_STAGE", "ROOT", "SERVICES", "enter_auth_service", "folder", "stack_name", "stage_env", "table_name"]
 LOCAL_STAGE = "local"  # the stage of `make run` and the tests; never deployed
 
 
-def folder(service: str) -> Path:
+def folder(name: str) -> Path:
     """The service's Chalice project folder."""
-    return ROOT / f"{service}-service"
+    return registry.service(name).folder
 
 
 def stack_name(service: str, stage: str) -> str:

@@ -3,16 +3,15 @@
 Outside the token endpoints, each class name is the ``Code`` clients see (Chalice's
 ``{"Code", "Message"}``). ``POST /token`` and ``POST /token/revoke`` answer with RFC 6749
 section 5.2's ``{"error", "error_description"}`` instead: those errors are ``OAuthError``
-subclasses, rendered by ``OAuthError.to_response``.
+subclasses, which ``app.py`` renders with their ``body`` and ``headers``.
 """
 
 from __future__ import annotations
 
-import json
 import math
 from typing import ClassVar
 
-from chalice import ConflictError, NotFoundError, Response
+from chalice import ConflictError, NotFoundError
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
@@ -35,17 +34,13 @@ class OAuthError(Exception):
         super().__init__(description)
         self.description = description
 
+    def body(self) -> dict[str, str]:
+        """The body RFC 6749 section 5.2 gives an error."""
+        return {"error": self.ERROR, "error_description": self.description}
+
     def headers(self) -> dict[str, str]:
         """Headers beyond ``Content-Type`` and ``Cache-Control``."""
         return {}
-
-    def to_response(self) -> Response:
-        """The error as RFC 6749 section 5.2 shapes it."""
-        return Response(
-            body=json.dumps({"error": self.ERROR, "error_description": self.description}, separators=(",", ":")),
-            status_code=self.STATUS_CODE,
-            headers={"Content-Type": "application/json", **NO_STORE, **self.headers()},
-        )
 
 
 class InvalidRequestError(OAuthError):

@@ -1,6 +1,6 @@
 """The auth service's signing keys: a key ring with one active key, published as a JWKS.
 
-The ring is a JSON document kept as a secret (SSM SecureString or Secrets Manager in
+The ring is a JSON document kept as a secret (an SSM SecureString parameter in
 deployed stages, a file locally): ``{"active": <kid>, "keys": [{"kid", "private_key"}]}``
 with PKCS#8 PEM P-256 keys (ES256). Every key in the ring is published, so tokens signed
 by a key being rotated out still verify; only the active one signs. See
@@ -21,8 +21,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.algorithms import ECAlgorithm
 
-from servicekit import secrets
-from servicekit import settings as env
+from servicekit import env, parameters
 from servicekit.authorizer import handed_over_jwks
 from servicekit.lazy import Lazy
 from servicekit.tokens import ALGORITHM, CURVE, KeySet, TokenVerifier
@@ -135,13 +134,13 @@ def new_token_id() -> str:
 def _load() -> KeyRing:
     reference = settings().signing_keys
     try:
-        return KeyRing.loads(secrets.read(reference))
-    except secrets.SecretNotFoundError:
+        return KeyRing.loads(parameters.read(reference))
+    except parameters.ParameterNotFoundError:
         if not env.is_local():
             raise
     # The local stage makes its own key on first start (`make run` writes one first).
     ring = KeyRing.generate()
-    secrets.write(reference, ring.dumps())
+    parameters.write(reference, ring.dumps())
     return ring
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import msgspec
 
-from servicekit import settings as env
+from servicekit import env
 from servicekit.lazy import Lazy
 
 ACCESS_TOKEN_TTL_S = 15 * 60
@@ -19,7 +19,7 @@ class Settings(msgspec.Struct, frozen=True):
 
     table_name: str
     audience: str
-    signing_keys: str  # a servicekit.secrets reference to the key ring document
+    signing_keys: str  # a servicekit.parameters reference to the key ring document
 
 
 def _load() -> Settings:

@@ -12,7 +12,11 @@ One table, one string key ``pk`` prefixed by kind:
 | service client | ``client#<client_id>`` | secret_hash, scope, created_at |
 
 ``expires_at`` is the TTL attribute, but DynamoDB deletes expired items only
-eventually (moto never): every read and condition checks it itself.
+eventually (moto never): every condition checks it itself, and so does every reader.
+
+The store reports what happened (a username taken, the attempts exhausted, a refresh
+token used already, a login revoked) as the exceptions below; ``tokens.py`` and
+``users.py`` decide what that means for the client.
 """
 
 from __future__ import annotations
@@ -20,15 +24,33 @@ from __future__ import annotations
 import hashlib
 from typing import TypedDict
 
-from servicekit import metrics
 from servicekit.dynamo import Condition, Table, dynamodb
 from servicekit.errors import ConditionFailedError, ItemNotFoundError
 from servicekit.lazy import Lazy
 
-from .errors import InvalidRefreshTokenError, LoginLockedError, UsernameTakenError
 from .settings import settings
 
 NOT_EXISTS = Condition("attribute_not_exists(pk)")
+
+
+class UsernameClaimedError(Exception):
+    """The username belongs to a user already; nothing was written."""
+
+
+class AttemptsExhaustedError(Exception):
+    """The subject's failed attempts reached the limit; the window closes at ``window_ends``."""
+
+    def __init__(self, window_ends: int) -> None:
+        super().__init__(window_ends)
+        self.window_ends = window_ends
+
+
+class RefreshTokenUsedError(Exception):
+    """The refresh token was used already (or expired in the meantime); nothing was written."""
+
+
+class FamilyRevokedError(Exception):
+    """The refresh token's login was revoked (or has expired and gone); nothing was written."""
 
 
 class UserItem(TypedDict):
@@ -69,7 +91,7 @@ class AuthStore:
     # Users
 
     def add_user(self, user: UserItem) -> None:
-        """Write the user and claim the username in one transaction: 409 if it is taken."""
+        """Write the user and claim the username in one transaction; ``UsernameClaimedError`` if it is taken."""
         try:
             self._table.transact(
                 [
@@ -78,7 +100,7 @@ class AuthStore:
                 ]
             )
         except ConditionFailedError:
-            raise UsernameTakenError(f"The username {user['username']} is taken.") from None
+            raise UsernameClaimedError(user["username"]) from None
 
     def user(self, user_id: str) -> UserItem:
         """The user (``ItemNotFoundError`` if none)."""
@@ -109,7 +131,7 @@ class AuthStore:
         return item["failures"], item["window_ends"]
 
     def count_attempt(self, username: str, now: int, limit: int, window_s: int) -> None:
-        """Count a login as failed before its password is checked; ``LoginLockedError`` at ``limit``.
+        """Count a login as failed before its password is checked; ``AttemptsExhaustedError`` at ``limit``.
 
         Counting first, in one conditional write, is what holds the limit under
         concurrency: checks against a count read earlier would let a burst of guesses
@@ -139,8 +161,7 @@ class AuthStore:
             pass
         failures, window_ends = self.failures(username, now)
         if failures >= limit:
-            metrics.count(metrics.LOCKOUTS)
-            raise LoginLockedError(window_ends - now)
+            raise AttemptsExhaustedError(window_ends)
         # The window closed, or a successful login cleared it, between the writes: start again.
         self.count_attempt(username, now, limit, window_s)
 
@@ -162,43 +183,40 @@ class AuthStore:
             ]
         )
 
-    def refresh_token(self, token: str, now: int) -> RefreshItem:
-        """The stored refresh token; ``InvalidRefreshTokenError`` if unknown or expired."""
+    def refresh_token(self, token: str) -> RefreshItem | None:
+        """The stored refresh token, expired or not; None if unknown."""
         try:
-            item: RefreshItem = self._table.get(refresh_key(token))  # type: ignore[assignment]
+            return self._table.get(refresh_key(token))  # type: ignore[return-value]
         except ItemNotFoundError:
-            raise InvalidRefreshTokenError("The refresh token is not valid.") from None
-        if item["expires_at"] <= now:
-            raise InvalidRefreshTokenError("The refresh token has expired.")
-        return item
+            return None
 
     def rotate(self, old: str, new: str, item: RefreshItem, now: int) -> None:
-        """Mark ``old`` used and store ``new`` in its family, if ``old`` was unused and the family alive.
+        """Mark ``old`` (read as ``item``) used and store ``new`` in its family.
 
-        One transaction: of two concurrent uses of the same token, exactly one wins,
-        and the loser is treated as reuse.
+        ``RefreshTokenUsedError`` if ``old`` was used already, as read or by a concurrent
+        rotation (one transaction: of concurrent uses of the same token exactly one wins);
+        else ``FamilyRevokedError`` if its login was revoked.
         """
-        family_key = {"pk": f"family#{item['family_id']}"}
+        if item["used"]:
+            raise RefreshTokenUsedError()
+        use_old = self._table.update_op(
+            refresh_key(old),
+            Condition("SET used = :true", values={":true": True}),
+            Condition("used = :false AND expires_at > :now", values={":false": False, ":now": now}),
+        )
+        family_alive = self._table.check_op(
+            {"pk": f"family#{item['family_id']}"}, Condition("revoked = :false", values={":false": False})
+        )
+        store_new = self._table.put_op(
+            self._refresh_item(new, item["family_id"], item["user_id"], item["expires_at"]), NOT_EXISTS
+        )
+        operations = [use_old, family_alive, store_new]
         try:
-            self._table.transact(
-                [
-                    self._table.update_op(
-                        refresh_key(old),
-                        Condition("SET used = :true", values={":true": True}),
-                        Condition("used = :false AND expires_at > :now", values={":false": False, ":now": now}),
-                    ),
-                    self._table.check_op(family_key, Condition("revoked = :false", values={":false": False})),
-                    self._table.put_op(
-                        self._refresh_item(new, item["family_id"], item["user_id"], item["expires_at"]), NOT_EXISTS
-                    ),
-                ]
-            )
+            self._table.transact(operations)
         except ConditionFailedError as exc:
-            if 0 in exc.args:
-                metrics.count(metrics.REFRESH_TOKEN_REUSE)
-                self.revoke_family(item["family_id"])
-                raise InvalidRefreshTokenError("The refresh token was used already; the login is revoked.") from None
-            raise InvalidRefreshTokenError("The refresh token has been revoked.") from None
+            if operations.index(use_old) in exc.failed:
+                raise RefreshTokenUsedError() from None
+            raise FamilyRevokedError() from None
 
     def revoke_family(self, family_id: str) -> None:
         """Every refresh token of the login stops working."""

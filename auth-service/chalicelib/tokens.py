@@ -1,4 +1,9 @@
-"""Issuing tokens for the three grants, rotating refresh tokens, and revoking them."""
+"""Issuing tokens for the three grants, rotating refresh tokens, and revoking them.
+
+The policy lives here, once: what the store reports (attempts exhausted, a refresh token
+used again, a login revoked) becomes the client's error, the lockout's 429, and the
+revocation of a login whose refresh token was reused.
+"""
 
 from __future__ import annotations
 
@@ -13,12 +18,20 @@ from .errors import (
     InvalidClientError,
     InvalidCredentialsError,
     InvalidRefreshTokenError,
+    LoginLockedError,
     UnauthorizedClientError,
 )
 from .keys import key_ring, new_token_id
 from .models import ClientCredentialsGrant, Grant, PasswordGrant, RefreshGrant, TokenResponse
 from .settings import ACCESS_TOKEN_TTL_S, REFRESH_TOKEN_TTL_S, USER_SCOPE, issuer, settings
-from .store import ClientItem, auth_store
+from .store import (
+    AttemptsExhaustedError,
+    ClientItem,
+    FamilyRevokedError,
+    RefreshItem,
+    RefreshTokenUsedError,
+    auth_store,
+)
 from .token_requests import ClientCredentials
 
 MAX_FAILED_LOGINS = 5
@@ -52,12 +65,11 @@ def revoke(refresh_token: str, client: ClientCredentials | None) -> None:
     """
     if client is not None and client.secret is not None:
         authenticate_client(client)
-    store = auth_store()
     try:
-        item = store.refresh_token(refresh_token, clock().now())
+        item = _stored_refresh_token(refresh_token, clock().now())
     except InvalidRefreshTokenError:
         return
-    store.revoke_family(item["family_id"])
+    auth_store().revoke_family(item["family_id"])
 
 
 def access_token(subject: str, scope: str) -> str:
@@ -79,7 +91,7 @@ def access_token(subject: str, scope: str) -> str:
 
 def _password(grant: PasswordGrant) -> TokenResponse:
     store, now = auth_store(), clock().now()
-    store.count_attempt(grant.username, now, MAX_FAILED_LOGINS, LOCKOUT_WINDOW_S)
+    _count_attempt(grant.username, now)
     user = store.user_by_name(grant.username)
     if not passwords.verify(user["password_hash"] if user else None, grant.password) or user is None:
         metrics.count(metrics.LOGINS_FAILED)
@@ -95,15 +107,18 @@ def _password(grant: PasswordGrant) -> TokenResponse:
 
 def _refresh(grant: RefreshGrant) -> TokenResponse:
     store, now = auth_store(), clock().now()
-    item = store.refresh_token(grant.refresh_token, now)
-    if item["used"]:
-        # A used token presented again means it was stolen (or the client is broken):
-        # end the whole login, thief's and owner's tokens alike.
+    item = _stored_refresh_token(grant.refresh_token, now)
+    refresh = _new_refresh_token()
+    try:
+        store.rotate(grant.refresh_token, refresh, item, now)
+    except RefreshTokenUsedError:
+        # A used token presented again means it was stolen (or the client is broken), and
+        # of concurrent uses only one wins: end the whole login, thief's and owner's alike.
         metrics.count(metrics.REFRESH_TOKEN_REUSE)
         store.revoke_family(item["family_id"])
-        raise InvalidRefreshTokenError("The refresh token was used already; the login is revoked.")
-    refresh = _new_refresh_token()
-    store.rotate(grant.refresh_token, refresh, item, now)
+        raise InvalidRefreshTokenError("The refresh token was used already; the login is revoked.") from None
+    except FamilyRevokedError:
+        raise InvalidRefreshTokenError("The refresh token has been revoked.") from None
     metrics.count(metrics.REFRESH_ROTATIONS)
     return _response(item["user_id"], USER_SCOPE, refresh)
 
@@ -112,7 +127,7 @@ def authenticate_client(client: ClientCredentials) -> ClientItem:
     """The client, if its secret is right; counted toward its lockout like a user's login."""
     store, now = auth_store(), clock().now()
     # ':' is in no username, so a client's count never mixes with a user's.
-    store.count_attempt(CLIENT_SUBJECT_PREFIX + client.client_id, now, MAX_FAILED_LOGINS, LOCKOUT_WINDOW_S)
+    _count_attempt(CLIENT_SUBJECT_PREFIX + client.client_id, now)
     item = store.client(client.client_id)
     if not passwords.verify(item["secret_hash"] if item else None, client.secret or "") or item is None:
         raise InvalidClientError("The client id or secret is wrong.", basic=client.basic)
@@ -129,6 +144,25 @@ def _client_credentials(client: ClientCredentials | None) -> TokenResponse:
     item = authenticate_client(client)
     metrics.count(metrics.CLIENT_CREDENTIALS_LOGINS)
     return _response(CLIENT_SUBJECT_PREFIX + item["client_id"], item["scope"], None)
+
+
+def _count_attempt(subject: str, now: int) -> None:
+    """Count a login of ``subject`` before its secret is checked; 429 once it is locked out."""
+    try:
+        auth_store().count_attempt(subject, now, MAX_FAILED_LOGINS, LOCKOUT_WINDOW_S)
+    except AttemptsExhaustedError as exhausted:
+        metrics.count(metrics.LOCKOUTS)
+        raise LoginLockedError(exhausted.window_ends - now) from None
+
+
+def _stored_refresh_token(token: str, now: int) -> RefreshItem:
+    """The stored refresh token; ``InvalidRefreshTokenError`` if unknown or expired."""
+    item = auth_store().refresh_token(token)
+    if item is None:
+        raise InvalidRefreshTokenError("The refresh token is not valid.")
+    if item["expires_at"] <= now:
+        raise InvalidRefreshTokenError("The refresh token has expired.")
+    return item
 
 
 def _response(subject: str, scope: str, refresh_token: str | None) -> TokenResponse:

@@ -10,9 +10,9 @@ from servicekit.clock import clock
 from servicekit.errors import ItemNotFoundError
 
 from . import passwords
-from .errors import UserNotFoundError
+from .errors import UsernameTakenError, UserNotFoundError
 from .models import Registration, User
-from .store import UserItem, auth_store
+from .store import UserItem, UsernameClaimedError, auth_store
 
 
 def register(registration: Registration) -> User:
@@ -25,7 +25,10 @@ def register(registration: Registration) -> User:
         "password_hash": passwords.hash_password(registration.password),
         "created_at": clock().iso(),
     }
-    auth_store().add_user(item)
+    try:
+        auth_store().add_user(item)
+    except UsernameClaimedError:
+        raise UsernameTakenError(f"The username {registration.username} is taken.") from None
     metrics.count(metrics.REGISTRATIONS)
     return _public(item)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import msgspec
 
-from servicekit import settings as env
+from servicekit import env
 from servicekit.lazy import Lazy
 
 WRITE_SCOPE = "location:write"

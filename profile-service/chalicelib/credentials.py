@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-from servicekit import metrics, secrets
+from servicekit import metrics, parameters
 from servicekit.clock import clock
 from servicekit.lazy import Lazy
 
@@ -116,7 +116,7 @@ class ServiceToken:
 
         try:
             secret = self._client_secret()
-        except Exception as exc:  # SSM, Secrets Manager or a file: any failure means no token
+        except Exception as exc:  # SSM or a file: any failure means no token
             logger.warning("could not read the client secret: %s", type(exc).__name__)
             raise TokenUnavailableError("the client secret could not be read") from exc
         body = {"grant_type": GRANT_TYPE, "client_id": self._client_id, "client_secret": secret}
@@ -145,7 +145,7 @@ class ServiceToken:
 
 
 def _read_client_secret() -> str:
-    return secrets.read(settings().client_secret).strip()
+    return parameters.read(settings().client_secret).strip()
 
 
 client_secret = Lazy(_read_client_secret)

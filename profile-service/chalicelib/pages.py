@@ -14,12 +14,9 @@ import os
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from chalice import Response
-
 from servicekit.lazy import Lazy
 
 from . import profiles
-from .errors import ProfileNotFoundError
 from .models import Location
 
 if TYPE_CHECKING:
@@ -75,14 +72,16 @@ def headers() -> dict[str, str | list[str]]:
     }
 
 
-def page(user_id: str) -> Response:
-    """The user's public profile page; a 404 page when there is no profile."""
-    try:
-        profile = profiles.read(user_id)
-    except ProfileNotFoundError:
-        return Response(body=_render("not_found.html"), status_code=404, headers=headers())
+def page(user_id: str) -> str:
+    """The user's public profile page; ``ProfileNotFoundError`` when there is no profile."""
+    profile = profiles.read(user_id)
     shown = _shown_location(profile.location) if profile.location else None
-    return Response(body=_render("profile.html", profile=profile, location=shown), headers=headers())
+    return _render("profile.html", profile=profile, location=shown)
+
+
+def not_found() -> str:
+    """The page shown for a profile that does not exist."""
+    return _render("not_found.html")
 
 
 def _render(template: str, **context: Any) -> str:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from chalice import Response
-
 from servicekit import metrics
 from servicekit.authorizer import is_user_id
-from servicekit.bodies import to_builtins
 from servicekit.clock import clock
 
 from .errors import ProfileNotFoundError
-from .etags import IfMatch, etag
+from .etags import IfMatch
 from .locations import LocationLookup, lookup
 from .models import Profile, ProfileChange
 from .store import ProfileItem, profile_store
@@ -52,11 +49,6 @@ def write(user_id: str, change: ProfileChange, precondition: IfMatch | None) -> 
 def delete(user_id: str) -> None:
     """Delete the profile; 404 when there is none."""
     profile_store().delete(user_id)
-
-
-def response(profile: Profile) -> Response:
-    """The profile as the API answers it: JSON, with its version as ``ETag``."""
-    return Response(body=to_builtins(profile), headers={"Content-Type": "application/json", **etag(profile.version)})
 
 
 def _profile(item: ProfileItem, location: LocationLookup) -> Profile:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import msgspec
 
-from servicekit import settings as env
+from servicekit import env
 from servicekit.lazy import Lazy
 
 WRITE_SCOPE = "profile:write"
@@ -26,7 +26,7 @@ class Settings(msgspec.Struct, frozen=True):
     auth_url: str
     location_url: str
     client_id: str
-    client_secret: str  # a servicekit.secrets reference to the client's secret
+    client_secret: str  # a servicekit.parameters reference to the client's secret
 
 
 def _load() -> Settings:

@@ -52,7 +52,7 @@ class ProfileStore:
             elif precondition.any_version:
                 item = self._table.update(key, fields, must_exist=True)
             else:
-                item = self._table.update(key, fields, expected_version=precondition.versions)
+                item = self._table.update(key, fields, expected_versions=precondition.versions)
         except ConditionFailedError:
             raise VersionMismatchError("The profile is not at a version If-Match names; nothing was written.") from None
         return cast(ProfileItem, item)

@@ -1,1 +1,1 @@
-"""The small library the three services share: settings, tables, tokens, bodies, HTTP."""
+"""The small library the three services share: environment, tables, tokens, bodies, HTTP."""

@@ -12,7 +12,7 @@ import msgspec
 from chalice import AuthResponse, Chalice, ForbiddenError
 from chalice.app import AuthRequest, ChaliceAuthorizer, Request
 
-from . import settings
+from . import env
 from .lazy import Lazy
 from .text import clip
 from .tokens import JWKS_PATH, InvalidTokenError, KeySet, KeysUnavailableError, TokenVerifier
@@ -30,7 +30,7 @@ def _fetch_jwks() -> Any:
     from .http import JsonHttpClient
 
     client = JsonHttpClient(connect_timeout=JWKS_TIMEOUT_S, read_timeout=JWKS_TIMEOUT_S, pool_size=1)
-    response = client.request("GET", settings.required("AUTH_URL").rstrip("/") + JWKS_PATH)
+    response = client.request("GET", env.required("AUTH_URL").rstrip("/") + JWKS_PATH)
     if response.status != 200:
         raise RuntimeError(f"the JWKS answered {response.status}")
     return response.body
@@ -43,20 +43,20 @@ def handed_over_jwks() -> Any:
     service (or, for the auth service's own authorizer, without reading its key ring
     from SSM); see docs/performance.md.
     """
-    document = settings.optional("JWKS")
+    document = env.optional("JWKS")
     if not document:
         return None
     try:
         return json.loads(document)
     except ValueError as exc:
-        raise settings.SettingsError("JWKS must be the auth service's JWKS document, in JSON") from exc
+        raise env.SettingsError("JWKS must be the auth service's JWKS document, in JSON") from exc
 
 
 def _new_verifier() -> TokenVerifier:
     return TokenVerifier(
         KeySet(_fetch_jwks, initial=handed_over_jwks()),
-        issuer=settings.token_issuer(),
-        audience=settings.required("TOKEN_AUDIENCE"),
+        issuer=env.token_issuer(),
+        audience=env.required("TOKEN_AUDIENCE"),
     )
 
 

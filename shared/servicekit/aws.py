@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from . import settings
+from . import env
 from .lazy import Lazy
 
 _creating = threading.Lock()
@@ -23,7 +23,7 @@ _creating = threading.Lock()
 
 def region() -> str | None:
     """The region: Lambda's ``AWS_REGION``, else ``AWS_DEFAULT_REGION`` (the local stage's default)."""
-    return settings.optional("AWS_REGION") or settings.optional("AWS_DEFAULT_REGION")
+    return env.optional("AWS_REGION") or env.optional("AWS_DEFAULT_REGION")
 
 
 def _new_session() -> Any:

@@ -12,19 +12,16 @@ is the whole cold start of an authorizer, which never touches a table.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import logging
 import os
 import time
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
 import msgspec
 
-from . import aws, deadline, metrics, settings
+from . import aws, deadline, env, metrics
 from .errors import ConditionFailedError, ItemNotFoundError, StoreError, StoreUnavailableError
 from .lazy import Lazy
 
@@ -64,14 +61,14 @@ def _new_client() -> Any:
     from botocore.config import Config
 
     options: dict[str, Any] = {
-        "endpoint_url": settings.optional("AWS_ENDPOINT_URL_DYNAMODB"),
+        "endpoint_url": env.optional("AWS_ENDPOINT_URL_DYNAMODB"),
         "config": Config(
             retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS},
             connect_timeout=CONNECT_TIMEOUT_S,
-            read_timeout=LOCAL_READ_TIMEOUT_S if settings.is_local() else READ_TIMEOUT_S,
+            read_timeout=LOCAL_READ_TIMEOUT_S if env.is_local() else READ_TIMEOUT_S,
         ),
     }
-    if settings.is_local() and not os.environ.get("AWS_ACCESS_KEY_ID"):
+    if env.is_local() and not os.environ.get("AWS_ACCESS_KEY_ID"):
         # The local DynamoDB (moto's server) accepts any credentials; a developer
         # should not need an AWS profile to run the stack.
         options.update(aws_access_key_id="local", aws_secret_access_key="local")  # noqa: S106
@@ -151,13 +148,6 @@ class Condition(msgspec.Struct, frozen=True):
         return params
 
 
-class Page(msgspec.Struct, frozen=True):
-    """One page of a query, and the opaque token of the next one (None at the end)."""
-
-    items: list[Item]
-    next_token: str | None
-
-
 class Table:
     """One DynamoDB table. Every write can carry a condition; every failure is typed."""
 
@@ -183,13 +173,13 @@ class Table:
         key: Mapping[str, Any],
         changes: Mapping[str, Any],
         *,
-        expected_version: int | Collection[int] | None = None,
+        expected_versions: Collection[int] | None = None,
         must_exist: bool = False,
     ) -> Item:
         """Set ``changes`` and add one to ``version`` in one atomic write; return the new item.
 
-        With ``expected_version`` (one version, or any of several) the write happens
-        only if the stored version is that one (optimistic concurrency); without it,
+        With ``expected_versions`` the write happens only if the stored version is one
+        of them (optimistic concurrency; none can match an empty set); without it,
         concurrent writers each still get their own increment, because DynamoDB
         applies ``ADD`` atomically.
         """
@@ -202,13 +192,10 @@ class Table:
             assignments.append(f"#f{i} = :v{i}")
         expression = (f"SET {', '.join(assignments)} " if assignments else "") + "ADD #version :one"
         clauses = []
-        if isinstance(expected_version, int):
-            clauses.append("#version = :expected")
-            values[":expected"] = expected_version
-        elif expected_version is not None:
-            if not expected_version:
+        if expected_versions is not None:
+            if not expected_versions:
                 raise ConditionFailedError("no version can match an empty set")
-            accepted = {f":e{i}": version for i, version in enumerate(sorted(expected_version))}
+            accepted = {f":e{i}": version for i, version in enumerate(sorted(expected_versions))}
             clauses.append(f"#version IN ({', '.join(accepted)})")
             values.update(accepted)
         if must_exist:
@@ -238,28 +225,6 @@ class Table:
             self._call("delete_item", TableName=self.name, Key=serialize(key), **params)
         except ConditionFailedError:
             raise ItemNotFoundError(self._describe(key)) from None
-
-    def query(self, key_condition: Condition, *, limit: int = 100, page_token: str | None = None) -> Page:
-        """One page of the items matching ``key_condition``; pass ``next_token`` on for more."""
-        params = key_condition.params("KeyConditionExpression")
-        if page_token:
-            params["ExclusiveStartKey"] = _decode_token(page_token)
-        response = self._call("query", TableName=self.name, Limit=limit, ConsistentRead=True, **params)
-        last = response.get("LastEvaluatedKey")
-        return Page(
-            items=[deserialize(item) for item in response.get("Items", [])],
-            next_token=_encode_token(last) if last else None,
-        )
-
-    def query_all(self, key_condition: Condition, *, page_size: int = 100) -> Iterator[Item]:
-        """Every item matching ``key_condition``, following the pages."""
-        token: str | None = None
-        while True:
-            page = self.query(key_condition, limit=page_size, page_token=token)
-            yield from page.items
-            if page.next_token is None:
-                return
-            token = page.next_token
 
     # Operations for ``transact``: each is one entry of TransactWriteItems.
 
@@ -328,7 +293,7 @@ class Table:
                     raise _TransactionConflict() from exc
                 failed = [i for i, reason in enumerate(reasons) if reason == "ConditionalCheckFailed"]
                 if failed or not reasons:
-                    raise ConditionFailedError(*failed) from exc
+                    raise ConditionFailedError(operation, failed=failed) from exc
             status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
             if code in _UNAVAILABLE_CODES or code == "TransactionCanceledException" or status >= 500:
                 logger.warning("dynamodb %s failed: %s", operation, code)
@@ -351,17 +316,3 @@ def _count_retries(conflicts: int, response: Mapping[str, Any]) -> None:
 
 class _TransactionConflict(Exception):
     """A transaction in flight holds an item this request writes."""
-
-
-def _encode_token(key: Mapping[str, Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(key, sort_keys=True).encode()).decode()
-
-
-def _decode_token(token: str) -> dict[str, Any]:
-    try:
-        decoded = json.loads(base64.urlsafe_b64decode(token.encode()))
-    except (binascii.Error, ValueError) as exc:
-        raise ValueError("malformed page token") from exc
-    if not isinstance(decoded, dict):
-        raise ValueError("malformed page token")
-    return decoded

@@ -8,6 +8,8 @@ domain errors ``<Thing><Condition>Error`` as subclasses of these, in their own
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from chalice import ChaliceViewError
 
 
@@ -42,4 +44,12 @@ class ItemNotFoundError(Exception):
 
 
 class ConditionFailedError(Exception):
-    """A conditional write's condition did not hold; nothing was written."""
+    """A conditional write's condition did not hold; nothing was written.
+
+    From a transaction, ``failed`` holds the positions (in the list given to
+    ``Table.transact``) of the operations whose condition failed.
+    """
+
+    def __init__(self, message: str, failed: Sequence[int] = ()) -> None:
+        super().__init__(message)
+        self.failed = tuple(failed)

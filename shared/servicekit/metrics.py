@@ -18,7 +18,7 @@ import json
 import sys
 from collections.abc import Mapping
 
-from . import settings
+from . import env
 from .lazy import Lazy
 
 NAMESPACE = "Profiles"
@@ -26,7 +26,7 @@ BASE_DIMENSIONS = ("service", "stage")
 
 
 class Metric:
-    """A count the code emits: its name, who emits it, and its own dimensions with their values.
+    """A count the code emits: its name, the services that emit it (none named: every service), its dimensions.
 
     A plain class: a dataclass or NamedTuple generates code when the module is imported,
     and this module is imported with ``app.py``.
@@ -49,8 +49,12 @@ class Metric:
     def __repr__(self) -> str:
         return f"Metric({self.name!r})"
 
+    def published_by(self, service: str) -> bool:
+        """Whether ``service`` publishes this metric (every service, when the metric names none)."""
+        return not self.services or service in self.services
 
-ALL_SERVICES = ("auth", "location", "profile")
+
+EVERY_SERVICE: tuple[str, ...] = ()  # a metric that every service publishes
 
 LOGINS_SUCCEEDED = Metric("LoginsSucceeded", ("auth",), "password logins that issued tokens")
 LOGINS_FAILED = Metric("LoginsFailed", ("auth",), "password logins refused: wrong username or password (401)")
@@ -79,11 +83,11 @@ TOKEN_FETCHES = Metric(
     "client-credentials token requests the profile service sent to the auth service",
     {"outcome": ("ok", "failed")},
 )
-COLD_STARTS = Metric("ColdStarts", ALL_SERVICES, "first requests served by a new instance of the API function")
+COLD_STARTS = Metric("ColdStarts", EVERY_SERVICE, "first requests served by a new instance of the API function")
 DYNAMODB_CALLS_RETRIED = Metric(
-    "DynamoDBCallsRetried", ALL_SERVICES, "table calls that needed more than one attempt (throttling, conflicts)"
+    "DynamoDBCallsRetried", EVERY_SERVICE, "table calls that needed more than one attempt (throttling, conflicts)"
 )
-DYNAMODB_CALLS_FAILED = Metric("DynamoDBCallsFailed", ALL_SERVICES, "table calls that failed after retries (a 503)")
+DYNAMODB_CALLS_FAILED = Metric("DynamoDBCallsFailed", EVERY_SERVICE, "table calls that failed after retries (a 503)")
 
 ALL = (
     LOGINS_SUCCEEDED,
@@ -104,8 +108,8 @@ ALL = (
 
 def _base_dimensions() -> dict[str, str]:
     return {
-        "service": settings.optional("POWERTOOLS_SERVICE_NAME") or "unknown",
-        "stage": settings.optional(settings.STAGE) or "unknown",
+        "service": env.optional("POWERTOOLS_SERVICE_NAME") or "unknown",
+        "stage": env.optional(env.STAGE) or "unknown",
     }
 
 

@@ -24,7 +24,7 @@ from typing import IO, Any, cast
 from chalice import Chalice, Response
 from chalice.app import Request
 
-from . import metrics, settings
+from . import env, metrics
 from .lazy import Lazy
 
 CORRELATION_HEADER = "X-Correlation-Id"
@@ -52,7 +52,7 @@ def _new_logger() -> Any:
     from aws_lambda_powertools import Logger
     from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 
-    service = settings.optional("POWERTOOLS_SERVICE_NAME") or "service"
+    service = env.optional("POWERTOOLS_SERVICE_NAME") or "service"
     powertools = Logger(service=service, stream=cast("IO[str]", _Stdout()))
     copy_config_to_registered_loggers(source_logger=powertools, include=set(OWN_LOGGERS), ignore_log_level=True)
     return powertools

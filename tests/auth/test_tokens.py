@@ -22,6 +22,21 @@ def _claims(key_ring: Any, token: str) -> dict[str, Any]:
     return jwt.decode(token, public, algorithms=["ES256"], audience=AUDIENCE, issuer=ISSUER)  # type: ignore[no-any-return]
 
 
+def _move_the_clock(seconds: int) -> None:
+    """The auth service's clock, ``seconds`` ahead from now on (the test's Lazy accessors are reset after it)."""
+    clock = services.load("auth").module("tokens").clock
+    real = clock()
+
+    class Later:
+        def now(self) -> int:
+            return real.now() + seconds
+
+        def iso(self) -> str:
+            return real.iso()
+
+    clock.override(Later())
+
+
 def test_password_login_returns_an_rfc6749_token_response(auth: Any, key_ring: Any) -> None:
     user = register(auth)
 
@@ -136,20 +151,10 @@ def test_concurrent_wrong_passwords_get_no_more_tries_than_the_limit(auth: Any) 
 
 def test_the_lockout_ends_when_the_window_passes(auth: Any) -> None:
     register(auth)
-    clock = services.load("auth").module("tokens").clock
     for _ in range(5):
         login(auth, "alice", "not the right password")
 
-    real = clock()
-
-    class Later:
-        def now(self) -> int:
-            return real.now() + 901
-
-        def iso(self) -> str:
-            return real.iso()
-
-    clock.override(Later())
+    _move_the_clock(901)
 
     assert login(auth, "alice", PASSWORD).status_code == 200
 
@@ -200,6 +205,15 @@ def test_of_concurrent_uses_of_one_refresh_token_one_wins_and_the_rest_revoke_th
 
 def test_an_unknown_refresh_token_is_invalid_grant(auth: Any) -> None:
     assert_oauth_error(refresh(auth, "not-a-token"), 400, "invalid_grant")
+
+
+def test_an_expired_refresh_token_is_invalid_grant(auth: Any, alice: dict[str, Any]) -> None:
+    # GIVEN a refresh token, and a clock moved past its 30 days (DynamoDB's TTL may not have deleted it)
+    _move_the_clock(30 * 24 * 3600)
+
+    # WHEN it is used, THEN it is refused
+    body = assert_oauth_error(refresh(auth, alice["tokens"]["refresh_token"]), 400, "invalid_grant")
+    assert "expired" in body["error_description"]
 
 
 def test_a_form_encoded_refresh_with_a_client_id_rotates(auth: Any, alice: dict[str, Any]) -> None:

@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 
 from tests.support import services
+from tools import infra, registry
 
 STAGE = "prod"
 PACKAGE_TIMEOUT_S = 240
@@ -39,8 +40,6 @@ TABLE_CALLS: dict[str, tuple[str, str | None]] = {
     "update": ("dynamodb:UpdateItem", "UpdateItem"),
     "update_with": ("dynamodb:UpdateItem", "UpdateItem"),
     "delete": ("dynamodb:DeleteItem", "DeleteItem"),
-    "query": ("dynamodb:Query", "Query"),
-    "query_all": ("dynamodb:Query", "Query"),
     "put_op": ("dynamodb:PutItem", None),
     "update_op": ("dynamodb:UpdateItem", None),
     "check_op": ("dynamodb:ConditionCheckItem", None),
@@ -104,6 +103,11 @@ def packaged(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Packaged]:
 def merge_template(name: str) -> dict[str, Any]:
     """The service's resources.json."""
     return json.loads((services.ROOT / f"{name}-service" / "resources.json").read_text())  # type: ignore[no-any-return]
+
+
+def policy_files(name: str) -> list[str]:
+    """The names of the policy files the service's .chalice/config.json names."""
+    return sorted(infra.policy_files(registry.service(name)))
 
 
 def policy_file(name: str, file_name: str) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from tests.deploy.conftest import admin, fresh_clone, merge_template
 from tests.support import services
 from tools import admin as admin_module
-from tools import release
+from tools import registry, release
 
 pytestmark = [pytest.mark.deploy, pytest.mark.xdist_group("bootstrap")]
 
@@ -309,8 +309,9 @@ def test_link_refuses_the_local_stage() -> None:
 
 def test_the_urls_chalice_deploy_needs_are_the_ones_the_stacks_import() -> None:
     assert admin_module.imported_urls() == {
-        "location": {"AUTH_URL": "auth"},
-        "profile": {"AUTH_URL": "auth", "LOCATION_URL": "location"},
+        s.name: {f"{callee.upper()}_URL": callee for callee in s.calls}
+        for s in registry.load().services.values()
+        if s.calls
     }
 
 

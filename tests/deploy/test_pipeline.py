@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from tests.deploy import iam
-from tests.deploy.conftest import BIN, STAGE, Packaged, as_list, merge_template, policy_file, statements
+from tests.deploy.conftest import BIN, STAGE, Packaged, as_list, merge_template, policy_file, policy_files, statements
 from tests.support import services
 from tools import pipeline, release
 
@@ -186,7 +186,7 @@ def test_the_build_copies_the_shared_library_into_each_vendor_tests_then_package
     assert "cp -rL shared/servicekit $service-service/vendor/servicekit" in pre_build[0]
     assert "rm -rf $service-service/vendor/servicekit" in pre_build[0]
     assert pre_build[1].endswith(" make test")
-    assert "for service in auth location profile;" in build[0]
+    assert f"for service in {' '.join(services.SERVICES)};" in build[0]
     assert "chalice package --stage $DEPLOY_STAGE --merge-template resources.json" in build[0]
     assert "aws cloudformation package" in build[0]
 
@@ -308,7 +308,7 @@ def test_every_action_the_pipeline_roles_grant_exists(name: str) -> None:
 
 @pytest.mark.parametrize("name", services.SERVICES)
 def test_every_action_the_services_policies_grant_exists(packaged: dict[str, Packaged], name: str) -> None:
-    documents = [policy_file(name, f) for f in ("policy-dev.json", "policy-dev-authorizer.json", "policy-prod.json")]
+    documents = [policy_file(name, f) for f in policy_files(name)]
     documents += [r["Properties"]["PolicyDocument"] for r in packaged[name].of_type("AWS::IAM::Policy").values()]
 
     for document in documents:

@@ -19,9 +19,11 @@ from tests.deploy.conftest import (
     merge_template,
     operations_used,
     policy_file,
+    policy_files,
     statements,
 )
 from tests.support import services
+from tools import registry
 
 pytestmark = [pytest.mark.deploy, pytest.mark.xdist_group("package")]
 
@@ -140,10 +142,13 @@ def test_the_table_is_on_demand_recoverable_encrypted_and_kept_when_its_stack_go
     assert table["DeletionPolicy"] == "Retain" and table["UpdateReplacePolicy"] == "Retain"
 
 
-def test_the_auth_table_expires_items_by_their_expires_at() -> None:
-    (table,) = [r for r in merge_template("auth")["Resources"].values() if r.get("Type") == "AWS::DynamoDB::Table"]
+@pytest.mark.parametrize("name", services.SERVICES)
+def test_the_table_expires_items_by_the_attribute_the_registry_names(name: str) -> None:
+    (table,) = [r for r in merge_template(name)["Resources"].values() if r.get("Type") == "AWS::DynamoDB::Table"]
+    ttl = registry.service(name).table.ttl
 
-    assert table["Properties"]["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    expected = {"AttributeName": ttl, "Enabled": True} if ttl else None
+    assert table["Properties"].get("TimeToLiveSpecification") == expected
 
 
 @pytest.mark.parametrize("name", services.SERVICES)
@@ -179,7 +184,7 @@ def test_the_table_policy_grants_exactly_the_calls_the_code_makes(packaged: dict
 @pytest.mark.parametrize("name", services.SERVICES)
 def test_nothing_grants_wildcard_actions_or_any_resource_for_data(packaged: dict[str, Packaged], name: str) -> None:
     documents = [document for _, document in _policies(packaged[name]).values()]
-    documents += [policy_file(name, f) for f in ("policy-dev.json", "policy-dev-authorizer.json", "policy-prod.json")]
+    documents += [policy_file(name, f) for f in policy_files(name)]
 
     for document in documents:
         for statement in statements(document):
@@ -194,7 +199,7 @@ def _parameters(references: dict[str, str]) -> set[str]:
     return {value.removeprefix("ssm:") for value in references.values() if value.startswith("ssm:")}
 
 
-@pytest.mark.parametrize("name", ["auth", "profile"])
+@pytest.mark.parametrize("name", [s.name for s in registry.load().services.values() if s.secrets or s.issuer])
 def test_parameters_are_readable_by_exactly_the_ones_the_stage_config_names(
     packaged: dict[str, Packaged], name: str
 ) -> None:
@@ -217,7 +222,7 @@ def test_parameters_are_readable_by_exactly_the_ones_the_stage_config_names(
     )
 
 
-def test_only_the_auth_authorizer_reads_a_secret_and_no_authorizer_reaches_a_table(
+def test_only_the_issuers_authorizer_reads_a_secret_and_no_authorizer_reaches_a_table(
     packaged: dict[str, Packaged],
 ) -> None:
     for name, package in packaged.items():
@@ -226,7 +231,7 @@ def test_only_the_auth_authorizer_reads_a_secret_and_no_authorizer_reaches_a_tab
         ]
         actions = {a for document in authorizer_policies for s in statements(document) for a in as_list(s["Action"])}
         assert not [a for a in actions if a.startswith("dynamodb:")]
-        assert ("ssm:GetParameter" in actions) == (name == "auth")
+        assert ("ssm:GetParameter" in actions) == (name == registry.issuer().name)
 
 
 # What the functions are told.
@@ -235,10 +240,11 @@ def test_only_the_auth_authorizer_reads_a_secret_and_no_authorizer_reaches_a_tab
 def _required_variables(name: str) -> set[str]:
     code = " ".join(p.read_text() for p in (services.ROOT / f"{name}-service" / "chalicelib").glob("*.py"))
     required = set(re.findall(r"required\(\"([A-Z_]+)\"\)", code))
-    if name != "auth":
-        # The shared authorizer's verifier (AUTH_URL is also the tokens' issuer); the auth
-        # service verifies against its own key ring.
-        required |= {"AUTH_URL", "TOKEN_AUDIENCE"}
+    issuer = registry.issuer().name
+    if name != issuer:
+        # The shared authorizer's verifier (AUTH_URL is also the tokens' issuer); the issuer
+        # verifies against its own key ring.
+        required |= {f"{issuer.upper()}_URL", "TOKEN_AUDIENCE"}
     return required
 
 
@@ -271,7 +277,7 @@ def test_each_service_imports_only_urls_exported_by_a_service_deployed_before_it
             assert export["Name"]["Fn::Sub"] == EXPORT.replace("{service}", name)
             exported[name] = export["Name"]["Fn::Sub"]
 
-    assert set(exported) == {"auth", "location"}
+    assert set(exported) == {callee for s in registry.load().services.values() for callee in s.calls}
 
 
 # Alarms.

@@ -83,10 +83,7 @@ class Cli:
 def cli_env(ports: Ports, state_dir: Path, **extra: str) -> dict[str, str]:
     return {
         **os.environ,
-        "DYNAMODB_PORT": str(ports.dynamodb),
-        "AUTH_PORT": str(ports.auth),
-        "LOCATION_PORT": str(ports.location),
-        "PROFILE_PORT": str(ports.profile),
+        **{f"{name.upper()}_PORT": str(port) for name, port in ports.as_dict().items()},
         "LOCAL_STATE_DIR": str(state_dir),
         **extra,
     }

@@ -102,4 +102,4 @@ def bob(api: Api) -> User:
 
 def client_secret(stack: LocalStack) -> str:
     """The profile service's client secret, as the stack wrote it."""
-    return Path(stack.client_secret.removeprefix("file:")).read_text().strip()
+    return Path(stack.secret("profile", "CLIENT_SECRET").removeprefix("file:")).read_text().strip()

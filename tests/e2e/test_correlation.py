@@ -14,6 +14,7 @@ import pytest
 
 from tests.e2e.api import Api, User
 from tools.localstack import LocalStack
+from tools.registry import SERVICES
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
@@ -75,17 +76,17 @@ def test_make_run_shows_the_correlation_id_in_front_of_each_line_of_a_request(ap
     correlation_id = f"e2e-{uuid.uuid4().hex}"
     stack.echo_logs(echo)  # what `make run` prints, collected instead
     try:
-        for service in ("auth", "location", "profile"):
+        for service in SERVICES:
             assert api.get(service, "/health", headers={HEADER: correlation_id}).status_code == 200
 
         def ours() -> list[str]:
             with lock:
                 return [line for line in shown if f"| {correlation_id} | " in line]
 
-        lines = _eventually(lambda: len(ours()) >= 3 and ours())
+        lines = _eventually(lambda: len(ours()) >= len(SERVICES) and ours())
     finally:
         stack.echo_logs(None)
 
-    assert sorted(line.split("|")[0].strip() for line in lines) == ["auth", "location", "profile"]
+    assert sorted(line.split("|")[0].strip() for line in lines) == sorted(SERVICES)
     for line in lines:
         assert json.loads(line.split(" | ", 2)[2])["correlation_id"] == correlation_id

@@ -20,6 +20,7 @@ from schemathesis.generation import GenerationMode
 
 from tests.e2e.api import Api
 from tools.localstack import LocalStack
+from tools.registry import SERVICES
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
@@ -27,7 +28,7 @@ FUZZ = settings(max_examples=25, deadline=None, suppress_health_check=list(Healt
 
 
 @pytest.mark.parametrize("mode", list(GenerationMode), ids=lambda mode: mode.value)
-@pytest.mark.parametrize("service", ["auth", "location", "profile"])
+@pytest.mark.parametrize("service", SERVICES)
 def test_generated_requests_never_get_a_server_error(
     stack: LocalStack, api: Api, service: str, mode: GenerationMode
 ) -> None:

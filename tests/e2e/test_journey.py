@@ -8,6 +8,7 @@ import uuid
 import pytest
 
 from tests.e2e.api import Api, User, assert_error, assert_oauth_error, bearer, unique_username
+from tools.registry import SERVICES
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
@@ -15,7 +16,7 @@ UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 BERLIN = {"latitude": 52.52, "longitude": 13.405, "city": "Berlin", "country": "DE"}
 
 
-@pytest.mark.parametrize("service", ["auth", "location", "profile"])
+@pytest.mark.parametrize("service", SERVICES)
 def test_every_service_is_healthy_and_documents_itself(api: Api, service: str) -> None:
     health = api.get(service, "/health")
     document = api.get(service, "/openapi.json")

@@ -16,6 +16,7 @@ import pytest
 from tests.e2e.api import Api
 from tests.e2e.cli import READY_TIMEOUT_S, Cli, assert_nothing_left, cli_env, processes_on, wait_healthy
 from tools.localstack import Ports, url
+from tools.registry import SERVICES
 from tools.stages import ROOT
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
@@ -41,8 +42,8 @@ def test_make_run_starts_everything_and_a_signal_stops_everything(
     started.append(runner)
 
     ready = runner.wait_for("Ready in")
-    api = Api({"auth": url(ports.auth), "location": url(ports.location), "profile": url(ports.profile)})
-    for service in ("auth", "location", "profile"):
+    api = Api({name: url(port) for name, port in ports.as_dict().items()})
+    for service in SERVICES:
         assert api.get(service, "/health").json() == {"status": "ok", "service": service}
     runner.process.send_signal(signum)
 
@@ -51,17 +52,20 @@ def test_make_run_starts_everything_and_a_signal_stops_everything(
     assert_nothing_left(ports)
     # What it told the developer on the way up.
     assert float(ready.split("Ready in ")[1].split(" s")[0]) < READY_TIMEOUT_S
-    for service, port in (("auth", ports.auth), ("location", ports.location), ("profile", ports.profile)):
-        assert f"[ok] {service} service healthy at {url(port)}" in runner.output
-    assert f"curl -s -X POST {url(ports.auth)}/users" in runner.output
-    assert (state_dir / "signing-keys.json").stat().st_mode & 0o077 == 0
+    for service in SERVICES:
+        assert f"[ok] {service} service healthy at {url(ports[service])}" in runner.output
+    # The README's session, addressed to these ports.
+    assert f"-X POST {url(ports['auth'])}/users" in runner.output
+    assert f"{url(ports['profile'])}/profiles/$ME" in runner.output
+    assert "127.0.0.1:8001" not in runner.output
+    assert (state_dir / "auth-signing-keys").stat().st_mode & 0o077 == 0
     assert (state_dir / "profile-client-secret").stat().st_mode & 0o077 == 0
 
 
 def test_a_taken_port_is_named_and_nothing_starts(cli: tuple[Ports, Path, list[Cli]]) -> None:
     ports, state_dir, started = cli
     with socket.socket() as squatter:
-        squatter.bind(("127.0.0.1", ports.location))
+        squatter.bind(("127.0.0.1", ports["location"]))
         squatter.listen()
         runner = Cli(cli_env(ports, state_dir))
         started.append(runner)
@@ -69,7 +73,7 @@ def test_a_taken_port_is_named_and_nothing_starts(cli: tuple[Ports, Path, list[C
         code = runner.finish()
 
     assert code == 1
-    assert f"port {ports.location} (location; set LOCATION_PORT to move it)" in runner.output
+    assert f"port {ports['location']} (location; set LOCATION_PORT to move it)" in runner.output
     assert "[ok] DynamoDB" not in runner.output
 
 
@@ -98,15 +102,15 @@ def test_auto_restart_brings_a_crashed_service_back_and_dynamodb_exiting_stops_e
     runner.wait_for("Ready in")
 
     # WHEN the location service crashes
-    (victim,) = processes_on(ports.location)
+    (victim,) = processes_on(ports["location"])
     os.killpg(victim, signal.SIGKILL)
 
     # THEN it is reported, and back by itself after the first, short delay
     line = runner.wait_for("location service exited with code -9")
     assert "the rest keeps running" in line and "it restarts by itself in 1 s (AUTO_RESTART)" in line
     runner.wait_for("restarting the location service (auto-restart)")
-    runner.wait_for(f"[ok] location service healthy at {url(ports.location)}")
-    assert set(processes_on(ports.location)) - {victim}
+    runner.wait_for(f"[ok] location service healthy at {url(ports['location'])}")
+    assert set(processes_on(ports["location"])) - {victim}
 
     # WHEN DynamoDB exits: nothing can work without it
     (database,) = processes_on(ports.dynamodb)
@@ -132,13 +136,13 @@ def test_one_service_runs_alone_with_chalice_local_beside_the_rest(cli: tuple[Po
     env = {
         **os.environ,
         "AWS_ENDPOINT_URL_DYNAMODB": url(ports.dynamodb),
-        "AUTH_URL": url(ports.auth),
+        "AUTH_URL": url(ports["auth"]),
     }
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
         env.pop(name, None)
     chalice = Path(sys.executable).parent / "chalice"
     alone = subprocess.Popen(
-        [str(chalice), "local", "--stage", "local", "--no-autoreload", "--port", str(ports.location)],
+        [str(chalice), "local", "--stage", "local", "--no-autoreload", "--port", str(ports["location"])],
         cwd=ROOT / "location-service",
         env=env,
         stdin=subprocess.DEVNULL,
@@ -147,7 +151,7 @@ def test_one_service_runs_alone_with_chalice_local_beside_the_rest(cli: tuple[Po
         process_group=0,
     )
     try:
-        api = Api({"auth": url(ports.auth), "location": url(ports.location), "profile": url(ports.profile)})
+        api = Api({"auth": url(ports["auth"]), "location": url(ports["location"]), "profile": url(ports["profile"])})
         wait_healthy(api, "location")
         user = api.new_user("solo")
         location = {"latitude": 1.5, "longitude": 2.5}

@@ -8,7 +8,6 @@ the working tree. Each test leaves every service running, so their order does no
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import time
@@ -22,9 +21,10 @@ import requests
 
 from tests.e2e.api import PASSWORD, Api, User, unique_username
 from tests.e2e.cli import Cli, assert_nothing_left, cli_env, processes_on
+from tests.support import repository
 from tests.support.threads import at_once
 from tools.localstack import Ports, url
-from tools.stages import ROOT, SERVICES
+from tools.stages import SERVICES
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
@@ -48,27 +48,17 @@ class MakeRun:
 
     def pids(self) -> dict[str, set[int]]:
         """The processes serving each service now."""
-        return {service: set(processes_on(getattr(self.ports, service))) for service in SERVICES}
-
-
-def _copy_of_the_repository(target: Path) -> Path:
-    ignore = shutil.ignore_patterns(
-        ".git", ".venv", ".local", "test-artifacts", "__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache"
-    )
-    shutil.copytree(ROOT, target, symlinks=True, ignore=ignore)  # vendor/servicekit stays a relative link
-    # The commands `make run` prints start with .venv/bin/python: the same environment.
-    (target / ".venv").symlink_to(ROOT / ".venv")
-    return target
+        return {service: set(processes_on(self.ports[service])) for service in SERVICES}
 
 
 @pytest.fixture(scope="module")
 def make_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MakeRun]:
-    root = _copy_of_the_repository(tmp_path_factory.mktemp("make-run") / "repository")
+    root = repository.copy(tmp_path_factory.mktemp("make-run") / "repository")
     ports = Ports.free()
     runner = Cli(cli_env(ports, root / ".local"), root=root)
     try:
         runner.wait_for("Ready in")
-        yield MakeRun(runner, root, ports, Api({name: url(getattr(ports, name)) for name in SERVICES}))
+        yield MakeRun(runner, root, ports, Api({name: url(ports[name]) for name in SERVICES}))
         runner.process.send_signal(signal.SIGINT)
         assert runner.finish() == 0, runner.output
     finally:
@@ -135,7 +125,7 @@ def test_a_stopped_service_leaves_the_others_answering_and_comes_back_as_documen
 
     # THEN the location service is back, with everything written before
     assert restarted.returncode == 0, restarted.stdout + restarted.stderr
-    assert f"the location service is healthy again at {url(make_run.ports.location)}" in restarted.stdout
+    assert f"the location service is healthy again at {url(make_run.ports['location'])}" in restarted.stdout
     # (its first answers may still take longer than the profile service's 1 s budget: a new
     # process fetches the auth service's keys and opens its connections)
     _eventually(lambda: api.get("profile", f"/profiles/{user.user_id}").json()["location_status"] == "ok", '"ok"')

@@ -70,22 +70,6 @@ def test_update_creates_the_item_at_version_one_and_bumps_it(table: Table) -> No
     assert second["name"] == "two"
 
 
-def test_update_with_the_expected_version_succeeds(table: Table) -> None:
-    table.update(KEY, {"name": "one"})
-
-    assert table.update(KEY, {"name": "two"}, expected_version=1)["version"] == 2
-
-
-def test_update_with_a_stale_version_conflicts_and_writes_nothing(table: Table) -> None:
-    table.update(KEY, {"name": "one"})
-    table.update(KEY, {"name": "two"})
-
-    with pytest.raises(ConditionFailedError):
-        table.update(KEY, {"name": "stale"}, expected_version=1)
-
-    assert table.get(KEY) == {**KEY, "name": "two", "version": 2}
-
-
 def test_update_that_must_exist_fails_on_a_missing_item(table: Table) -> None:
     with pytest.raises(ConditionFailedError):
         table.update(KEY, {"name": "x"}, must_exist=True)
@@ -124,7 +108,7 @@ def test_a_transaction_reports_which_condition_failed(table: Table) -> None:
             ]
         )
 
-    assert failure.value.args == (1,)
+    assert failure.value.failed == (1,)
     with pytest.raises(ItemNotFoundError):
         table.get({"pk": "free", "sk": 1})
 
@@ -162,7 +146,7 @@ def test_update_expecting_any_of_several_versions_succeeds_on_one_of_them(table:
     table.update(KEY, {"name": "one"})
     table.update(KEY, {"name": "two"})
 
-    assert table.update(KEY, {"name": "three"}, expected_version={1, 2})["version"] == 3
+    assert table.update(KEY, {"name": "three"}, expected_versions={1, 2})["version"] == 3
 
 
 def test_update_expecting_none_of_the_stored_versions_writes_nothing(table: Table) -> None:
@@ -170,7 +154,7 @@ def test_update_expecting_none_of_the_stored_versions_writes_nothing(table: Tabl
 
     for expected in ({5, 6}, set()):
         with pytest.raises(ConditionFailedError):
-            table.update(KEY, {"name": "stale"}, expected_version=expected)
+            table.update(KEY, {"name": "stale"}, expected_versions=expected)
 
     assert table.get(KEY)["version"] == 1
 
@@ -230,17 +214,3 @@ def test_a_request_dynamodb_refuses_is_a_store_error_not_a_botocore_error(table:
 
     assert not isinstance(failure.value, ClientError)
     assert "things" not in str(failure.value)
-
-
-def test_query_pages_through_every_item_in_order(table: Table) -> None:
-    for sk in range(25):
-        table.put({"pk": "a", "sk": sk})
-    table.put({"pk": "b", "sk": 0})
-    condition = Condition("pk = :pk", values={":pk": "a"})
-
-    first = table.query(condition, limit=10)
-    second = table.query(condition, limit=10, page_token=first.next_token)
-
-    assert [i["sk"] for i in first.items] == list(range(10))
-    assert [i["sk"] for i in second.items] == list(range(10, 20))
-    assert [i["sk"] for i in table.query_all(condition, page_size=7)] == list(range(25))

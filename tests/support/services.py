@@ -1,4 +1,4 @@
-"""Loading the three Chalice apps side by side in one test run.
+"""Loading the services' Chalice apps side by side in one test run.
 
 Each app is ``app.py`` next to a package called ``chalicelib``: imported the usual
 way, the second service would silently get the first one's modules. Each app is
@@ -24,10 +24,10 @@ from typing import Any
 from chalice import Chalice
 from chalice.test import Client
 
-from tools.stages import stage_env
+from tools.registry import ROOT, SERVICES
+from tools.stages import folder, stage_env
 
-ROOT = Path(__file__).resolve().parents[2]
-SERVICES = ("auth", "location", "profile")
+__all__ = ["ROOT", "SERVICES", "Service", "json_body", "load", "table_name"]
 
 
 @dataclass
@@ -71,23 +71,23 @@ def _is_chalicelib(name: str) -> bool:
 @cache
 def load(name: str) -> Service:
     """Import ``<name>-service/app.py`` under the unique name ``<name>_service_app``."""
-    folder = ROOT / f"{name}-service"
+    project = folder(name)
     for module_name in [m for m in sys.modules if _is_chalicelib(m)]:
         del sys.modules[module_name]
-    sys.path.insert(0, str(folder))
+    sys.path.insert(0, str(project))
     try:
-        spec = importlib.util.spec_from_file_location(f"{name}_service_app", folder / "app.py")
+        spec = importlib.util.spec_from_file_location(f"{name}_service_app", project / "app.py")
         assert spec and spec.loader
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         # Modules app.py does not import (admin commands) belong to the service too.
         importlib.import_module("chalicelib")
-        for info in pkgutil.iter_modules([str(folder / "chalicelib")]):
+        for info in pkgutil.iter_modules([str(project / "chalicelib")]):
             importlib.import_module(f"chalicelib.{info.name}")
     finally:
-        sys.path.remove(str(folder))
+        sys.path.remove(str(project))
     own = {m: sys.modules.pop(m) for m in [m for m in sys.modules if _is_chalicelib(m)]}
-    return Service(name=name, folder=folder, app=module.app, app_module=module, modules=own)
+    return Service(name=name, folder=project, app=module.app, app_module=module, modules=own)
 
 
 def table_name(name: str) -> str:

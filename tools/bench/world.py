@@ -113,7 +113,7 @@ def _handler(peers: Peers) -> type[JsonHandler]:
 
 def create_resources(moto: Moto, signing_keys: str, client_secret: str, auth_url: str) -> None:
     """The deployed stage's tables, its two secrets and the auth service's own URL (its issuer), in moto."""
-    from servicekit import tables
+    from tools import tables
 
     dynamodb = moto.client("dynamodb")
     for service in stages.SERVICES:

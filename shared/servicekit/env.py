@@ -1,0 +1,113 @@
+"""Configuration from environment variables, with clear failures and local defaults.
+
+Each stage's variables are declared in the service's ``.chalice/config.json``. The
+``local`` stage leaves the addresses of the local stack out of that file on purpose:
+Chalice lets a stage's variables override the process environment, so anything the
+file fixed could not be moved to other ports by ``make run`` or the end-to-end tests.
+Instead, on the local stage an unset address falls back to the contract's default.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from typing import Any
+
+STAGE = "STAGE"
+LOCAL_STAGE = "local"
+
+# The repository's top folder, where the local stage runs from: `make run` keeps its state
+# (secrets, logs) in .local/ there, and services.toml lists the services and their ports.
+# (os.path, not pathlib: importing pathlib costs about 4 ms of every cold start.)
+REPOSITORY = os.path.dirname(os.path.dirname(os.path.dirname(os.path.realpath(__file__))))
+LOCAL_STATE_DIR = os.path.join(REPOSITORY, ".local")
+LOCAL_REGION = "us-east-1"
+LOCAL_HOST = "127.0.0.1"
+# Each service's config.json names it here (Powertools' logger reads it too).
+SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
+
+
+class SettingsError(RuntimeError):
+    """A required environment variable is missing or malformed."""
+
+
+def is_local() -> bool:
+    """Whether this process runs the local stage (``chalice local`` or tests)."""
+    return os.environ.get(STAGE) == LOCAL_STAGE
+
+
+def optional(name: str) -> str | None:
+    """The variable's value; on the local stage, its local default; else None."""
+    value = os.environ.get(name, "").strip()
+    if value:
+        return value
+    if is_local():
+        return local_default(name)
+    return None
+
+
+def required(name: str) -> str:
+    """The variable's value, or a ``SettingsError`` that names it."""
+    value = optional(name)
+    if value is None:
+        raise SettingsError(f"environment variable {name} is not set")
+    return value
+
+
+def token_issuer() -> str:
+    """The tokens' ``iss``: the auth service's base URL (``TOKEN_ISSUER`` overrides ``AUTH_URL``).
+
+    The issuer is where the auth service is reached, so that ``issuer`` +
+    ``/.well-known/openid-configuration`` resolves (RFC 8414); on the local stage that is
+    the stack's actual auth URL, whichever port it was given. A deployed auth service
+    cannot be told its own URL in an environment variable (in CloudFormation, a function
+    naming its own API is a circular reference), so there ``TOKEN_ISSUER`` is a reference,
+    ``ssm:/profiles/<stage>/auth/url``, to the parameter its stack (or ``tools.admin
+    deploy``) writes once the API exists; it is read once per process.
+    """
+    configured = optional("TOKEN_ISSUER")
+    if configured is None:
+        return required("AUTH_URL").rstrip("/")
+    from . import parameters
+
+    if parameters.is_reference(configured):
+        configured = parameters.read(configured).strip()
+    return configured.rstrip("/")
+
+
+@cache
+def _registry() -> dict[str, Any]:
+    import tomllib
+
+    with open(os.path.join(REPOSITORY, "services.toml"), "rb") as file:
+        return tomllib.load(file)
+
+
+def local_secret(service: str, parameter: str) -> str:
+    """The reference to a service's secret on the local stage: a file of the state folder.
+
+    The state folder is ``.local/`` at the top of the repository, or ``LOCAL_STATE_DIR``
+    (the local stack passes its own to every process it starts).
+    """
+    state_dir = os.environ.get("LOCAL_STATE_DIR") or LOCAL_STATE_DIR
+    return f"file:{os.path.join(state_dir, f'{service}-{parameter}')}"
+
+
+def local_default(name: str) -> str | None:
+    """A variable's value on the local stage when unset: the contract's addresses, the local secrets.
+
+    The addresses are services.toml's ports on 127.0.0.1 (``AWS_ENDPOINT_URL_DYNAMODB``, each
+    service's ``<NAME>_URL``); a secret the service's entry declares is its file in
+    ``.local/``. Read only on the local stage, never by a deployed function.
+    """
+    if name == "AWS_DEFAULT_REGION":
+        return LOCAL_REGION
+    registry = _registry()
+    if name == "AWS_ENDPOINT_URL_DYNAMODB":
+        return f"http://{LOCAL_HOST}:{registry.get('dynamodb_port', 8000)}"
+    callee = registry.get(name.removesuffix("_URL").lower())
+    if name.endswith("_URL") and isinstance(callee, dict):
+        return f"http://{LOCAL_HOST}:{callee['port']}"
+    own = os.environ.get(SERVICE_NAME, "")
+    parameter = registry.get(own, {}).get("secrets", {}).get(name)
+    return local_secret(own, parameter) if parameter else None

@@ -1,0 +1,517 @@
+"""Each service's infrastructure: its merge template and its stage policy files, made from the registry.
+
+    python -m tools.infra           # write every service's resources.json and .chalice/policy-*.json
+    python -m tools.infra --check   # exit 1, naming each file that is not what this script makes
+
+What every service has, with its name changed, is written here once, from services.toml
+(``tools.registry``): the stack parameters; the table (``table.key``, ``table.ttl``);
+the functions' ``TABLE_NAME`` and the ``<NAME>_URL`` of each service it ``calls``,
+imported from that service's stack; the API's name and tracing; the table policy
+(``table.actions``); the SSM read policy of its ``secrets`` (and, for the ``issuer``, of
+the URL its stack publishes); the alarm topic and the alarms on the table, the functions
+and the API; the outputs, and the exports of what later stacks import. The stack
+deployed last (the registry's last service) holds the stage's dashboard
+(``tools.dashboard``).
+
+What only one service has is in its folder's ``infrastructure.json`` (optional):
+``Parameters``, ``Resources`` and ``Outputs`` merged over the generated ones (objects key
+by key, anything else replaced). Each alarm there mails the stack's topic like the
+generated ones, unless it says otherwise.
+
+The stage policy files are those each ``.chalice/config.json`` names (``iam_policy_file``
+of a stage, and of a function within it). They are what ``chalice deploy`` gives each
+function's role: logs and tracing; and on the stages ``chalice deploy`` deploys
+(``CHALICE_DEPLOYED_STAGES``), the table and parameters the function reads. A stage the
+pipeline deploys gets those from the merge template's policies instead, which name the
+stack's table by reference.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from tools import dashboard, generated, registry, stages
+from tools.registry import ROOT, Service, load
+
+PART = "infrastructure.json"  # a service's own part, in its folder
+TEMPLATE = "resources.json"  # the merge template `chalice package --merge-template` takes
+CHALICE_DEPLOYED_STAGES = ("dev",)  # docs/deployment.md: `chalice deploy` for dev, the pipeline for the rest
+API_HANDLER = "api_handler"  # Chalice's name of the API function; any other function is the authorizer
+PARAMETERS = "/profiles/{stage}/{service}/{name}"  # the SSM parameters the services read
+OWN_URL = "url"  # the issuer's own URL, under PARAMETERS
+WIDTH = 120  # a JSON value that fits on a line of this width is written on one
+
+Json = dict[str, Any]
+
+# The DynamoDB action each IAM action is published under in CloudWatch's SystemErrors (by
+# Operation). ConditionCheckItem exists only inside a transaction, so it stands for
+# TransactWriteItems; the order is the alarm's.
+OPERATIONS = {
+    "GetItem": "GetItem",
+    "PutItem": "PutItem",
+    "UpdateItem": "UpdateItem",
+    "DeleteItem": "DeleteItem",
+    "Query": "Query",
+    "Scan": "Scan",
+    "ConditionCheckItem": "TransactWriteItems",
+}
+TOPIC = {"Ref": "AlarmTopic"}
+ON_TOPIC = {"TreatMissingData": "notBreaching", "AlarmActions": [TOPIC], "OKActions": [TOPIC]}
+AT_LEAST = "GreaterThanOrEqualToThreshold"
+FUNCTIONS = {"APIHandler": "API handler", "JwtAuth": "authorizer"}  # logical id: what the alarms call it
+ROLES = {"APIHandler": "ApiHandlerRole", "JwtAuth": "JwtAuthRole"}
+
+ISSUER = registry.issuer().name
+PARAMETERS_OF_EVERY_STACK: Json = {
+    "Stage": {
+        "Type": "String",
+        "AllowedPattern": "^[a-z][a-z0-9]{0,15}$",
+        "Description": "The Chalice stage this template was packaged for (dev, prod): "
+        "it names the stage's secrets, API and exports",
+    },
+    "AlarmEmail": {
+        "Type": "String",
+        "AllowedPattern": "^[^@\\s]+@[^@\\s]+$",
+        "Description": "The e-mail address the alarms go to (AWS sends it a confirmation first)",
+    },
+    "HandedOverJwks": {
+        "Type": "AWS::SSM::Parameter::Value<String>",
+        "AllowedPattern": f"^/profiles/[a-z][a-z0-9]{{0,15}}/{ISSUER}/jwks$",
+        "Description": f"The SSM parameter holding the {ISSUER} service's public JWKS (tools.admin writes it with the "
+        "key ring), handed to the authorizer: CloudFormation reads its value on every change set",
+    },
+}
+
+
+class PartError(ValueError):
+    """A service's infrastructure.json says something this script cannot merge."""
+
+
+# Names every stack uses for the same things.
+
+
+def table_id(service: Service) -> str:
+    """The table's logical id."""
+    return f"{service.name.capitalize()}Table"
+
+
+def export(service: str, what: str) -> str:
+    """The ``Fn::Sub`` of the name a stack exports ``what`` under (url, api-function, authorizer-function)."""
+    return f"profiles-${{Stage}}-{service}-{what}"
+
+
+def api_name(service: Service) -> str:
+    """The ``Fn::Sub`` of the stage's API name (its metrics' ApiName)."""
+    return f"{service.app_name}-${{Stage}}"
+
+
+def _camel(parameter: str) -> str:
+    return "".join(part.capitalize() for part in parameter.split("-"))
+
+
+def _one_or_list(values: list[Any]) -> Any:
+    return values[0] if len(values) == 1 else values
+
+
+def parameters_read(service: Service, function: str) -> list[str]:
+    """The names (under /profiles/<stage>/<service>/) of the SSM parameters ``function`` reads.
+
+    The API function reads the service's secrets; the issuer's functions both read its own
+    URL, and its authorizer verifies tokens against its own key ring (its secrets) where
+    the other services' authorizers verify against the issuer's published keys.
+    """
+    if function != "APIHandler" and not service.issuer:
+        return []
+    return [parameter for _, parameter in service.secrets] + ([OWN_URL] if service.issuer else [])
+
+
+def _parameters_sid(service: Service) -> str:
+    secrets = "".join(_camel(parameter) for _, parameter in service.secrets)
+    if service.issuer:
+        return f"{secrets}AndOwnUrl" if secrets else "OwnUrl"
+    return secrets
+
+
+# The merge template.
+
+
+def _table(service: Service) -> Json:
+    key = service.table.key
+    properties: Json = {
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [{"AttributeName": key, "AttributeType": "S"}],
+        "KeySchema": [{"AttributeName": key, "KeyType": "HASH"}],
+    }
+    if service.table.ttl:
+        properties["TimeToLiveSpecification"] = {"AttributeName": service.table.ttl, "Enabled": True}
+    properties["PointInTimeRecoverySpecification"] = {"PointInTimeRecoveryEnabled": True}
+    properties["SSESpecification"] = {"SSEEnabled": True}
+    return {
+        "Type": "AWS::DynamoDB::Table",
+        "DeletionPolicy": "Retain",
+        "UpdateReplacePolicy": "Retain",
+        "Properties": properties,
+    }
+
+
+def _variables(service: Service, function: str) -> Json:
+    variables: Json = {"TABLE_NAME": {"Ref": table_id(service)}}
+    for callee in service.calls:
+        variables[f"{callee.upper()}_URL"] = {"Fn::ImportValue": {"Fn::Sub": export(callee, "url")}}
+    if function == "JwtAuth":  # the issuer's public keys, as the stack's parameter resolved them
+        variables["JWKS"] = {"Ref": "HandedOverJwks"}
+    return {"Properties": {"Environment": {"Variables": variables}}}
+
+
+def _access(service: Service) -> Json:
+    """The table policy, the parameters' read policy and the issuer's URL parameter."""
+    table = table_id(service)
+    access: Json = {
+        "TableAccessPolicy": {
+            "Type": "AWS::IAM::Policy",
+            "Properties": {
+                "PolicyName": f"{service.name}-table-access",
+                "Roles": [{"Ref": ROLES["APIHandler"]}],
+                "PolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "OwnTable",
+                            "Effect": "Allow",
+                            "Action": [f"dynamodb:{action}" for action in sorted(service.table.actions)],
+                            "Resource": [{"Fn::GetAtt": [table, "Arn"]}, {"Fn::Sub": f"${{{table}.Arn}}/index/*"}],
+                        }
+                    ],
+                },
+            },
+        }
+    }
+    readers = [function for function in FUNCTIONS if parameters_read(service, function)]
+    if readers:
+        arn = "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter"
+        names = parameters_read(service, "APIHandler")
+        access["SecretAccessPolicy"] = {
+            "Type": "AWS::IAM::Policy",
+            "Properties": {
+                "PolicyName": "-".join([service.name, *(p for _, p in service.secrets), "read"]),
+                "Roles": [{"Ref": ROLES[function]} for function in readers],
+                "PolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": _parameters_sid(service),
+                            "Effect": "Allow",
+                            "Action": "ssm:GetParameter",
+                            "Resource": _one_or_list(
+                                [
+                                    {"Fn::Sub": arn + PARAMETERS.format(stage="${Stage}", service=service.name, name=n)}
+                                    for n in names
+                                ]
+                            ),
+                        }
+                    ],
+                },
+            },
+        }
+    if service.issuer:
+        access["OwnUrlParameter"] = {
+            "Type": "AWS::SSM::Parameter",
+            "Properties": {
+                "Name": {"Fn::Sub": PARAMETERS.format(stage="${Stage}", service=service.name, name=OWN_URL)},
+                "Type": "String",
+                "Description": f"The {service.name} service's base URL, its tokens' issuer "
+                "(TOKEN_ISSUER refers to it: a function cannot name its own API)",
+                "Value": {"Fn::Sub": "https://${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}/api/"},
+            },
+        }
+    return access
+
+
+def alarm(properties: Json) -> Json:
+    """An alarm that treats missing data as fine and tells the stack's topic when it fires and when it clears."""
+    return {
+        "Type": "AWS::CloudWatch::Alarm",
+        "Properties": properties | {k: v for k, v in ON_TOPIC.items() if k not in properties},
+    }
+
+
+def _on_one_event(description: str, namespace: str, metric: str, dimensions: Json) -> Json:
+    return alarm(
+        {
+            "AlarmDescription": description,
+            "Namespace": namespace,
+            "MetricName": metric,
+            "Dimensions": [{"Name": name, "Value": value} for name, value in dimensions.items()],
+            "Statistic": "Sum",
+            "Period": 60,
+            "EvaluationPeriods": 1,
+            "Threshold": 1,
+            "ComparisonOperator": AT_LEAST,
+        }
+    )
+
+
+def _system_errors(service: Service) -> Json:
+    """SystemErrors is published per table and operation: the sum of those the service calls."""
+    table = {"Ref": table_id(service)}
+    operations = [op for action, op in OPERATIONS.items() if action in service.table.actions]
+    watched = [
+        {
+            "Id": operation.lower(),
+            "ReturnData": False,
+            "MetricStat": {
+                "Metric": {
+                    "Namespace": "AWS/DynamoDB",
+                    "MetricName": "SystemErrors",
+                    "Dimensions": [{"Name": "TableName", "Value": table}, {"Name": "Operation", "Value": operation}],
+                },
+                "Period": 60,
+                "Stat": "Sum",
+            },
+        }
+        for operation in operations
+    ]
+    total = {
+        "Id": "systemerrors",
+        "Label": "SystemErrors, all operations",
+        "ReturnData": True,
+        "Expression": f"SUM([{', '.join(m['Id'] for m in watched)}])",
+    }
+    return alarm(
+        {
+            "AlarmDescription": f"DynamoDB answered the {service.name} table's requests with internal errors "
+            "(SystemErrors is published per operation)",
+            "Metrics": [*watched, total],
+            "EvaluationPeriods": 1,
+            "Threshold": 1,
+            "ComparisonOperator": AT_LEAST,
+        }
+    )
+
+
+def _alarms(service: Service) -> Json:
+    name, table, api = service.name, {"Ref": table_id(service)}, {"Fn::Sub": api_name(service)}
+    alarms = {
+        "TableReadThrottleAlarm": _on_one_event(
+            f"Reads of the {name} table were throttled", "AWS/DynamoDB", "ReadThrottleEvents", {"TableName": table}
+        ),
+        "TableWriteThrottleAlarm": _on_one_event(
+            f"Writes to the {name} table were throttled", "AWS/DynamoDB", "WriteThrottleEvents", {"TableName": table}
+        ),
+        "TableSystemErrorsAlarm": _system_errors(service),
+    }
+    for function, called in FUNCTIONS.items():
+        for metric, happened in (("Errors", "failed"), ("Throttles", "was throttled")):
+            alarms[f"{function}{metric}Alarm"] = _on_one_event(
+                f"The {called} function of the {name} service {happened}",
+                "AWS/Lambda",
+                metric,
+                {"FunctionName": {"Ref": function}},
+            )
+    alarms["Api5XXErrorAlarm"] = _on_one_event(
+        f"The {name} API answered with a 5XX", "AWS/ApiGateway", "5XXError", {"ApiName": api}
+    )
+    alarms["ApiLatencyAlarm"] = alarm(
+        {
+            "AlarmDescription": f"The {name} API's p99 latency was 3 s or more in 3 of 5 minutes",
+            "Namespace": "AWS/ApiGateway",
+            "MetricName": "Latency",
+            "Dimensions": [{"Name": "ApiName", "Value": api}],
+            "ExtendedStatistic": "p99",
+            "Period": 60,
+            "EvaluationPeriods": 5,
+            "DatapointsToAlarm": 3,
+            "Threshold": 3000,
+            "ComparisonOperator": AT_LEAST,
+        }
+    )
+    return alarms
+
+
+def _outputs(service: Service, services: list[Service]) -> Json:
+    outputs: Json = {
+        "TableName": {
+            "Description": "The service's table (tools.admin finds it here)",
+            "Value": {"Ref": table_id(service)},
+        },
+        "AlarmTopicArn": {"Value": TOPIC},
+    }
+    if any(service.name in other.calls for other in services):
+        outputs["EndpointURL"] = {"Export": {"Name": {"Fn::Sub": export(service.name, "url")}}}
+    home = services[-1]
+    if service is not home:  # the dashboard's stack shows these functions by the names exported here
+        outputs["APIHandlerName"] = {"Export": {"Name": {"Fn::Sub": export(service.name, "api-function")}}}
+        outputs["JwtAuthName"] = {
+            "Description": f"The authorizer function (the dashboard of the {home.name} stack shows it)",
+            "Value": {"Ref": "JwtAuth"},
+            "Export": {"Name": {"Fn::Sub": export(service.name, "authorizer-function")}},
+        }
+    return outputs
+
+
+def part(service: Service) -> Json:
+    """The service's own part (its infrastructure.json), or nothing."""
+    path = service.folder / PART
+    if not path.is_file():
+        return {}
+    try:
+        document = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise PartError(f"{path.relative_to(ROOT)}: not JSON: {exc}") from None
+    if not isinstance(document, dict) or set(document) - {"Parameters", "Resources", "Outputs"}:
+        raise PartError(f"{path.relative_to(ROOT)}: an object of Parameters, Resources and Outputs only")
+    for resource in document.get("Resources", {}).values():
+        if resource.get("Type") == "AWS::CloudWatch::Alarm":
+            resource.update(alarm(resource.get("Properties", {})))
+    return document  # type: ignore[no-any-return]
+
+
+def merged(base: Any, extra: Any) -> Any:
+    """``extra`` over ``base``: objects merged key by key, anything else replaced (as Chalice merges)."""
+    if isinstance(base, dict) and isinstance(extra, dict):
+        return {**base, **{key: merged(base.get(key), value) for key, value in extra.items()}}
+    return extra
+
+
+def template(service: Service) -> Json:
+    """The service's merge template (resources.json)."""
+    services = list(load().services.values())
+    resources: Json = {
+        table_id(service): _table(service),
+        "APIHandler": _variables(service, "APIHandler"),
+        "JwtAuth": _variables(service, "JwtAuth"),
+        "RestAPI": {
+            "Properties": {
+                "TracingEnabled": True,
+                "Name": {"Fn::Sub": api_name(service)},
+                "DefinitionBody": {"info": {"title": {"Fn::Sub": api_name(service)}}},
+            }
+        },
+        **_access(service),
+        "AlarmTopic": {
+            "Type": "AWS::SNS::Topic",
+            "Properties": {
+                "DisplayName": {"Fn::Sub": f"{service.app_name} ${{Stage}} alarms"},
+                "Subscription": [{"Protocol": "email", "Endpoint": {"Ref": "AlarmEmail"}}],
+            },
+        },
+        **_alarms(service),
+    }
+    if service is services[-1]:
+        resources[dashboard.RESOURCE] = dashboard.resource()
+    generated = {
+        "Parameters": PARAMETERS_OF_EVERY_STACK,
+        "Resources": resources,
+        "Outputs": _outputs(service, services),
+    }
+    return merged(generated, part(service))  # type: ignore[no-any-return]
+
+
+# The stage policy files.
+
+
+def policy_files(service: Service) -> dict[str, tuple[str, str]]:
+    """The policy files the service's config.json names: file name -> (stage, Chalice function name)."""
+    config = json.loads((service.folder / ".chalice" / "config.json").read_text())
+    found = {}
+    for stage, settings in config["stages"].items():
+        if "iam_policy_file" in settings:
+            found[settings["iam_policy_file"]] = (stage, API_HANDLER)
+        for function, function_settings in settings.get("lambda_functions", {}).items():
+            if "iam_policy_file" in function_settings:
+                found[function_settings["iam_policy_file"]] = (stage, function)
+    return found
+
+
+def policy(service: Service, stage: str, function: str) -> Json:
+    """What ``chalice deploy`` gives ``function``'s role on ``stage``."""
+    statements: list[Json] = [
+        {
+            "Sid": "Logs",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": "arn:*:logs:*:*:*",
+        },
+        {
+            "Sid": "Tracing",
+            "Effect": "Allow",
+            "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+            "Resource": "*",
+        },
+    ]
+    if stage not in CHALICE_DEPLOYED_STAGES:
+        return {"Version": "2012-10-17", "Statement": statements}
+    logical_id = "APIHandler" if function == API_HANDLER else "JwtAuth"
+    if logical_id == "APIHandler":
+        table = f"arn:*:dynamodb:*:*:table/{stages.table_name(service.name, stage)}"
+        statements.append(
+            {
+                "Sid": "OwnTable",
+                "Effect": "Allow",
+                "Action": [f"dynamodb:{action}" for action in sorted(service.table.actions)],
+                "Resource": [table, f"{table}/index/*"],
+            }
+        )
+    names = parameters_read(service, logical_id)
+    if names:
+        arns = [f"arn:*:ssm:*:*:parameter{PARAMETERS.format(stage=stage, service=service.name, name=n)}" for n in names]
+        statements.append(
+            {
+                "Sid": _parameters_sid(service),
+                "Effect": "Allow",
+                "Action": "ssm:GetParameter",
+                "Resource": _one_or_list(arns),
+            }
+        )
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+# Writing.
+
+
+def dumps(value: Any, indent: int = 0, room: int | None = None) -> str:
+    """JSON with each value on one line where it fits in ``room`` characters (the line), indented by two otherwise."""
+    room = WIDTH if room is None else room
+    flat = json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+    if len(flat) <= room or not isinstance(value, dict | list) or not value:
+        return flat
+    inner = " " * (indent + 2)
+    if isinstance(value, dict):
+        items = []
+        for key, item in value.items():
+            head = f"{inner}{json.dumps(key)}: "
+            items.append(head + dumps(item, indent + 2, WIDTH - len(head) - 1))
+    else:
+        items = [inner + dumps(item, indent + 2, WIDTH - len(inner) - 1) for item in value]
+    opening, closing = ("{", "}") if isinstance(value, dict) else ("[", "]")
+    return opening + "\n" + ",\n".join(items) + "\n" + " " * indent + closing
+
+
+def render() -> dict[Path, str]:
+    """Every generated file, by path, as this script writes it."""
+    files = {}
+    for service in load().services.values():
+        files[service.folder / TEMPLATE] = dumps(template(service)) + "\n"
+        for name, (stage, function) in policy_files(service).items():
+            files[service.folder / ".chalice" / name] = dumps(policy(service, stage, function)) + "\n"
+    return files
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.infra", description=__doc__.split("\n")[0])
+    parser.add_argument("--check", action="store_true", help="compare with the committed files; write nothing")
+    args = parser.parse_args(argv)
+    try:
+        files = render()
+    except PartError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    return generated.write_or_check(files, check=args.check, command="python -m tools.infra")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

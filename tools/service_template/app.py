@@ -1,0 +1,53 @@
+"""The scaffold service: each user's note, written and read only by that user.
+
+Made by ``python -m tools.new_service scaffold``: the note is an example route to replace
+with the service's own (README.md, "Adding a service").
+"""
+
+from chalice import Chalice
+
+from chalicelib import notes
+from chalicelib.models import Health, Note, NoteChange
+from servicekit.authorizer import Caller, jwt_authorizer
+from servicekit.bodies import parse, to_builtins
+from servicekit.deadline import limit_request_time
+from servicekit.headers import secure_headers
+from servicekit.observability import log_requests
+from servicekit.openapi import Error, document, documented
+
+app = Chalice(app_name="scaffold-service")
+log_requests(app)
+secure_headers(app)
+limit_request_time(app)
+jwt_auth = jwt_authorizer(app)
+
+
+@app.route("/notes/{user_id}", methods=["PUT"], authorizer=jwt_auth)
+@documented(
+    "Replace the user's note (the user themself)",
+    request=NoteChange,
+    responses={200: Note, 400: Error, 403: Error, 413: Error, 503: Error},
+)
+def put_note(user_id: str) -> dict:
+    request = app.current_request
+    Caller.from_request(request).require_owner(user_id)
+    return to_builtins(notes.put(user_id, parse(request, NoteChange)))
+
+
+@app.route("/notes/{user_id}", methods=["GET"], authorizer=jwt_auth)
+@documented("The user's note (the user themself)", responses={200: Note, 403: Error, 404: Error, 503: Error})
+def get_note(user_id: str) -> dict:
+    Caller.from_request(app.current_request).require_owner(user_id)
+    return to_builtins(notes.get(user_id))
+
+
+@app.route("/health", methods=["GET"])
+@documented("Liveness", responses={200: Health})
+def health() -> dict:
+    return {"status": "ok", "service": "scaffold"}
+
+
+@app.route("/openapi.json", methods=["GET"])
+@documented("This document", responses={200: dict})
+def openapi() -> dict:
+    return document(app, title="scaffold-service", version="1.0.0")

@@ -1,0 +1,22 @@
+"""Users' notes: replace and read, each in one request to the table."""
+
+from __future__ import annotations
+
+from servicekit.clock import clock
+
+from .models import Note, NoteChange
+from .store import NoteItem, note_store
+
+
+def put(user_id: str, change: NoteChange) -> Note:
+    """Replace the user's note (creating it at version 1); ``version`` grows by one."""
+    return _public(note_store().write(user_id, {"text": change.text, "updated_at": clock().iso()}))
+
+
+def get(user_id: str) -> Note:
+    """The user's note; 404 when there is none."""
+    return _public(note_store().read(user_id))
+
+
+def _public(item: NoteItem) -> Note:
+    return Note(user_id=item["user_id"], text=item["text"], updated_at=item["updated_at"], version=int(item["version"]))

@@ -1,0 +1,50 @@
+"""The scaffold table: one item per user, keyed by ``user_id``.
+
+| attribute | type | note |
+| --- | --- | --- |
+| user_id | S | the key: the auth service's user id |
+| text | S | |
+| updated_at | S | ISO 8601, UTC |
+| version | N | added to atomically by every write |
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypedDict
+
+from servicekit.dynamo import Table, dynamodb
+from servicekit.errors import ItemNotFoundError
+from servicekit.lazy import Lazy
+
+from .errors import NoteNotFoundError
+from .settings import settings
+
+
+class NoteItem(TypedDict):
+    user_id: str
+    text: str
+    updated_at: str
+    version: int
+
+
+class NoteStore:
+    """Reads and writes of the scaffold table; a missing item is ``NoteNotFoundError``."""
+
+    def __init__(self, table: Table) -> None:
+        self._table = table
+
+    def write(self, user_id: str, fields: Mapping[str, Any]) -> NoteItem:
+        """Set ``fields`` and add one to ``version``, in one atomic write; the new item."""
+        return self._table.update({"user_id": user_id}, fields)  # type: ignore[return-value]
+
+    def read(self, user_id: str) -> NoteItem:
+        """The stored note (a strongly consistent read)."""
+        try:
+            return self._table.get({"user_id": user_id})  # type: ignore[return-value]
+        except ItemNotFoundError:
+            raise NoteNotFoundError(f"User {user_id} has no note.") from None
+
+
+note_store = Lazy(lambda: NoteStore(Table(dynamodb(), settings().table_name)))
+"""The process's store."""
