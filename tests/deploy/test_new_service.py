@@ -51,7 +51,9 @@ def test_the_command_writes_the_service_its_tests_and_its_registry_entry(copy: P
     service = copy / f"{NAME}-service"
     for name in ("app.py", "chalicelib/models.py", ".chalice/config.json", "requirements.txt", "resources.json"):
         assert (service / name).is_file(), name
-    assert os.readlink(service / "vendor" / "servicekit") == "../../shared/servicekit"
+    link = service / "vendor" / "servicekit"
+    assert link.is_symlink() and not Path(os.readlink(link)).is_absolute()
+    assert link.resolve() == (copy / "shared" / "servicekit").resolve()
     assert (copy / "tests" / NAME / "test_notes.py").is_file()
     entry = registry.parse((copy / "services.toml").read_text()).services[NAME]
     assert entry.port == new_service.next_port(registry.load())
