@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Iterator
@@ -117,12 +118,8 @@ def apps(aws: Any, key_ring: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     monkeypatch.setenv("LOCATION_URL", upstream.url)
     monkeypatch.setenv("CLIENT_SECRET", f"file:{secret}")
     try:
-        with (
-            services.load("auth").client() as auth,
-            services.load("location").client() as location,
-            services.load("profile").client() as profile,
-        ):
-            yield {"auth": auth, "location": location, "profile": profile}
+        with contextlib.ExitStack() as clients:
+            yield {name: clients.enter_context(services.load(name).client()) for name in services.SERVICES}
     finally:
         upstream.stop()
 

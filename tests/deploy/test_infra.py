@@ -12,16 +12,18 @@ import pytest
 
 from tests.deploy.conftest import fresh_clone
 from tests.support import services
-from tools import infra, registry
+from tools import infra, new_service, registry
 
 pytestmark = [pytest.mark.deploy, pytest.mark.xdist_group("infra")]
 
-NEW_SERVICE = """
-[billing]
+NEW = services.unused_name()
+NEW_PORT = new_service.next_port(registry.load())
+NEW_SERVICE = f"""
+[{NEW}]
 summary = "a fourth service, as tools.new_service adds one"
-port = 8004
+port = {NEW_PORT}
 calls = ["auth"]
-table = { key = "account_id", actions = ["GetItem", "PutItem"] }
+table = {{ key = "account_id", actions = ["GetItem", "PutItem"] }}
 """
 
 
@@ -90,9 +92,9 @@ def with_a_fourth_service(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = fresh_clone(tmp_path_factory.mktemp("fourth") / "clone")
     with (root / "services.toml").open("a") as registry_file:
         registry_file.write(NEW_SERVICE)
-    config = (root / "location-service" / ".chalice" / "config.json").read_text().replace("location", "billing")
-    (root / "billing-service" / ".chalice").mkdir(parents=True)
-    (root / "billing-service" / ".chalice" / "config.json").write_text(config)
+    config = (root / "location-service" / ".chalice" / "config.json").read_text().replace("location", NEW)
+    (root / f"{NEW}-service" / ".chalice").mkdir(parents=True)
+    (root / f"{NEW}-service" / ".chalice" / "config.json").write_text(config)
     made = _infra(root)
     assert made.returncode == 0, made.stderr
     return root
@@ -101,15 +103,15 @@ def with_a_fourth_service(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_a_new_service_gets_its_table_wiring_policies_and_alarms_from_the_registry(
     with_a_fourth_service: Path,
 ) -> None:
-    folder = with_a_fourth_service / "billing-service"
+    folder = with_a_fourth_service / f"{NEW}-service"
     template = _json(folder / "resources.json")
     resources = template["Resources"]
 
-    table = resources["BillingTable"]["Properties"]
+    table = resources[f"{NEW.capitalize()}Table"]["Properties"]
     assert table["KeySchema"] == [{"AttributeName": "account_id", "KeyType": "HASH"}]
     assert "TimeToLiveSpecification" not in table
     wiring = {
-        "TABLE_NAME": {"Ref": "BillingTable"},
+        "TABLE_NAME": {"Ref": f"{NEW.capitalize()}Table"},
         "AUTH_URL": {"Fn::ImportValue": {"Fn::Sub": "profiles-${Stage}-auth-url"}},
     }
     assert resources["APIHandler"]["Properties"]["Environment"]["Variables"] == wiring
@@ -120,14 +122,14 @@ def test_a_new_service_gets_its_table_wiring_policies_and_alarms_from_the_regist
     (grant,) = resources["TableAccessPolicy"]["Properties"]["PolicyDocument"]["Statement"]
     assert grant["Action"] == ["dynamodb:GetItem", "dynamodb:PutItem"]
     assert "SecretAccessPolicy" not in resources and "OwnUrlParameter" not in resources
-    assert resources["RestAPI"]["Properties"]["Name"] == {"Fn::Sub": "billing-service-${Stage}"}
+    assert resources["RestAPI"]["Properties"]["Name"] == {"Fn::Sub": f"{NEW}-service-${{Stage}}"}
     (system_errors,) = [m for m in resources["TableSystemErrorsAlarm"]["Properties"]["Metrics"] if m["ReturnData"]]
     assert system_errors["Expression"] == "SUM([getitem, putitem])"
     dev = _json(folder / ".chalice" / "policy-dev.json")
     (own_table,) = [s for s in dev["Statement"] if s["Sid"] == "OwnTable"]
     assert own_table["Resource"] == [
-        "arn:*:dynamodb:*:*:table/billing-dev",
-        "arn:*:dynamodb:*:*:table/billing-dev/index/*",
+        f"arn:*:dynamodb:*:*:table/{NEW}-dev",
+        f"arn:*:dynamodb:*:*:table/{NEW}-dev/index/*",
     ]
     assert {s["Sid"] for s in _json(folder / ".chalice" / "policy-prod.json")["Statement"]} == {"Logs", "Tracing"}
 
@@ -135,22 +137,22 @@ def test_a_new_service_gets_its_table_wiring_policies_and_alarms_from_the_regist
 def test_a_new_last_service_takes_the_dashboard_and_the_one_before_exports_its_functions(
     with_a_fourth_service: Path,
 ) -> None:
-    billing = _json(with_a_fourth_service / "billing-service" / "resources.json")
+    fourth = _json(with_a_fourth_service / f"{NEW}-service" / "resources.json")
     profile = _json(with_a_fourth_service / "profile-service" / "resources.json")
 
     assert "Dashboard" not in profile["Resources"]
-    dashboard = billing["Resources"]["Dashboard"]["Properties"]
-    assert dashboard["DashboardName"] == {"Fn::Sub": "billing-service-${Stage}-dashboard"}
+    dashboard = fourth["Resources"]["Dashboard"]["Properties"]
+    assert dashboard["DashboardName"] == {"Fn::Sub": f"{NEW}-service-${{Stage}}-dashboard"}
     body, variables = dashboard["DashboardBody"]["Fn::Sub"]
-    assert "billing-service-${Stage}" in body and "profile-service-${Stage}" in body
+    assert f"{NEW}-service-${{Stage}}" in body and "profile-service-${Stage}" in body
     assert variables["ProfileApiFunction"] == {"Fn::ImportValue": {"Fn::Sub": "profiles-${Stage}-profile-api-function"}}
     exports = {o["Export"]["Name"]["Fn::Sub"] for o in profile["Outputs"].values() if "Export" in o}
     assert exports == {"profiles-${Stage}-profile-api-function", "profiles-${Stage}-profile-authorizer-function"}
-    assert "Export" not in billing["Outputs"].get("APIHandlerName", {})
+    assert "Export" not in fourth["Outputs"].get("APIHandlerName", {})
 
 
 def test_a_part_that_is_not_an_object_of_template_sections_is_refused_by_name(with_a_fourth_service: Path) -> None:
-    part = with_a_fourth_service / "billing-service" / infra.PART
+    part = with_a_fourth_service / f"{NEW}-service" / infra.PART
     try:
         part.write_text('{"Resource": {}}')
         refused = _infra(with_a_fourth_service)
@@ -159,9 +161,9 @@ def test_a_part_that_is_not_an_object_of_template_sections_is_refused_by_name(wi
     finally:
         part.unlink()
 
-    assert refused.returncode == 2 and "billing-service/infrastructure.json" in refused.stderr
+    assert refused.returncode == 2 and f"{NEW}-service/infrastructure.json" in refused.stderr
     assert "Parameters, Resources and Outputs" in refused.stderr
-    assert not_json.returncode == 2 and "billing-service/infrastructure.json: not JSON" in not_json.stderr
+    assert not_json.returncode == 2 and f"{NEW}-service/infrastructure.json: not JSON" in not_json.stderr
 
 
 def test_what_a_part_adds_is_merged_and_its_alarms_mail_the_topic() -> None:
@@ -186,7 +188,7 @@ def _registry(extra: str) -> str:
 
 def test_the_registry_has_exactly_one_issuer() -> None:
     assert registry.issuer().name == "auth"
-    second = _registry(NEW_SERVICE.replace("port = 8004", "port = 8004\nissuer = true"))
+    second = _registry(NEW_SERVICE.replace(f"port = {NEW_PORT}", f"port = {NEW_PORT}\nissuer = true"))
     none = (services.ROOT / "services.toml").read_text().replace("issuer = true\n", "")
 
     with pytest.raises(registry.RegistryError, match="exactly one service issues the tokens"):
@@ -196,7 +198,7 @@ def test_the_registry_has_exactly_one_issuer() -> None:
 
 
 def test_issuer_is_true_or_false() -> None:
-    text = _registry(NEW_SERVICE.replace("port = 8004", 'port = 8004\nissuer = "yes"'))
+    text = _registry(NEW_SERVICE.replace(f"port = {NEW_PORT}", f'port = {NEW_PORT}\nissuer = "yes"'))
 
-    with pytest.raises(registry.RegistryError, match=r"billing\.issuer: must be true or false"):
+    with pytest.raises(registry.RegistryError, match=rf"{NEW}\.issuer: must be true or false"):
         registry.parse(text)

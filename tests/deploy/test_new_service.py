@@ -19,13 +19,13 @@ import requests
 
 from tests.e2e.api import Api
 from tests.e2e.cli import Cli
-from tests.support import repository
+from tests.support import repository, services
 from tools import new_service, registry
 from tools.localstack import Ports, url
 
 pytestmark = [pytest.mark.deploy, pytest.mark.xdist_group("new_service")]
 
-NAME = "billing"
+NAME = services.unused_name()
 BIN = Path(sys.executable).parent
 TIMEOUT_S = 240
 
@@ -64,7 +64,7 @@ def test_the_command_writes_the_service_its_tests_and_its_registry_entry(copy: P
 
 def test_its_route_tests_and_the_whole_suites_shared_tests_pass(copy: Path) -> None:
     # Its own route tests, and the tests that go through every service (apps, headers).
-    tests = [f"tests/{NAME}", "tests/test_apps.py", "tests/test_headers.py"]
+    tests = [f"tests/{NAME}", "tests/test_apps.py", "tests/test_headers.py", "tests/test_body_fuzzing.py"]
     result = _run(copy, sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider", *tests)
 
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
@@ -139,7 +139,7 @@ def test_the_local_stack_starts_it_with_the_others(copy: Path, tmp_path: Path) -
 @pytest.mark.parametrize(
     ("name", "problem"),
     [
-        ("profile", "there is a service 'profile' already"),
+        (registry.SERVICES[-1], f"there is a service {registry.SERVICES[-1]!r} already"),
         ("Billing", "not a valid service name"),
         ("bill-ing", "not a valid service name"),
         ("b", "not a valid service name"),

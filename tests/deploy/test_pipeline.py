@@ -199,7 +199,7 @@ def test_the_build_adds_bytecode_to_each_package_after_chalice_package_and_befor
         "aws cloudformation package --template-file /tmp/packaged/$service-service/sam.json",
     ]
 
-    assert loop.startswith("for service in auth location profile;")
+    assert loop.startswith(f"for service in {' '.join(services.SERVICES)};")
     assert [loop.index(step) for step in steps] == sorted(loop.index(step) for step in steps)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import itertools
 import json
 import os
 import pkgutil
@@ -27,7 +28,7 @@ from chalice.test import Client
 from tools.registry import ROOT, SERVICES
 from tools.stages import folder, stage_env
 
-__all__ = ["ROOT", "SERVICES", "Service", "json_body", "load", "table_name"]
+__all__ = ["ROOT", "SERVICES", "Service", "json_body", "load", "table_name", "unused_name"]
 
 
 @dataclass
@@ -98,3 +99,8 @@ def table_name(name: str) -> str:
 def json_body(response: Any) -> Any:
     """The decoded JSON body of a test-client response."""
     return json.loads(response.body)
+
+
+def unused_name(base: str = "billing") -> str:
+    """A name no service has yet, for a test that adds one (``billing``, else ``billing2``, ...)."""
+    return next(name for i in itertools.count(1) if (name := base if i == 1 else f"{base}{i}") not in SERVICES)
