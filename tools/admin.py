@@ -77,7 +77,7 @@ def _enter(stage: str) -> None:
     Runs before anything reads the auth service's settings (they are read once).
     """
     stages.enter_auth_service(stage)
-    table = _stack_table("auth", stage)
+    table = _stack_table(registry.issuer().name, stage)
     if table:
         os.environ["TABLE_NAME"] = table
 
@@ -327,7 +327,8 @@ def create_service_clients(stage: str) -> None:
     with it if the table does not match). Needs the auth table, so on a pipeline-deployed
     stage it waits for the auth stack.
     """
-    if stage != LOCAL_STAGE and not _stack_table("auth", stage) and not _table_exists("auth", stage):
+    issuer = registry.issuer().name
+    if stage != LOCAL_STAGE and not _stack_table(issuer, stage) and not _table_exists(issuer, stage):
         print(f"service clients: the auth table of {stage} does not exist yet; run bootstrap again once it does")
         return
     from servicekit import parameters
@@ -495,7 +496,7 @@ def deploy(stage: str) -> None:
         url = deployed_url(service, stage)
         if url is not None:
             publish_own_url(service, stage, url)
-    print(f"deployed; the profile service is at {deployed_url('profile', stage)}")
+    print("deployed: " + ", ".join(f"{service} at {deployed_url(service, stage)}" for service in stages.SERVICES))
 
 
 def publish_own_url(service: str, stage: str, url: str) -> None:

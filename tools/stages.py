@@ -46,7 +46,8 @@ def enter_auth_service(stage: str) -> None:
     the bootstrap); what the stage leaves out, such as the local stack's addresses and
     secrets, still comes from the environment.
     """
-    for path in (ROOT / "shared", folder("auth")):
+    auth = registry.issuer().name
+    for path in (ROOT / "shared", folder(auth)):
         if str(path) not in sys.path:
             sys.path.insert(0, str(path))
-    os.environ.update(stage_env("auth", stage))
+    os.environ.update(stage_env(auth, stage))
