@@ -29,7 +29,7 @@ def definition(resources_json: Path) -> dict[str, Any]:
 
 
 def create(client: Any, name: str, resources_json: Path, *, deployed: bool = False) -> bool:
-    """Create table ``name`` as defined, with its TTL; False if it already existed.
+    """Create table ``name`` as defined, with its TTL (also on one that existed); False if it already existed.
 
     ``deployed`` adds what the template gives a table in AWS beyond its shape, where the
     definition asks for it: server-side encryption under the AWS managed key, and
@@ -47,13 +47,25 @@ def create(client: Any, name: str, resources_json: Path, *, deployed: bool = Fal
         created = False
     client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
     ttl = properties.get("TimeToLiveSpecification")
-    if created and ttl and ttl.get("Enabled"):
-        client.update_time_to_live(
-            TableName=name, TimeToLiveSpecification={"AttributeName": ttl["AttributeName"], "Enabled": True}
-        )
+    if ttl and ttl.get("Enabled"):
+        _enable_time_to_live(client, name, ttl["AttributeName"])
     if deployed and properties.get("PointInTimeRecoverySpecification", {}).get("PointInTimeRecoveryEnabled"):
         _enable_point_in_time_recovery(client, name)
     return created
+
+
+def _enable_time_to_live(client: Any, name: str, attribute: str) -> None:
+    """Expire items by ``attribute``, unless the table does already (also on a table that existed).
+
+    A create whose answer was lost (a timeout, then botocore's retry finds the table) has
+    made the table but not its TTL; DynamoDB refuses to enable a TTL twice.
+    """
+    described = client.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
+    if described.get("TimeToLiveStatus") in ("ENABLED", "ENABLING"):
+        if described.get("AttributeName") != attribute:
+            raise RuntimeError(f"table {name} expires items by {described.get('AttributeName')}, not {attribute}")
+        return
+    client.update_time_to_live(TableName=name, TimeToLiveSpecification={"AttributeName": attribute, "Enabled": True})
 
 
 def _enable_point_in_time_recovery(client: Any, name: str, attempts: int = 30) -> None:

@@ -75,6 +75,31 @@ def test_bootstrap_creates_each_table_as_its_template_defines_it(fake_aws: str) 
             assert ttl["TimeToLiveStatus"] == "DISABLED"
 
 
+def test_a_table_made_without_its_ttl_gets_it_from_the_bootstrap(fake_aws: str) -> None:
+    # GIVEN the auth table as a create whose answer was lost leaves it: made, no TTL yet
+    # (botocore's retry of the create then finds the table in use)
+    name = registry.issuer().name
+    table_name = services.stage_env(name, STAGE)["TABLE_NAME"]
+    definition = _table_definition(name)
+    dynamodb = boto3.client("dynamodb")
+    dynamodb.create_table(
+        TableName=table_name,
+        KeySchema=definition["KeySchema"],
+        AttributeDefinitions=definition["AttributeDefinitions"],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+    _ok("bootstrap", "--stage", STAGE)
+    again = _ok("bootstrap", "--stage", STAGE)  # and enabling it twice is not attempted
+
+    ttl = dynamodb.describe_time_to_live(TableName=table_name)["TimeToLiveDescription"]
+    assert (ttl["TimeToLiveStatus"], ttl["AttributeName"]) == (
+        "ENABLED",
+        definition["TimeToLiveSpecification"]["AttributeName"],
+    )
+    assert f"table {table_name}: exists already" in again
+
+
 def test_bootstrap_stores_the_key_ring_as_a_secure_string_with_one_active_key(fake_aws: str) -> None:
     _ok("bootstrap", "--stage", STAGE)
 
