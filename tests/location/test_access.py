@@ -20,13 +20,13 @@ from tests.location.conftest import (
     SAN_FRANCISCO,
     delete,
     get,
-    headers_for,
     path,
     put,
     stored,
 )
 from tests.support import tokens
 from tests.support.services import json_body
+from tests.support.tokens import json_headers_for
 
 PARIS = {"latitude": 48.8566, "longitude": 2.3522, "city": "Paris", "country": "FR"}
 
@@ -144,7 +144,7 @@ def test_a_user_token_holding_location_read_may_not_read_another_users_location(
 ) -> None:
     # The contract lets a *service* with location:read read anyone's location, not a user.
     stored(location, BOB, bob)
-    user_with_read_scope = headers_for(key_ring, ALICE, scope="location:read location:write")
+    user_with_read_scope = json_headers_for(key_ring, ALICE, scope="location:read location:write")
 
     response = get(location, BOB, user_with_read_scope)
 
@@ -154,13 +154,13 @@ def test_a_user_token_holding_location_read_may_not_read_another_users_location(
 
 def test_a_service_without_location_read_may_not_read(location: Any, bob: dict[str, str], key_ring: Any) -> None:
     stored(location, BOB, bob)
-    other_service = headers_for(key_ring, "client:reporting", scope="profile:read")
+    other_service = json_headers_for(key_ring, "client:reporting", scope="profile:read")
 
     _refused(get(location, BOB, other_service))
 
 
 def test_a_user_token_without_location_write_cannot_put(location: Any, key_ring: Any) -> None:
-    narrowed = headers_for(key_ring, ALICE, scope="profile:write")
+    narrowed = json_headers_for(key_ring, ALICE, scope="profile:write")
 
     response = put(location, ALICE, SAN_FRANCISCO, narrowed)
 
@@ -172,7 +172,7 @@ def test_a_user_token_without_location_write_cannot_put(location: Any, key_ring:
 def test_a_user_token_without_location_write_cannot_delete(location: Any, alice: dict[str, str], key_ring: Any) -> None:
     # Our choice where the contract is silent: deleting is a write.
     before = stored(location, ALICE, alice)
-    narrowed = headers_for(key_ring, ALICE, scope="profile:write")
+    narrowed = json_headers_for(key_ring, ALICE, scope="profile:write")
 
     _refused(delete(location, ALICE, narrowed))
 
@@ -183,7 +183,7 @@ def test_the_owner_reads_their_own_location_whatever_the_scopes(
     location: Any, alice: dict[str, str], key_ring: Any
 ) -> None:
     written = stored(location, ALICE, alice)
-    narrowed = headers_for(key_ring, ALICE, scope="profile:write")
+    narrowed = json_headers_for(key_ring, ALICE, scope="profile:write")
 
     assert json_body(get(location, ALICE, narrowed)) == written
 
@@ -191,7 +191,7 @@ def test_the_owner_reads_their_own_location_whatever_the_scopes(
 @pytest.mark.parametrize("method", ["PUT", "DELETE"])
 def test_a_service_client_cannot_own_a_location(location: Any, key_ring: Any, method: str) -> None:
     # Even a client holding location:write, at the path of its own subject.
-    service = headers_for(key_ring, PROFILE_SERVICE, scope="location:read location:write")
+    service = json_headers_for(key_ring, PROFILE_SERVICE, scope="location:read location:write")
 
     response = location.http.request(
         method, path(PROFILE_SERVICE), headers=service, body=b'{"latitude": 1, "longitude": 1}'

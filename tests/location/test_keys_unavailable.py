@@ -11,10 +11,10 @@ import pytest
 
 from servicekit.authorizer import verifier
 from servicekit.tokens import ALGORITHM, RETRY_BACKOFF_S, KeySet, TokenVerifier
-from tests.location.conftest import ALICE, SAN_FRANCISCO, headers_for, path
+from tests.location.conftest import ALICE, SAN_FRANCISCO, path
 from tests.shared.test_key_set import Clock, Jwks
 from tests.support.output import log_lines
-from tests.support.tokens import AUDIENCE, ISSUER, claims
+from tests.support.tokens import AUDIENCE, ISSUER, claims, json_headers_for
 
 
 @pytest.fixture
@@ -35,7 +35,7 @@ def test_a_valid_token_gets_an_authorizer_error_not_a_deny_while_the_keys_cannot
 ) -> None:
     jwks.down = True
 
-    response = location.http.get(path(ALICE), headers=headers_for(key_ring, ALICE))
+    response = location.http.get(path(ALICE), headers=json_headers_for(key_ring, ALICE))
 
     # API Gateway's answer to an authorizer without a policy: 500, which it does not cache
     # (a 403 here would be cached for the token and lock the user out for the TTL).
@@ -46,7 +46,7 @@ def test_a_valid_token_gets_an_authorizer_error_not_a_deny_while_the_keys_cannot
 def test_the_same_token_works_once_the_keys_are_back_after_the_backoff(
     location: Any, key_ring: Any, jwks: Jwks, clock: Clock
 ) -> None:
-    headers = headers_for(key_ring, ALICE)
+    headers = json_headers_for(key_ring, ALICE)
     jwks.down = True
     assert location.http.put(path(ALICE), headers=headers, body=json.dumps(SAN_FRANCISCO)).status_code == 500
 
@@ -63,7 +63,7 @@ def test_an_attackers_huge_kid_is_clipped_in_the_log(
     forged = jwt.encode(
         claims(ALICE), stranger.keys[stranger.active], algorithm=ALGORITHM, headers={"kid": "k" * 10_000}
     )
-    location.http.get(path(ALICE), headers=headers_for(key_ring, ALICE))  # the keys are known
+    location.http.get(path(ALICE), headers=json_headers_for(key_ring, ALICE))  # the keys are known
     caplog.set_level(logging.INFO, logger="servicekit")  # rejections are logged at INFO
     capsys.readouterr()
 

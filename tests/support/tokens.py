@@ -44,6 +44,11 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+def json_headers_for(ring: Any, subject: str, scope: str = USER_SCOPE) -> dict[str, str]:
+    """JSON request headers with a valid token of ``subject`` holding ``scope``."""
+    return {"Content-Type": "application/json", **bearer(ring.sign(claims(subject, scope=scope)))}
+
+
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 

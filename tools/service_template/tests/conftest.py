@@ -8,11 +8,10 @@ from typing import Any
 import pytest
 
 from tests.support import services
-from tests.support.tokens import USER_SCOPE, bearer, claims
+from tests.support.tokens import json_headers_for
 
 ALICE = "a11ce000-0000-4000-8000-000000000001"
 BOB = "b0b00000-0000-4000-8000-000000000002"
-JSON = {"Content-Type": "application/json"}
 
 
 @pytest.fixture
@@ -22,18 +21,13 @@ def scaffold(aws: Any) -> Iterator[Any]:
         yield client
 
 
-def headers_for(key_ring: Any, subject: str, scope: str = USER_SCOPE) -> dict[str, str]:
-    """JSON headers with a valid token for ``subject`` holding ``scope``."""
-    return {**JSON, **bearer(key_ring.sign(claims(subject, scope=scope)))}
-
-
 @pytest.fixture
 def alice(key_ring: Any) -> dict[str, str]:
     """Headers of a user token of Alice."""
-    return headers_for(key_ring, ALICE)
+    return json_headers_for(key_ring, ALICE)
 
 
 @pytest.fixture
 def bob(key_ring: Any) -> dict[str, str]:
     """Headers of a user token of Bob."""
-    return headers_for(key_ring, BOB)
+    return json_headers_for(key_ring, BOB)
