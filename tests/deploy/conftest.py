@@ -13,7 +13,6 @@ import ast
 import json
 import logging
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -199,18 +198,3 @@ def admin(*args: str) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=120,
     )
-
-
-def fresh_clone(root: Path) -> Path:
-    """A copy of the repository as `git clone` gives it: no .venv, no deployment records."""
-    skipped = {".git", ".venv", ".local", "test-artifacts", "__pycache__", "deployed", "deployments"}
-    ignored = shutil.ignore_patterns(*skipped, "*_cache")
-    root.mkdir(parents=True)
-    for entry in services.ROOT.iterdir():
-        if entry.name in skipped or entry.name.endswith("_cache"):
-            continue
-        if entry.is_dir():
-            shutil.copytree(entry, root / entry.name, symlinks=True, ignore=ignored)
-        else:
-            shutil.copy2(entry, root / entry.name)
-    return root

@@ -19,8 +19,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from tests.deploy.conftest import admin, fresh_clone, merge_template
+from tests.deploy.conftest import admin, merge_template
 from tests.support import services
+from tests.support.repository import fresh_clone
 from tools import admin as admin_module
 from tools import registry, release
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from tests.deploy.conftest import fresh_clone
 from tests.support import services
+from tests.support.repository import fresh_clone
 from tools import infra, new_service, registry
 
 pytestmark = [pytest.mark.deploy, pytest.mark.xdist_group("infra")]

@@ -14,8 +14,9 @@ from pathlib import Path
 import boto3
 import pytest
 
-from tests.deploy.conftest import admin, fresh_clone
+from tests.deploy.conftest import admin
 from tests.support import services
+from tests.support.repository import fresh_clone
 from tools import release
 
 pytestmark = [pytest.mark.deploy, pytest.mark.xdist_group("bootstrap")]
