@@ -62,6 +62,12 @@ def revocation(request: Request) -> tuple[str, ClientCredentials | None]:
     return parsed.token or parsed.refresh_token or "", _client(request, parsed.client_id, parsed.client_secret)
 
 
+def caller_address(request: Request) -> str:
+    """Where the request came from: API Gateway's ``sourceIp`` (the local stack's connecting address)."""
+    identity = request.context.get("identity") or {}
+    return str(identity.get("sourceIp") or "unknown")
+
+
 def _params(request: Request) -> dict[str, Any]:
     content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
     if content_type != FORM:

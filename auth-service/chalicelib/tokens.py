@@ -13,33 +13,32 @@ import uuid
 from servicekit import metrics
 from servicekit.clock import clock
 
-from . import passwords
+from . import attempts, passwords
 from .errors import (
     InvalidClientError,
     InvalidCredentialsError,
     InvalidRefreshTokenError,
     LoginLockedError,
+    TooManyRequestsError,
     UnauthorizedClientError,
 )
 from .keys import key_ring, new_token_id
 from .models import ClientCredentialsGrant, Grant, PasswordGrant, RefreshGrant, TokenResponse
 from .settings import ACCESS_TOKEN_TTL_S, REFRESH_TOKEN_TTL_S, USER_SCOPE, issuer, settings
 from .store import (
-    AttemptsExhaustedError,
     ClientItem,
     FamilyRevokedError,
     RefreshItem,
     RefreshTokenUsedError,
+    Subject,
     auth_store,
 )
 from .token_requests import ClientCredentials
 
-MAX_FAILED_LOGINS = 5
-LOCKOUT_WINDOW_S = 15 * 60
 CLIENT_SUBJECT_PREFIX = "client:"
 
 
-def issue(grant: Grant, client: ClientCredentials | None) -> TokenResponse:
+def issue(grant: Grant, client: ClientCredentials | None, address: str) -> TokenResponse:
     """The token response for any grant (an ``OAuthError`` on bad credentials, 429 when locked out).
 
     On the user's grants (password, refresh token) a client is optional: a public client
@@ -48,23 +47,23 @@ def issue(grant: Grant, client: ClientCredentials | None) -> TokenResponse:
     only the client-credentials grant.
     """
     if isinstance(grant, ClientCredentialsGrant):
-        return _client_credentials(client)
+        return _client_credentials(client, address)
     if client is not None and client.secret is not None:
-        authenticate_client(client)
+        authenticate_client(client, address)
         raise UnauthorizedClientError("Service clients log in with the client_credentials grant only.")
     if isinstance(grant, PasswordGrant):
-        return _password(grant)
+        return _password(grant, address)
     return _refresh(grant)
 
 
-def revoke(refresh_token: str, client: ClientCredentials | None) -> None:
+def revoke(refresh_token: str, client: ClientCredentials | None, address: str) -> None:
     """Revoke the login the token belongs to; unknown tokens are ignored (RFC 7009).
 
     A client that sends a secret must get it right; refresh tokens are not bound to
     clients, so any client (or none) may revoke one it holds.
     """
     if client is not None and client.secret is not None:
-        authenticate_client(client)
+        authenticate_client(client, address)
     try:
         item = _stored_refresh_token(refresh_token, clock().now())
     except InvalidRefreshTokenError:
@@ -89,14 +88,14 @@ def access_token(subject: str, scope: str) -> str:
     )
 
 
-def _password(grant: PasswordGrant) -> TokenResponse:
+def _password(grant: PasswordGrant, address: str) -> TokenResponse:
     store, now = auth_store(), clock().now()
-    _count_attempt(grant.username, now)
+    attempt = _attempt(attempts.user(grant.username), address)
     user = store.user_by_name(grant.username)
     if not passwords.verify(user["password_hash"] if user else None, grant.password) or user is None:
         metrics.count(metrics.LOGINS_FAILED)
         raise InvalidCredentialsError("The username or password is wrong.")
-    store.clear_failures(grant.username)
+    attempt.succeeded()
     if passwords.needs_rehash(user["password_hash"]):
         store.set_password_hash(user["user_id"], passwords.hash_password(grant.password))
     refresh = _new_refresh_token()
@@ -123,36 +122,34 @@ def _refresh(grant: RefreshGrant) -> TokenResponse:
     return _response(item["user_id"], USER_SCOPE, refresh)
 
 
-def authenticate_client(client: ClientCredentials) -> ClientItem:
-    """The client, if its secret is right; counted toward its lockout like a user's login."""
-    store, now = auth_store(), clock().now()
-    # ':' is in no username, so a client's count never mixes with a user's.
-    _count_attempt(CLIENT_SUBJECT_PREFIX + client.client_id, now)
-    item = store.client(client.client_id)
+def authenticate_client(client: ClientCredentials, address: str) -> ClientItem:
+    """The client, if its secret is right; counted like a user's login, in the clients' own counters."""
+    attempt = _attempt(attempts.client(client.client_id), address)
+    item = auth_store().client(client.client_id)
     if not passwords.verify(item["secret_hash"] if item else None, client.secret or "") or item is None:
         raise InvalidClientError("The client id or secret is wrong.", basic=client.basic)
-    store.clear_failures(CLIENT_SUBJECT_PREFIX + client.client_id)
+    attempt.succeeded()
     return item
 
 
-def _client_credentials(client: ClientCredentials | None) -> TokenResponse:
+def _client_credentials(client: ClientCredentials | None, address: str) -> TokenResponse:
     if client is None or client.secret is None:
         raise InvalidClientError(
             "The client_credentials grant needs client authentication (HTTP Basic, or client_id and client_secret).",
             basic=client is not None and client.basic,
         )
-    item = authenticate_client(client)
+    item = authenticate_client(client, address)
     metrics.count(metrics.CLIENT_CREDENTIALS_LOGINS)
     return _response(CLIENT_SUBJECT_PREFIX + item["client_id"], item["scope"], None)
 
 
-def _count_attempt(subject: str, now: int) -> None:
-    """Count a login of ``subject`` before its secret is checked; 429 once it is locked out."""
+def _attempt(subject: Subject, address: str) -> attempts.Attempt:
+    """Count a login before its secret is checked; 429 (``login_locked``) when it may not come now."""
     try:
-        auth_store().count_attempt(subject, now, MAX_FAILED_LOGINS, LOCKOUT_WINDOW_S)
-    except AttemptsExhaustedError as exhausted:
+        return attempts.attempt(subject, address)
+    except TooManyRequestsError as refused:
         metrics.count(metrics.LOCKOUTS)
-        raise LoginLockedError(exhausted.window_ends - now) from None
+        raise LoginLockedError(refused) from None
 
 
 def _stored_refresh_token(token: str, now: int) -> RefreshItem:
