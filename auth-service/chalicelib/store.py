@@ -6,7 +6,7 @@ One table, one string key ``pk`` prefixed by kind:
 | --- | --- | --- |
 | user | ``user#<user_id>`` | username, password_hash, created_at |
 | username claim | ``username#<username>`` | user_id (uniqueness: written in the same transaction) |
-| refresh token | ``refresh#<sha256 of the token>`` | family_id, user_id, used, expires_at |
+| refresh token | ``refresh#<sha256 of the token>`` | family_id, user_id, used, expires_at (used: used_at, successor) |
 | token family (one login) | ``family#<family_id>`` | user_id, revoked, expires_at |
 | a subject's failed logins from one address | ``lockout#<kind>#<address>#<name>`` | failures, window_ends, expires_at |
 | a subject's failed logins from anywhere | ``slowdown#<kind>#<name>`` | failures, window_ends, not_before, expires_at |
@@ -31,7 +31,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 from dataclasses import dataclass
-from typing import Literal, TypedDict
+from typing import Any, Literal, Required, TypedDict
 
 from servicekit.dynamo import Condition, Item, Table, dynamodb
 from servicekit.errors import ConditionFailedError, ItemNotFoundError
@@ -91,6 +91,14 @@ class RefreshTokenUsedError(Exception):
     """The refresh token was used already (or expired in the meantime); nothing was written."""
 
 
+class RefreshTokenChangedError(Exception):
+    """The refresh token is not as it was read (a concurrent use, or a retry's window closed); nothing was written."""
+
+
+class SuccessorUsedError(Exception):
+    """The refresh token's successor was used already; nothing was written."""
+
+
 class FamilyRevokedError(Exception):
     """The refresh token's login was revoked (or has expired and gone); nothing was written."""
 
@@ -103,12 +111,14 @@ class UserItem(TypedDict):
     created_at: str
 
 
-class RefreshItem(TypedDict):
-    pk: str
-    family_id: str
-    user_id: str
-    used: bool
-    expires_at: int
+class RefreshItem(TypedDict, total=False):
+    pk: Required[str]
+    family_id: Required[str]
+    user_id: Required[str]
+    used: Required[bool]
+    expires_at: Required[int]
+    used_at: int  # when it was rotated
+    successor: str  # the key of the token it was rotated to: its hash, never the token
 
 
 class ClientItem(TypedDict):
@@ -294,32 +304,67 @@ class AuthStore:
             return None
 
     def rotate(self, old: str, new: str, item: RefreshItem, now: int) -> None:
-        """Mark ``old`` (read as ``item``) used and store ``new`` in its family.
+        """Mark ``old`` (read as ``item``, unused) used, remembering ``new`` as its successor, and store ``new``.
 
-        ``RefreshTokenUsedError`` if ``old`` was used already, as read or by a concurrent
-        rotation (one transaction: of concurrent uses of the same token exactly one wins);
-        else ``FamilyRevokedError`` if its login was revoked.
+        One transaction: of concurrent uses of the same token exactly one wins; the others
+        get ``RefreshTokenChangedError`` (``RefreshTokenUsedError`` if it was read used).
+        ``FamilyRevokedError`` if its login was revoked.
         """
         if item["used"]:
             raise RefreshTokenUsedError()
         use_old = self._table.update_op(
             refresh_key(old),
-            Condition("SET used = :true", values={":true": True}),
+            Condition(
+                "SET used = :true, used_at = :now, successor = :successor",
+                values={":true": True, ":now": now, ":successor": refresh_key(new)["pk"]},
+            ),
             Condition("used = :false AND expires_at > :now", values={":false": False, ":now": now}),
         )
+        operations = [use_old, *self._successor(new, item)]
+        try:
+            self._table.transact(operations)
+        except ConditionFailedError as exc:
+            if 0 in exc.failed:
+                raise RefreshTokenChangedError() from None
+            raise FamilyRevokedError() from None
+
+    def rotate_again(self, old: str, new: str, item: RefreshItem, since: int) -> None:
+        """Rotate ``old`` (read as ``item``, used at ``since`` or later) again: ``new`` replaces its successor.
+
+        One transaction: the successor is deleted if it is unused (``SuccessorUsedError``
+        otherwise), ``old`` names ``new`` as its successor if it still names the one read
+        and was rotated at ``since`` or later (``RefreshTokenChangedError`` otherwise);
+        ``FamilyRevokedError`` if its login was revoked.
+        """
+        read = item.get("successor", "")
+        replace = self._table.update_op(
+            refresh_key(old),
+            Condition("SET successor = :successor", values={":successor": refresh_key(new)["pk"]}),
+            Condition(
+                "used = :true AND successor = :read AND used_at >= :since",
+                values={":true": True, ":read": read, ":since": since},
+            ),
+        )
+        drop_successor = self._table.delete_op({"pk": read}, Condition("used = :false", values={":false": False}))
+        operations = [replace, drop_successor, *self._successor(new, item)]
+        try:
+            self._table.transact(operations)
+        except ConditionFailedError as exc:
+            if 0 in exc.failed:
+                raise RefreshTokenChangedError() from None
+            if 1 in exc.failed:
+                raise SuccessorUsedError() from None
+            raise FamilyRevokedError() from None
+
+    def _successor(self, new: str, item: RefreshItem) -> list[dict[str, Any]]:
+        """The operations that store ``new`` in ``item``'s family, if the family is not revoked."""
         family_alive = self._table.check_op(
             {"pk": f"family#{item['family_id']}"}, Condition("revoked = :false", values={":false": False})
         )
         store_new = self._table.put_op(
             self._refresh_item(new, item["family_id"], item["user_id"], item["expires_at"]), NOT_EXISTS
         )
-        operations = [use_old, family_alive, store_new]
-        try:
-            self._table.transact(operations)
-        except ConditionFailedError as exc:
-            if operations.index(use_old) in exc.failed:
-                raise RefreshTokenUsedError() from None
-            raise FamilyRevokedError() from None
+        return [family_alive, store_new]
 
     def revoke_family(self, family_id: str) -> None:
         """Every refresh token of the login stops working."""

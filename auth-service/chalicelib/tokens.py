@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from typing import NoReturn
 
 from servicekit import metrics
 from servicekit.clock import clock
@@ -29,13 +30,20 @@ from .store import (
     ClientItem,
     FamilyRevokedError,
     RefreshItem,
+    RefreshTokenChangedError,
     RefreshTokenUsedError,
     Subject,
+    SuccessorUsedError,
     auth_store,
 )
 from .token_requests import ClientCredentials
 
 CLIENT_SUBJECT_PREFIX = "client:"
+# A refresh token presented again within this many seconds of its rotation, while its
+# successor is unused, is the client retrying a request whose answer it lost (Auth0's
+# "reuse interval" and Okta's "grace period" are of this order).
+RETRY_WINDOW_S = 30
+ROTATION_TRIES = 3
 
 
 def issue(grant: Grant, client: ClientCredentials | None, address: str) -> TokenResponse:
@@ -105,21 +113,38 @@ def _password(grant: PasswordGrant, address: str) -> TokenResponse:
 
 
 def _refresh(grant: RefreshGrant) -> TokenResponse:
+    """Rotate the refresh token; a retry within the window rotates it again; any other reuse is theft."""
     store, now = auth_store(), clock().now()
-    item = _stored_refresh_token(grant.refresh_token, now)
-    refresh = _new_refresh_token()
-    try:
-        store.rotate(grant.refresh_token, refresh, item, now)
-    except RefreshTokenUsedError:
-        # A used token presented again means it was stolen (or the client is broken), and
-        # of concurrent uses only one wins: end the whole login, thief's and owner's alike.
-        metrics.count(metrics.REFRESH_TOKEN_REUSE)
-        store.revoke_family(item["family_id"])
-        raise InvalidRefreshTokenError("The refresh token was used already; the login is revoked.") from None
-    except FamilyRevokedError:
-        raise InvalidRefreshTokenError("The refresh token has been revoked.") from None
-    metrics.count(metrics.REFRESH_ROTATIONS)
-    return _response(item["user_id"], USER_SCOPE, refresh)
+    for _ in range(ROTATION_TRIES):
+        item = _stored_refresh_token(grant.refresh_token, now)
+        refresh = _new_refresh_token()
+        try:
+            if not item["used"]:
+                store.rotate(grant.refresh_token, refresh, item, now)
+            elif item.get("used_at", 0) > now - RETRY_WINDOW_S:
+                # Its answer was lost (or two uses raced): the client never got the successor,
+                # which stops working now; the client gets the pair it asks for again.
+                store.rotate_again(grant.refresh_token, refresh, item, now - RETRY_WINDOW_S + 1)
+            else:
+                raise RefreshTokenUsedError()
+        except RefreshTokenChangedError:
+            continue  # a concurrent use changed it: look again
+        except (RefreshTokenUsedError, SuccessorUsedError):
+            _revoke_stolen(item)
+        except FamilyRevokedError:
+            raise InvalidRefreshTokenError("The refresh token has been revoked.") from None
+        metrics.count(metrics.REFRESH_ROTATIONS)
+        return _response(item["user_id"], USER_SCOPE, refresh)
+    # Still changing under this request after every try: a client hammering one token.
+    _revoke_stolen(item)
+
+
+def _revoke_stolen(item: RefreshItem) -> NoReturn:
+    """A used token presented again after its window, or after its successor was used: it was stolen
+    (or the client is broken). End the whole login, thief's and owner's alike."""
+    metrics.count(metrics.REFRESH_TOKEN_REUSE)
+    auth_store().revoke_family(item["family_id"])
+    raise InvalidRefreshTokenError("The refresh token was used already; the login is revoked.")
 
 
 def authenticate_client(client: ClientCredentials, address: str) -> ClientItem:

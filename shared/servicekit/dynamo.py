@@ -272,6 +272,10 @@ class Table:
         """A ConditionCheck for ``transact``."""
         return {"ConditionCheck": {"TableName": self.name, "Key": serialize(key), **condition.params()}}
 
+    def delete_op(self, key: Mapping[str, Any], condition: Condition) -> dict[str, Any]:
+        """A Delete for ``transact``."""
+        return {"Delete": {"TableName": self.name, "Key": serialize(key), **condition.params()}}
+
     def transact(self, operations: Sequence[Mapping[str, Any]]) -> None:
         """All of ``operations`` or none: ``ConditionFailedError`` names which conditions failed."""
         self._call("transact_write_items", TransactItems=list(operations))
