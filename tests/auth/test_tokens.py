@@ -498,3 +498,14 @@ def test_another_media_type_is_a_415(auth: Any) -> None:
     response = auth.http.post("/token", headers={"Content-Type": "text/plain"}, body=b"grant_type=password")
 
     assert response.status_code == 415
+
+
+def test_a_json_body_sent_as_a_form_is_invalid_request_without_echoing_the_body(auth: Any) -> None:
+    # curl -d '{"grant_type": ...}' sends JSON with curl's default form content type
+    body = b'{"grant_type": "password", "username": "alice", "password": "my secret password"}'
+
+    response = auth.http.post("/token", headers={"Content-Type": "application/x-www-form-urlencoded"}, body=body)
+
+    assert_oauth_error(response, 400, "invalid_request")
+    assert b"my secret password" not in response.body
+    assert b"alice" not in response.body
