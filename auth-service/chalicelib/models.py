@@ -11,6 +11,8 @@ import msgspec
 
 from servicekit.bodies import Model
 
+from .passwords import commonness, normalized
+
 # The contract's pattern, used with fullmatch: with match, ``$`` also accepts a trailing newline.
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,31}$")
 
@@ -37,8 +39,11 @@ class Registration(Model):
 
     def __post_init__(self) -> None:
         self.username = _normalize_username(self.username)
-        if self.password.lower() == self.username:
+        if normalized(self.password).lower() == self.username:
             raise ValueError("The password must not be the username - at `$.password`")
+        refused = commonness(self.password, self.username)
+        if refused:
+            raise ValueError(f"{refused} - at `$.password`")
 
 
 ClientId = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]

@@ -104,7 +104,7 @@ def _password(grant: PasswordGrant, address: str) -> TokenResponse:
         metrics.count(metrics.LOGINS_FAILED)
         raise InvalidCredentialsError("The username or password is wrong.")
     attempt.succeeded()
-    if passwords.needs_rehash(user["password_hash"]):
+    if passwords.needs_rehash(user["password_hash"], grant.password):
         store.set_password_hash(user["user_id"], passwords.hash_password(grant.password))
     refresh = _new_refresh_token()
     store.start_family(uuid.uuid4().hex, user["user_id"], refresh, now + REFRESH_TOKEN_TTL_S)
