@@ -75,6 +75,17 @@ def token_issuer() -> str:
     return configured.rstrip("/")
 
 
+def service_url() -> str | None:
+    """This service's own base URL, if configured: ``<NAME>_URL`` (on the local stage, its contract default).
+
+    The local stack gives every service its own URL; a deployed service is not told it
+    (in CloudFormation a function naming its own API is a circular reference).
+    """
+    own = os.environ.get(SERVICE_NAME, "")
+    configured = optional(f"{own.upper()}_URL") if own else None
+    return configured.rstrip("/") if configured else None
+
+
 @cache
 def _registry() -> dict[str, Any]:
     import tomllib

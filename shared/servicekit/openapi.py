@@ -16,6 +16,8 @@ import msgspec
 from chalice import Chalice
 from chalice.app import Request
 
+from . import env
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 _STATUS_TEXT = {
@@ -131,15 +133,23 @@ def documented(
 
 
 def base_url(request: Request | None) -> str:
-    """The URL the service was reached at, API Gateway's stage path included (``/`` if unknown)."""
-    if request is None or not request.headers.get("host"):
+    """The service's base URL as configured; else API Gateway's stage path, relative to the document's host.
+
+    Never from the request's ``Host`` or ``X-Forwarded-Proto`` headers, which the caller
+    chooses (``http://evil.example`` would be reflected). The stage path comes from API
+    Gateway's own request context, and OpenAPI resolves a relative server URL against
+    where the document was fetched.
+    """
+    configured = env.service_url()
+    if configured is not None:
+        return configured
+    if request is None:
         return "/"
-    scheme = request.headers.get("x-forwarded-proto", "http")
     # API Gateway's path has the stage in front of the route's path; chalice local's has not.
     path, resource = request.context.get("path", ""), request.context.get("resourcePath", "")
     resource = _with_arguments(resource, request.uri_params or {})
     prefix = path[: -len(resource)] if resource and path.endswith(resource) else ""
-    return f"{scheme}://{request.headers['host']}{prefix.rstrip('/')}"
+    return prefix.rstrip("/") or "/"
 
 
 def _with_arguments(route: str, arguments: Mapping[str, str]) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import jwt
+import pytest
 
 from servicekit.openapi import base_url
 from tests.support import services
@@ -86,20 +87,29 @@ def test_openapi_describes_the_token_endpoints_form_encoded_and_mentions_json(au
     assert "Retry-After" in locked["headers"]
 
 
-def test_openapi_names_the_url_it_was_reached_at(auth: Any) -> None:
-    document = json_body(auth.http.get("/openapi.json", headers={"Host": "127.0.0.1:8001"}))
+def test_openapi_names_the_configured_url_whatever_the_host_header_says(auth: Any) -> None:
+    # The Host and X-Forwarded-Proto headers are the caller's: never reflected (issue 20, finding 6).
+    headers = {"Host": "evil.example", "X-Forwarded-Proto": "https"}
+
+    document = json_body(auth.http.get("/openapi.json", headers=headers))
 
     assert document["servers"] == [{"url": "http://127.0.0.1:8001"}]
 
 
-def test_openapi_on_api_gateway_names_the_stage_path() -> None:
+def test_openapi_on_api_gateway_without_a_configured_url_names_the_stage_path_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     # API Gateway's event, as far as the base URL goes: the stage path is in front of the route's.
     class Request:
-        headers = {"host": "abc.execute-api.eu-west-1.amazonaws.com", "x-forwarded-proto": "https"}
+        headers = {"host": "evil.example", "x-forwarded-proto": "https"}
         context = {"path": "/api/openapi.json", "resourcePath": "/openapi.json"}
         uri_params = None
 
-    assert base_url(Request()) == "https://abc.execute-api.eu-west-1.amazonaws.com/api"  # type: ignore[arg-type]
+    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "profile")
+    monkeypatch.setenv("STAGE", "prod")
+    monkeypatch.delenv("PROFILE_URL", raising=False)
+
+    assert base_url(Request()) == "/api"  # type: ignore[arg-type]
 
 
 def test_metadata_names_the_endpoints_under_the_issuer(auth: Any) -> None:
