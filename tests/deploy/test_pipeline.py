@@ -93,6 +93,12 @@ NOT_NEEDED = {
     "iam:PutRolePermissionsBoundary": "no permissions boundaries",
     "iam:DeleteRolePermissionsBoundary": "no permissions boundaries",
     "sns:PutDataProtectionPolicy": "no data protection policies on topics",
+    "payments:GetConnectedAccount": "no paid (AWS Marketplace) rule groups in the web ACLs",
+    **{
+        f"AWS::WAFv2::WebACLAssociation {action}": "the web ACLs protect API Gateway stages only"
+        for action in iam.handler_permissions("AWS::WAFv2::WebACLAssociation")
+        if action.split(":")[0] not in ("wafv2", "apigateway")
+    },
     **{
         f"iam:{verb}{who}Policy": "policies go on the stacks' roles only"
         for verb in ("Get", "Put", "Delete")
