@@ -73,6 +73,14 @@ ISSUER = registry.issuer().name
 REQUESTS_PER_ADDRESS = 1000
 RATE_WINDOW_S = 300
 TOO_MANY = "too-many-requests"
+BEARER = {
+    "ByteMatchStatement": {
+        "FieldToMatch": {"SingleHeader": {"Name": "authorization"}},
+        "PositionalConstraint": "STARTS_WITH",
+        "SearchString": "Bearer ",
+        "TextTransformations": [{"Priority": 0, "Type": "NONE"}],
+    }
+}
 STAGE_ARN = "arn:${AWS::Partition}:apigateway:${AWS::Region}::/restapis/${RestAPI}/stages/${RestAPI.Stage}"
 PARAMETERS_OF_EVERY_STACK: Json = {
     "Stage": {
@@ -341,10 +349,19 @@ def _alarms(service: Service) -> Json:
 
 
 def _firewall(service: Service) -> Json:
-    """The API's web ACL: a rate-based rule per address, answering 429 in the contract's error shape."""
+    """The API's web ACL: a rate-based rule per address, answering 429 in the contract's error shape.
+
+    An API another service calls (services.toml's ``calls``) is reached from that service's
+    functions, which share AWS's egress addresses with each other: there the rule counts
+    only requests without a bearer token. Those with one are the authorizer's to refuse
+    and the stage throttle's to bound.
+    """
     message = "Too many requests from this address; try again in a few minutes."
     body = {"Code": "TooManyRequestsError", "Message": message}
     block = {"CustomResponse": {"ResponseCode": 429, "CustomResponseBodyKey": TOO_MANY}}
+    rate: Json = {"Limit": REQUESTS_PER_ADDRESS, "EvaluationWindowSec": RATE_WINDOW_S, "AggregateKeyType": "IP"}
+    if any(service.name in other.calls for other in load().services.values()):
+        rate["ScopeDownStatement"] = {"NotStatement": {"Statement": BEARER}}
     return {
         "WebAcl": {
             "Type": "AWS::WAFv2::WebACL",
@@ -358,13 +375,7 @@ def _firewall(service: Service) -> Json:
                     {
                         "Name": "RequestsPerAddress",
                         "Priority": 0,
-                        "Statement": {
-                            "RateBasedStatement": {
-                                "Limit": REQUESTS_PER_ADDRESS,
-                                "EvaluationWindowSec": RATE_WINDOW_S,
-                                "AggregateKeyType": "IP",
-                            }
-                        },
+                        "Statement": {"RateBasedStatement": rate},
                         "Action": {"Block": block},
                         "VisibilityConfig": _visibility("RequestsPerAddress"),
                     }
