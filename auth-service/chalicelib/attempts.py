@@ -122,11 +122,11 @@ def attempt(subject: Subject, address: str) -> Attempt:
     from that address), then the subject's turn among all addresses (the slowdown). An
     attempt that must wait its turn is no failure from its address: that count is taken back.
     """
-    spend(address)
     store, memory, now = auth_store(), refusals(), clock().now()
     lockout, slowdown = lockout_key(subject, address), slowdown_key(subject)
     memory.check(lockout, now, LOCKED)
     memory.check(slowdown, now, LOCKED)
+    spend(address)
     try:
         store.count_attempt(lockout, now, FAILURES_PER_ADDRESS, FAILURE_WINDOW_S)
     except AttemptsExhaustedError as exhausted:

@@ -279,6 +279,7 @@ class AuthStore:
                 Condition("attribute_not_exists(pk) OR window_ends <= :now", values={":now": now}),
             )
         except ConditionFailedError as failed:
+            # No item only if a success deleted it meanwhile: as good as an empty window.
             return failed.item or {"failures": 0, "window_ends": now + window_s, "not_before": now}
         return None
 
