@@ -102,8 +102,13 @@ check_against_document = DocumentCheck()
 """The one check every end-to-end response goes through (per test process)."""
 
 
-def check_documented(session: requests.Session) -> requests.Session:
-    """``session`` with every response checked against its service's OpenAPI document."""
+def check_documented(session: requests.Session, source: str | None = None) -> requests.Session:
+    """``session`` with every response checked against its service's OpenAPI document.
+
+    It connects from ``source``, a loopback address of its own unless named: each client
+    a test makes is another caller to the auth service's per-address limits.
+    """
+    addresses.session_from(source or addresses.fresh(), session)
     session.trust_env = False  # never a proxy from the environment: everything is local
     session.hooks["response"].append(check_against_document)
     return session
@@ -120,7 +125,7 @@ class Api:
     def __init__(self, urls: Mapping[str, str], source: str | None = None) -> None:
         self.urls = dict(urls)
         self.source = source or addresses.fresh()
-        self.session = check_documented(addresses.session_from(self.source))
+        self.session = check_documented(requests.Session(), self.source)
 
     def elsewhere(self) -> Api:
         """A client of the same services from another address."""

@@ -103,12 +103,13 @@ def test_a_flood_from_one_address_gets_429_before_its_argon2_work_grows_and_leav
     for thread in threads:
         thread.join(timeout=30)
 
-    # THEN her logins stay fast, and the flooder got at most a minute's work (two, if the
-    # flood spans the turn of a minute) before every answer became a 429
+    # THEN her logins stay fast, and the flooder got at most a minute's work (two, as the
+    # budget's windows are whole minutes and the flood may span the turn of one) before
+    # every answer became a 429
     median = statistics.median(durations)
     print(f"flood: {dict(answers)}; first 429 after {first_429_after}; user's logins: median {median * 1000:.0f} ms")
     assert median < MEDIAN_LOGIN_BOUND_S, durations
     hashed = answers[201] + answers[400]
-    assert first_429_after and first_429_after[0] <= WORK_PER_ADDRESS, (first_429_after, answers)
+    assert first_429_after and first_429_after[0] <= 2 * WORK_PER_ADDRESS, (first_429_after, answers)
     assert hashed <= 2 * WORK_PER_ADDRESS, answers
     assert answers[429] > 10 * hashed, answers
