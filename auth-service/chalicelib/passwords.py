@@ -8,7 +8,7 @@ asks for a hash of the normalised form.
 
 argon2 is imported on first use: the authorizer function, which imports ``app.py``
 too, never hashes anything. zxcvbn (its list of the 30,000 most common passwords and the
-patterns it matches) is imported only when a registration checks a password: about 35 ms,
+patterns it matches) is imported only when a registration checks a password: about 25 ms,
 once per process, on the first registration, never on a login or a cold start.
 """
 
