@@ -228,7 +228,7 @@ def create_signing_keys(stage: str, *, rotate: bool = False) -> None:
 
     _store_key_ring(stage, reference, ring.with_new_key() if ring is not None else KeyRing.generate(), "written")
     if ring is not None:
-        _next_step(stage, "the new key reaches the authorizers' handed-over keys")
+        _next_step(stage, "authorizers that start cold are handed the new key too")
 
 
 def _change_key_ring(stage: str, change: Callable[[Any], Any], what: str) -> None:
@@ -243,25 +243,35 @@ def _change_key_ring(stage: str, change: Callable[[Any], Any], what: str) -> Non
 
 
 def _next_step(stage: str, why: str) -> None:
-    """Say how the stage's authorizers get the JWKS just written: the stacks read it when they are updated."""
+    """Say how the JWKS just written reaches the functions: by age in the warm ones, by a release in the cold."""
+    from chalicelib.keys import KEY_RING_MAX_AGE_S
+    from servicekit.authorizer import JWKS_MAX_AGE_S
+
+    print(
+        f"next: nothing to restart or redeploy: the auth service serves the new public keys within "
+        f"{KEY_RING_MAX_AGE_S:.0f} s (its functions re-read the key ring once their copy is that old) "
+        f"and every authorizer fetches them within {JWKS_MAX_AGE_S:.0f} s"
+    )
     if stage == LOCAL_STAGE:
         return
     print(
-        f"next, so that {why}: release the stage's stacks (start the pipeline, or "
-        f"`python -m tools.release --stage {stage}` with its --alarm-email, --bucket and --role-arn); "
-        "(a stage deployed with `tools.admin deploy` is not handed the JWKS: its authorizers fetch it)"
+        f"then, so that {why}: release the stage's stacks (the next push "
+        f"does; or start the pipeline, or `python -m tools.release --stage {stage}` with its --alarm-email, "
+        "--bucket and --role-arn); a stage deployed with `tools.admin deploy` is not handed the JWKS and needs nothing"
     )
 
 
 def activate_signing_key(stage: str, kid: str) -> None:
-    """Rotation step 2: sign with ``kid`` from the next cold start of the auth service on."""
+    """Rotation step 2: sign with ``kid`` within a minute, in every warm and cold auth function."""
     _change_key_ring(stage, lambda ring: ring.activate(kid), f"{kid} activated")
-    if stage != LOCAL_STAGE:
-        # Which key signs is not part of the JWKS: the stacks have nothing new to hand over.
-        print(
-            f"next: nothing for the authorizers (the public keys are unchanged); the auth service signs with {kid} "
-            "from its next cold start: redeploy or recycle its API function (docs/security.md)"
-        )
+    from chalicelib.keys import KEY_RING_MAX_AGE_S
+
+    # Which key signs is not part of the JWKS: the stacks have nothing new to hand over.
+    print(
+        f"next: nothing to restart or redeploy: the auth service signs with {kid} within {KEY_RING_MAX_AGE_S:.0f} s "
+        "(its functions re-read the key ring once their copy is that old); the public keys are unchanged, "
+        "so there is nothing for the authorizers"
+    )
 
 
 def retire_signing_key(stage: str, kid: str) -> None:
@@ -273,7 +283,7 @@ def retire_signing_key(stage: str, kid: str) -> None:
         return ring.without(kid)
 
     _change_key_ring(stage, retire, f"{kid} retired")
-    _next_step(stage, f"{kid} stops verifying (cold authorizers are handed it until then: docs/security.md)")
+    _next_step(stage, f"{kid} stops verifying in authorizers that start cold too (docs/security.md)")
 
 
 # Service clients.

@@ -384,6 +384,9 @@ def template(service: Service) -> Json:
         table_id(service): _table(service),
         "APIHandler": _variables(service, "APIHandler"),
         "JwtAuth": _variables(service, "JwtAuth"),
+        # Chalice 1.34 names the API function's log group (log_retention_in_days) after
+        # ${ApiHandler}, a resource that does not exist (the function is APIHandler): cfn-lint's E3030.
+        "ApiHandlerLogGroup": {"Properties": {"LogGroupName": {"Fn::Sub": "/aws/lambda/${APIHandler}"}}},
         "RestAPI": {
             "Properties": {
                 "TracingEnabled": True,

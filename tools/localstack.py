@@ -64,7 +64,10 @@ from tools.stages import LOCAL_STAGE
 if str(stages.ROOT / "shared") not in sys.path:
     sys.path.insert(0, str(stages.ROOT / "shared"))
 
-from servicekit.env import LOCAL_HOST, LOCAL_REGION, LOCAL_STATE_DIR
+from servicekit.env import LOCAL_HOST, LOCAL_REGION
+
+# Where `make run` keeps its secrets and logs unless LOCAL_STATE_DIR says otherwise.
+LOCAL_STATE_DIR = stages.ROOT / ".local"
 
 _IMPORTED_AT = time.monotonic()
 
@@ -342,9 +345,9 @@ class LocalStack:
     def environment(self, service: str | None = None) -> dict[str, str]:
         """The environment of a child process: the addresses it needs, local credentials, the state folder.
 
-        A service gets its own URL and those of the services it calls (services.toml); the bootstrap
-        (``service`` None) gets every URL. Each finds its own secrets in the state folder
-        (``servicekit.env.local_default``).
+        A service gets its own URL, those of the services it calls (services.toml) and the
+        references to its secrets in the state folder, as a deployed stage hands them over:
+        nothing it runs needs to find the repository. The bootstrap (``service`` None) gets every URL.
         """
         env = {k: v for k, v in os.environ.items() if not _is_stage_variable(k)}
         # The local stack never talks to a real AWS account, whatever the developer's profile says.
@@ -366,6 +369,8 @@ class LocalStack:
             # Its own too: the auth service's issuer is its URL (servicekit.env.token_issuer).
             calls = (*registry.service(service).calls, service) if service in stages.SERVICES else ()
         env.update({registry.service(callee).url_variable: self.urls[callee] for callee in calls})
+        if service in stages.SERVICES:
+            env.update({variable: self.secret(service, variable) for variable, _ in registry.service(service).secrets})
         return env
 
     # -- start -----------------------------------------------------------------------------

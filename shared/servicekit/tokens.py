@@ -55,7 +55,7 @@ class Claims(msgspec.Struct, frozen=True):
 
 
 class KeySet:
-    """The auth service's public keys, fetched once and refetched on an unknown ``kid``.
+    """The auth service's public keys, fetched once and refetched on an unknown ``kid`` (and when old).
 
     Keys already known keep verifying whatever happens to later fetches. A failed fetch
     raises ``KeysUnavailableError`` and is retried after ``RETRY_BACKOFF_S``; meanwhile
@@ -65,15 +65,26 @@ class KeySet:
     ``initial``, a JWKS document handed over at deploy time, gives the keys without a
     fetch: a cold authorizer then needs no call to the auth service. A ``kid`` it does
     not list (the keys rotated since) is fetched as if there had been no document.
+
+    With ``max_age_s``, keys older than that are fetched again on the next token, so that a
+    retired key stops verifying within that time with no redeploy; should that fetch fail,
+    the keys in hand keep verifying.
     """
 
     def __init__(
-        self, fetch: Callable[[], Any], clock: Callable[[], float] = time.monotonic, initial: Any = None
+        self,
+        fetch: Callable[[], Any],
+        clock: Callable[[], float] = time.monotonic,
+        initial: Any = None,
+        *,
+        max_age_s: float | None = None,
     ) -> None:
         self._fetch = fetch
         self._clock = clock
+        self._max_age_s = max_age_s
         self._lock = threading.Lock()
         self._keys: dict[str, Any] = _usable_keys(initial) if initial is not None else {}
+        self._fetched_at = clock()
         self._next_fetch_at: float | None = None
         self._failures = 0
 
@@ -81,17 +92,23 @@ class KeySet:
         """The public key for ``kid``: ``InvalidTokenError`` if the JWKS has none, ``KeysUnavailableError``
         if the JWKS cannot be fetched now."""
         key = self._keys.get(kid)
-        if key is None:
+        if key is None or self._is_old():
             with self._lock:
-                key = self._keys.get(kid)
-                if key is None and self._fetch_is_due():
-                    self._refresh()
-                    key = self._keys.get(kid)
-                elif key is None and self._failures:
+                if (kid not in self._keys or self._is_old()) and self._fetch_is_due():
+                    try:
+                        self._refresh()
+                    except KeysUnavailableError:
+                        if kid not in self._keys:
+                            raise
+                elif kid not in self._keys and self._failures:
                     raise KeysUnavailableError("the signing keys could not be fetched; retrying shortly")
+                key = self._keys.get(kid)
         if key is None:
             raise InvalidTokenError(f"unknown key id {clip(kid)}")
         return key
+
+    def _is_old(self) -> bool:
+        return self._max_age_s is not None and self._clock() - self._fetched_at >= self._max_age_s
 
     def _fetch_is_due(self) -> bool:
         return self._next_fetch_at is None or self._clock() >= self._next_fetch_at
@@ -106,7 +123,8 @@ class KeySet:
             logger.warning("could not fetch the JWKS (failure %d, next try in %.0f s): %s", self._failures, delay, exc)
             raise KeysUnavailableError("the signing keys could not be fetched; retrying shortly") from exc
         self._failures = 0
-        self._next_fetch_at = self._clock() + REFETCH_INTERVAL_S
+        self._fetched_at = self._clock()
+        self._next_fetch_at = self._fetched_at + REFETCH_INTERVAL_S
         self._keys = keys
 
 

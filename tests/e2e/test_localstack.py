@@ -15,7 +15,8 @@ import pytest
 
 from tests.e2e.api import Api
 from tests.e2e.cli import READY_TIMEOUT_S, Cli, assert_nothing_left, cli_env, processes_on, wait_healthy
-from tools.localstack import Ports, url
+from tools import registry, stages
+from tools.localstack import LocalStack, Ports, url
 from tools.registry import SERVICES
 from tools.stages import ROOT
 
@@ -166,3 +167,20 @@ def test_one_service_runs_alone_with_chalice_local_beside_the_rest(cli: tuple[Po
         alone.wait(timeout=10)
     runner.process.send_signal(signal.SIGINT)
     assert runner.finish() == 0
+
+
+def test_each_service_is_handed_its_addresses_and_secrets_as_a_deployed_stage_would_be(tmp_path: Path) -> None:
+    # GIVEN a stack (not started) with its own ports and state folder
+    stack = LocalStack(Ports.free(), tmp_path)
+
+    for name in stages.SERVICES:
+        # WHEN it makes the environment of a service's process
+        environment = stack.environment(name)
+
+        # THEN the service needs no default that would make it look for the repository
+        service = registry.service(name)
+        assert environment["AWS_ENDPOINT_URL_DYNAMODB"] == stack.dynamodb_endpoint
+        for callee in (*service.calls, name):
+            assert environment[registry.service(callee).url_variable] == stack.urls[callee]
+        for variable, parameter in service.secrets:
+            assert environment[variable] == f"file:{tmp_path.resolve() / f'{name}-{parameter}'}"

@@ -165,3 +165,41 @@ def test_a_kid_the_handed_over_keys_lack_is_fetched_at_once(ring: Any) -> None:
     assert keys.key(new_kid) is not None
     assert keys.key(ring.active) is not None
     assert fetches == [1]
+
+
+def test_a_retired_key_stops_verifying_once_the_keys_are_older_than_their_max_age(ring: Any) -> None:
+    # GIVEN keys handed over with a max age, then the key ring adds a key, activates it and retires the old one
+    clock = Clock()
+    jwks = Jwks(ring)
+    keys = KeySet(jwks, clock=clock, initial=ring.jwks(), max_age_s=600)
+    old_kid = ring.active
+    newer = ring.with_new_key()
+    jwks.ring = newer.activate(next(kid for kid in newer.keys if kid != old_kid)).without(old_kid)
+
+    # WHEN tokens signed by the old key arrive before and after the max age
+    clock.now += 599
+    before = keys.key(old_kid)
+    clock.now += 1
+
+    # THEN the old key verifies until then, without a fetch, and is unknown after the one fetch
+    assert before is not None and jwks.calls == 0
+    with pytest.raises(InvalidTokenError, match="unknown key id"):
+        keys.key(old_kid)
+    assert jwks.calls == 1
+
+
+def test_old_keys_keep_verifying_when_their_refetch_fails(ring: Any) -> None:
+    clock = Clock()
+    jwks = Jwks(ring)
+    keys = KeySet(jwks, clock=clock, initial=ring.jwks(), max_age_s=600)
+    jwks.down = True
+    clock.now += 600
+
+    # The refetch fails: the known key still verifies, and the next try waits for the backoff
+    assert keys.key(ring.active) is not None
+    assert keys.key(ring.active) is not None
+    assert jwks.calls == 1
+    clock.now += RETRY_BACKOFF_S[0]
+    jwks.down = False
+    assert keys.key(ring.active) is not None
+    assert jwks.calls == 2
