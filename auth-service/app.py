@@ -32,7 +32,11 @@ PUBLIC_CACHE = {"Cache-Control": "public, max-age=300"}
 # RFC 6749 section 5.2 errors of the two token endpoints, and their headers.
 # The token endpoints are documented in RFC 6749's form encoding only: openapi-python-client
 # cannot generate a working client for one body in two media types (its issues #1451, #1276).
-JSON_TOO = "JSON bodies with the same parameter names are accepted too (`Content-Type: application/json`)."
+JSON_TOO = (
+    "JSON bodies with the same parameter names are accepted too (`Content-Type: application/json`). "
+    "A client authenticates with HTTP Basic or with `client_id` and `client_secret`, never both."
+)
+REVOCATION = JSON_TOO + ' Revision 1\'s JSON body `{"refresh_token": ...}` is read as `token`.'
 OAUTH_ERRORS = {
     400: Answer(OAuthErrorBody, ("Cache-Control",)),
     401: Answer(OAuthErrorBody, ("Cache-Control", "WWW-Authenticate")),
@@ -55,6 +59,7 @@ def register_user() -> Response:
     description=JSON_TOO,
     request=Grant,  # type: ignore[arg-type]
     request_media_types=(token_requests.FORM,),
+    security=("client_basic",),
     responses={
         200: Answer(TokenResponse, ("Cache-Control",)),
         **OAUTH_ERRORS,
@@ -73,9 +78,10 @@ def token() -> Response:
 @app.route("/token/revoke", methods=["POST"], content_types=token_requests.CONTENT_TYPES)
 @documented(
     "Revoke a refresh token and its whole login: RFC 7009",
-    description=JSON_TOO,
+    description=REVOCATION,
     request=Revocation,
     request_media_types=(token_requests.FORM,),
+    security=("client_basic",),
     responses={
         200: None,
         **OAUTH_ERRORS,
