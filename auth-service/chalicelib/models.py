@@ -106,11 +106,20 @@ GRANT_TYPES = ("password", "refresh_token", "client_credentials")
 
 
 class Revocation(Model):
-    """``POST /token/revoke`` (RFC 7009); revision 1's JSON ``refresh_token`` is read as ``token``."""
+    """``POST /token/revoke`` (RFC 7009), the request its document describes."""
 
     json_schema_extra: ClassVar[dict[str, object]] = CLIENT_SECRET_NEEDS_ID
 
     token: Secret
+    token_type_hint: Annotated[str, msgspec.Meta(max_length=64)] | UnsetType = UNSET
+    client_id: ClientId | UnsetType = UNSET
+    client_secret: Secret | UnsetType = UNSET
+
+
+class LegacyRevocation(Model):
+    """Revision 1's JSON ``{"refresh_token": ...}``, still accepted; the documents describe ``Revocation``."""
+
+    refresh_token: Secret
     token_type_hint: Annotated[str, msgspec.Meta(max_length=64)] | UnsetType = UNSET
     client_id: ClientId | UnsetType = UNSET
     client_secret: Secret | UnsetType = UNSET

@@ -24,7 +24,7 @@ from servicekit.bodies import MAX_BODY_BYTES, decode
 from servicekit.errors import PayloadTooLargeError
 
 from .errors import InvalidRequestError, RequestTooLargeError, UnsupportedGrantTypeError
-from .models import GRANT_TYPES, Grant, Revocation
+from .models import GRANT_TYPES, Grant, LegacyRevocation, Revocation
 
 FORM = "application/x-www-form-urlencoded"
 CONTENT_TYPES = [FORM, "application/json"]
@@ -59,11 +59,11 @@ def grant(request: Request) -> tuple[Grant, ClientCredentials | None]:
 def revocation(request: Request) -> tuple[str, ClientCredentials | None]:
     """The token a ``POST /token/revoke`` request names (RFC 7009), and the client's credentials."""
     params = _params(request)
+    if LEGACY_TOKEN in params and "token" in params:
+        raise InvalidRequestError("Exactly one of the token and refresh_token parameters is needed.")
     if LEGACY_TOKEN in params:
-        # Revision 1's JSON body, {"refresh_token": ...}: the same request under another name.
-        if "token" in params:
-            raise InvalidRequestError("Exactly one of the token and refresh_token parameters is needed.")
-        params["token"] = params.pop(LEGACY_TOKEN)
+        legacy = _convert(params, LegacyRevocation)
+        return legacy.refresh_token, _client(request, _given(legacy.client_id), _given(legacy.client_secret))
     parsed = _convert(params, Revocation)
     return parsed.token, _client(request, _given(parsed.client_id), _given(parsed.client_secret))
 

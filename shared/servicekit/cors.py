@@ -90,6 +90,9 @@ def answer_preflights(app: Chalice) -> None:
     @app.middleware("http")
     def add_cors_headers(request: Request, get_response: Callable[[Request], Response]) -> Response:
         response = get_response(request)
+        # A copy: a view may answer with a module's constant dict (``headers=NO_STORE``), which
+        # this and every outer middleware would otherwise change for all later requests.
+        response.headers = dict(response.headers)
         entry = app.routes.get(request.path, {}).get(request.method)
         if entry is None or entry.cors or request.method == "OPTIONS":
             return response  # Chalice's own CORS, or a preflight (answered whole by its view)

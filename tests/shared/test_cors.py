@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from chalice import AuthResponse, Chalice
+from chalice import AuthResponse, Chalice, Response
 from chalice.test import Client
 
 from servicekit import cors
@@ -14,6 +14,7 @@ from servicekit.cors import PUBLIC_READ, Origins, answer_preflights
 
 APP_ORIGIN = "http://localhost:5173"
 STRANGER = "https://evil.example"
+CONSTANT_HEADERS = {"Cache-Control": "no-store"}
 STAGE_ORIGINS = "http://localhost:*, http://127.0.0.1:*, https://app.example.com"
 
 
@@ -32,6 +33,10 @@ def _app() -> Chalice:
     @app.route("/things/{thing}", methods=["PUT"], authorizer=anyone)
     def write(thing: str) -> dict:
         return {"thing": thing}
+
+    @app.route("/constant", methods=["POST"])
+    def constant() -> Response:
+        return Response(body="", headers=CONSTANT_HEADERS)  # as the token endpoints answer
 
     @app.route("/health", methods=["GET"], cors=PUBLIC_READ)
     def health() -> dict:
@@ -134,3 +139,12 @@ def test_a_path_of_public_reads_only_keeps_chalices_own_cors(client: Client) -> 
 
     assert "OPTIONS" not in app.routes["/health"]
     assert client.http.get("/health", headers={"Origin": STRANGER}).headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_an_origin_allowed_once_is_not_left_in_an_answers_shared_headers(client: Client) -> None:
+    client.http.post("/constant", headers={"Origin": APP_ORIGIN})
+
+    later = client.http.post("/constant", headers={"Origin": STRANGER})
+
+    assert "Access-Control-Allow-Origin" not in later.headers
+    assert CONSTANT_HEADERS == {"Cache-Control": "no-store"}
