@@ -17,6 +17,8 @@ import msgspec
 from chalice import Chalice
 from chalice.app import Request
 
+from . import env
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 _STATUS_TEXT = {
@@ -159,16 +161,26 @@ def documented(
     return attach
 
 
-def base_url(request: Request | None) -> str:
-    """The URL the service was reached at, API Gateway's stage path included (``/`` if unknown)."""
-    if request is None or not request.headers.get("host"):
+def server_url(request: Request | None) -> str:
+    """The service's base URL from its configuration, never from the request's headers (contract r3).
+
+    ``<SERVICE>_URL`` where the stage names it: the local stack gives each service its own,
+    and on the local stage it defaults to services.toml's port. A deployed service is not
+    told its own URL (its function would name its own API: a circular reference), so there
+    the URL is relative, the stage path API Gateway put in front of the route's (``/api``,
+    from the request context it made), which a client resolves against the document's URL.
+    """
+    service = env.optional(env.SERVICE_NAME)
+    configured = env.optional(f"{service.upper()}_URL") if service else None
+    if configured:
+        return configured.rstrip("/")
+    if request is None:
         return "/"
-    scheme = request.headers.get("x-forwarded-proto", "http")
     # API Gateway's path has the stage in front of the route's path; chalice local's has not.
     path, resource = request.context.get("path", ""), request.context.get("resourcePath", "")
     resource = _with_arguments(resource, request.uri_params or {})
     prefix = path[: -len(resource)] if resource and path.endswith(resource) else ""
-    return f"{scheme}://{request.headers['host']}{prefix.rstrip('/')}"
+    return prefix.rstrip("/") or "/"
 
 
 def _with_arguments(route: str, arguments: Mapping[str, str]) -> str:
@@ -223,7 +235,7 @@ def _add_cross_field_rules(bodies: list[Any], components: dict[str, Any]) -> Non
 
 
 def document(app: Chalice, *, title: str, version: str, description: str = "") -> dict[str, Any]:
-    """The OpenAPI 3.1 document of every route of ``app``, for the URL it was reached at.
+    """The OpenAPI 3.1 document of every route of ``app``, its ``servers`` the service's configured URL.
 
     Preflight routes (``OPTIONS``, servicekit.cors) are CORS's, not the API's: left out.
     """
@@ -282,7 +294,7 @@ def document(app: Chalice, *, title: str, version: str, description: str = "") -
     return {
         "openapi": "3.1.0",
         "info": {"title": title, "version": version, "description": description, "license": LICENSE},
-        "servers": [{"url": base_url(app.current_request)}],
+        "servers": [{"url": server_url(app.current_request)}],
         "paths": paths,
         "components": {
             "schemas": components,
