@@ -137,6 +137,7 @@ def test_one_service_runs_alone_with_chalice_local_beside_the_rest(cli: tuple[Po
         **os.environ,
         "AWS_ENDPOINT_URL_DYNAMODB": url(ports.dynamodb),
         "AUTH_URL": url(ports["auth"]),
+        "LOCATION_URL": url(ports["location"]),  # its own: the servers entry of its document
     }
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
         env.pop(name, None)
