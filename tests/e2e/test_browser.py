@@ -187,6 +187,6 @@ def test_a_browser_app_on_another_origin_reads_a_profile_and_writes_it_with_a_to
         assert urllib.parse.urlsplit(origin).netloc != urllib.parse.urlsplit(api.urls["profile"]).netloc
         rendered = _Text.of(_run_chromium(chromium, "--dump-dom", f"{origin}/app.html?{query}"))
 
-    # THEN every call went through, its answers readable by the app (ETag included)
-    assert rendered.body == 'read=200:Alice:"1" login=200 write=200:Written from another origin:"2"'
+    # THEN every call went through, its answers readable by the app (ETag included), a refusal too
+    assert rendered.body == 'read=200:Alice:"1" login=200 write=200:Written from another origin:"2" refused=403'
     assert api.get("profile", f"/profiles/{alice.user_id}").json()["display_name"] == "Written from another origin"

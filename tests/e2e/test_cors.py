@@ -98,3 +98,12 @@ def test_a_token_answer_to_another_origin_is_not_readable_there(api: Api, alice:
 
     assert response.status_code == 200
     assert "Access-Control-Allow-Origin" not in response.headers
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer not.a.token"}], ids=["401", "403"])
+def test_the_authorizers_own_refusals_are_readable_from_any_origin(api: Api, headers: dict[str, str]) -> None:
+    # A browser app must see the 401 that tells it to refresh, not a failed fetch
+    response = api.get("auth", "/users/me", headers={**headers, "Origin": APP})
+
+    assert response.status_code in (401, 403)
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
