@@ -377,6 +377,16 @@ def merged(base: Any, extra: Any) -> Any:
     return extra
 
 
+# The answers API Gateway makes itself (the authorizer's 401 and 403, an unknown route,
+# throttling, the authorizer's 500) carry no CORS headers of their own: a browser app would
+# see a failed fetch, never the 401 that tells it to refresh its token. They say nothing, so
+# any origin may read them (servicekit.cors; tools/chalice_local.py does the same locally).
+GATEWAY_RESPONSES = {
+    kind: {"responseParameters": {"gatewayresponse.header.Access-Control-Allow-Origin": "'*'"}}
+    for kind in ("DEFAULT_4XX", "DEFAULT_5XX")
+}
+
+
 def template(service: Service) -> Json:
     """The service's merge template (resources.json)."""
     services = list(load().services.values())
@@ -391,7 +401,10 @@ def template(service: Service) -> Json:
             "Properties": {
                 "TracingEnabled": True,
                 "Name": {"Fn::Sub": api_name(service)},
-                "DefinitionBody": {"info": {"title": {"Fn::Sub": api_name(service)}}},
+                "DefinitionBody": {
+                    "info": {"title": {"Fn::Sub": api_name(service)}},
+                    "x-amazon-apigateway-gateway-responses": GATEWAY_RESPONSES,
+                },
             }
         },
         **_access(service),

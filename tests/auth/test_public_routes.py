@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import jwt
+import pytest
 
-from servicekit.openapi import base_url
+from servicekit.openapi import server_url
 from tests.support import services
 from tests.support.services import json_body
 
@@ -61,7 +62,15 @@ def test_openapi_documents_every_route_with_its_schemas(auth: Any) -> None:
     assert registration["properties"]["password"]["minLength"] == 12
     assert registration["additionalProperties"] is False
     assert document["paths"]["/users/me"]["get"]["security"] == [{"bearer": []}]
-    assert "security" not in document["paths"]["/users"]["post"]
+    assert document["paths"]["/users"]["post"]["security"] == []  # public, said so (linters want it said)
+
+
+def test_openapi_declares_http_basic_client_authentication_on_the_token_endpoints(auth: Any) -> None:
+    document = json_body(auth.http.get("/openapi.json"))
+
+    for path in ("/token", "/token/revoke"):
+        assert document["paths"][path]["post"]["security"] == [{}, {"client_basic": []}]
+    assert document["components"]["securitySchemes"]["client_basic"]["scheme"] == "basic"
 
 
 def test_openapi_describes_the_answers_made_before_a_route_runs(auth: Any) -> None:
@@ -86,20 +95,24 @@ def test_openapi_describes_the_token_endpoints_form_encoded_and_mentions_json(au
     assert "Retry-After" in locked["headers"]
 
 
-def test_openapi_names_the_url_it_was_reached_at(auth: Any) -> None:
-    document = json_body(auth.http.get("/openapi.json", headers={"Host": "127.0.0.1:8001"}))
+def test_openapi_names_the_configured_url_whatever_the_host_header_says(auth: Any) -> None:
+    document = json_body(auth.http.get("/openapi.json", headers={"Host": "evil.example", "X-Forwarded-Proto": "https"}))
 
-    assert document["servers"] == [{"url": "http://127.0.0.1:8001"}]
+    assert document["servers"] == [{"url": "http://127.0.0.1:8001"}]  # the local stage's AUTH_URL
 
 
-def test_openapi_on_api_gateway_names_the_stage_path() -> None:
-    # API Gateway's event, as far as the base URL goes: the stage path is in front of the route's.
+def test_openapi_on_api_gateway_names_the_stage_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A deployed service is not told its own URL: the stage path, from API Gateway's request context.
+    monkeypatch.setenv("STAGE", "dev")
+    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "auth")
+    monkeypatch.delenv("AUTH_URL", raising=False)
+
     class Request:
-        headers = {"host": "abc.execute-api.eu-west-1.amazonaws.com", "x-forwarded-proto": "https"}
+        headers = {"host": "evil.example", "x-forwarded-proto": "https"}
         context = {"path": "/api/openapi.json", "resourcePath": "/openapi.json"}
         uri_params = None
 
-    assert base_url(Request()) == "https://abc.execute-api.eu-west-1.amazonaws.com/api"  # type: ignore[arg-type]
+    assert server_url(Request()) == "/api"  # type: ignore[arg-type]
 
 
 def test_metadata_names_the_endpoints_under_the_issuer(auth: Any) -> None:
