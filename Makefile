@@ -19,7 +19,10 @@ INSTALLED := $(VENV)/.installed-$(PYTHON_VERSION)
 SERVICES := $(shell sed -n 's/^\[\([a-z][a-z0-9]*\)\]$$/\1-service/p' services.toml)
 REQUIREMENTS := requirements-dev.txt $(SERVICES:%=%/requirements.txt)
 
-.PHONY: run test lint unit venv clean bench service
+# How `make test` runs the suite; the buildspec test puts a stand-in here (tests/deploy/test_buildspec.py).
+PYTEST ?= $(BIN)/python -m pytest -n auto --dist loadgroup
+
+.PHONY: run test lint unit venv links clean bench service
 
 # A venv of another Python, or without pip (a `python -m venv` that failed half-way), is made again.
 $(INSTALLED): $(REQUIREMENTS)
@@ -37,17 +40,34 @@ $(INSTALLED): $(REQUIREMENTS)
 
 venv: $(INSTALLED)
 
-run: $(INSTALLED)
+# Each service reaches the shared library through vendor/servicekit, a link to ../../shared/servicekit.
+# A source archive that lost its links (CodePipeline's zip can) leaves a small file holding the
+# link's target, or nothing: make makes the link again and says so. Anything else there (a copy
+# of the library, as the pipeline's build leaves before packaging) may hold edits: make stops
+# and says how to put the link back, so that the tests always run on the tree as a developer has it.
+SHARED_LINK := ../../shared/servicekit
+links:
+	@for service in $(SERVICES); do link=$$service/vendor/servicekit; \
+		if [ -L $$link ] && [ "$$(readlink $$link)" = $(SHARED_LINK) ]; then continue; fi; \
+		if [ -L $$link ] || { [ -e $$link ] && ! { [ -f $$link ] && [ "$$(cat $$link)" = $(SHARED_LINK) ]; }; }; then \
+			echo "make: $$link is not the link to $(SHARED_LINK) (a copy left by a build?): remove it (rm -rf $$link) and run make again" >&2; \
+			exit 1; \
+		fi; \
+		echo "make: $$link: the source had lost the link to $(SHARED_LINK): made it again"; \
+		rm -f $$link && mkdir -p $$service/vendor && ln -s $(SHARED_LINK) $$link || exit 1; \
+	done
+
+run: $(INSTALLED) links
 	$(BIN)/python -m tools.localstack
 
-lint: $(INSTALLED)
+lint: $(INSTALLED) links
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy shared/servicekit
 	@for service in $(SERVICES); do MYPYPATH=shared $(BIN)/mypy $$service/chalicelib || exit 1; done
 
 test: lint
-	$(BIN)/python -m pytest -n auto --dist loadgroup
+	$(PYTEST)
 
 # Cold starts as Lambda runs them, the memory each function gets, and their cost: measures
 # for a few minutes (root can hold processes to Lambda's CPU share with a cgroup), then

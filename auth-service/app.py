@@ -17,6 +17,7 @@ from chalicelib.models import (
 )
 from servicekit.authorizer import Caller, jwt_authorizer
 from servicekit.bodies import parse, to_builtins
+from servicekit.cors import PUBLIC_READ, answer_preflights
 from servicekit.deadline import limit_request_time
 from servicekit.headers import secure_headers
 from servicekit.observability import log_requests
@@ -32,7 +33,11 @@ PUBLIC_CACHE = {"Cache-Control": "public, max-age=300"}
 # RFC 6749 section 5.2 errors of the two token endpoints, and their headers.
 # The token endpoints are documented in RFC 6749's form encoding only: openapi-python-client
 # cannot generate a working client for one body in two media types (its issues #1451, #1276).
-JSON_TOO = "JSON bodies with the same parameter names are accepted too (`Content-Type: application/json`)."
+JSON_TOO = (
+    "JSON bodies with the same parameter names are accepted too (`Content-Type: application/json`). "
+    "A client authenticates with HTTP Basic or with `client_id` and `client_secret`, never both."
+)
+REVOCATION = JSON_TOO + ' Revision 1\'s JSON body `{"refresh_token": ...}` is read as `token`.'
 OAUTH_ERRORS = {
     400: Answer(OAuthErrorBody, ("Cache-Control",)),
     401: Answer(OAuthErrorBody, ("Cache-Control", "WWW-Authenticate")),
@@ -62,6 +67,7 @@ def register_user() -> Response:
     description=JSON_TOO,
     request=Grant,  # type: ignore[arg-type]
     request_media_types=(token_requests.FORM,),
+    security=("client_basic",),
     responses={
         200: Answer(TokenResponse, ("Cache-Control",)),
         **OAUTH_ERRORS,
@@ -81,9 +87,10 @@ def token() -> Response:
 @app.route("/token/revoke", methods=["POST"], content_types=token_requests.CONTENT_TYPES)
 @documented(
     "Revoke a refresh token and its whole login: RFC 7009",
-    description=JSON_TOO,
+    description=REVOCATION,
     request=Revocation,
     request_media_types=(token_requests.FORM,),
+    security=("client_basic",),
     responses={
         200: None,
         **OAUTH_ERRORS,
@@ -100,19 +107,19 @@ def revoke_token() -> Response:
     return Response(body="", status_code=200, headers=NO_STORE)
 
 
-@app.route("/.well-known/jwks.json", methods=["GET"])
+@app.route("/.well-known/jwks.json", methods=["GET"], cors=PUBLIC_READ)
 @documented("The public keys that verify access tokens", responses={200: Jwks})
 def jwks() -> Response:
     return Response(body=keys.key_ring().jwks(), headers=PUBLIC_CACHE)
 
 
-@app.route("/.well-known/oauth-authorization-server", methods=["GET"])
+@app.route("/.well-known/oauth-authorization-server", methods=["GET"], cors=PUBLIC_READ)
 @documented("Authorization server metadata: RFC 8414", responses={200: Metadata})
 def authorization_server_metadata() -> Response:
     return Response(body=to_builtins(discovery.metadata()), headers=PUBLIC_CACHE)
 
 
-@app.route("/.well-known/openid-configuration", methods=["GET"])
+@app.route("/.well-known/openid-configuration", methods=["GET"], cors=PUBLIC_READ)
 @documented("The same metadata where OpenID Connect libraries look for it", responses={200: Metadata})
 def openid_configuration() -> Response:
     return Response(body=to_builtins(discovery.metadata()), headers=PUBLIC_CACHE)
@@ -124,13 +131,13 @@ def me() -> dict:
     return to_builtins(users.current_user(Caller.from_request(app.current_request)))
 
 
-@app.route("/health", methods=["GET"])
+@app.route("/health", methods=["GET"], cors=PUBLIC_READ)
 @documented("Liveness", responses={200: Health})
 def health() -> dict:
     return {"status": "ok", "service": "auth"}
 
 
-@app.route("/openapi.json", methods=["GET"])
+@app.route("/openapi.json", methods=["GET"], cors=PUBLIC_READ)
 @documented("This document", responses={200: dict})
 def openapi() -> dict:
     return document(app, title="auth-service", version="2.0.0")
@@ -140,3 +147,7 @@ def _oauth_error(error: OAuthError) -> Response:
     """An error of the token endpoints as RFC 6749 section 5.2 shapes it, never cached."""
     headers = {"Content-Type": "application/json", **NO_STORE, **error.headers()}
     return Response(body=error.body(), status_code=error.STATUS_CODE, headers=headers)
+
+
+# Last: the preflights of the routes above that Chalice's own CORS cannot answer (servicekit.cors).
+answer_preflights(app)

@@ -6,6 +6,7 @@ from chalicelib import access, locations
 from chalicelib.models import Health, Location, LocationChange
 from servicekit.authorizer import Caller, jwt_authorizer
 from servicekit.bodies import parse, to_builtins
+from servicekit.cors import PUBLIC_READ, answer_preflights
 from servicekit.deadline import limit_request_time
 from servicekit.headers import secure_headers
 from servicekit.observability import log_requests
@@ -51,13 +52,17 @@ def delete_location(user_id: str) -> Response:
     return Response(body="", status_code=204)
 
 
-@app.route("/health", methods=["GET"])
+@app.route("/health", methods=["GET"], cors=PUBLIC_READ)
 @documented("Liveness", responses={200: Health})
 def health() -> dict:
     return {"status": "ok", "service": "location"}
 
 
-@app.route("/openapi.json", methods=["GET"])
+@app.route("/openapi.json", methods=["GET"], cors=PUBLIC_READ)
 @documented("This document", responses={200: dict})
 def openapi() -> dict:
     return document(app, title="location-service", version="1.0.0")
+
+
+# Last: the preflights of the routes above that Chalice's own CORS cannot answer (servicekit.cors).
+answer_preflights(app)

@@ -7,6 +7,7 @@ from chalicelib.errors import ProfileNotFoundError
 from chalicelib.models import Health, Profile, ProfileChange
 from servicekit.authorizer import Caller, jwt_authorizer
 from servicekit.bodies import parse, to_builtins
+from servicekit.cors import PUBLIC_READ, answer_preflights
 from servicekit.deadline import limit_request_time
 from servicekit.headers import secure_headers
 from servicekit.observability import log_requests
@@ -62,7 +63,7 @@ def delete_profile(user_id: str) -> Response:
     return Response(body="", status_code=204)
 
 
-@app.route("/pages/{user_id}", methods=["GET"])
+@app.route("/pages/{user_id}", methods=["GET"], cors=PUBLIC_READ)
 @documented("The public profile page", responses={200: "text/html", 404: "text/html", 503: Error})
 def profile_page(user_id: str) -> Response:
     try:
@@ -71,13 +72,13 @@ def profile_page(user_id: str) -> Response:
         return Response(body=pages.not_found(), status_code=404, headers=pages.headers())
 
 
-@app.route("/health", methods=["GET"])
+@app.route("/health", methods=["GET"], cors=PUBLIC_READ)
 @documented("Liveness", responses={200: Health})
 def health() -> dict:
     return {"status": "ok", "service": "profile"}
 
 
-@app.route("/openapi.json", methods=["GET"])
+@app.route("/openapi.json", methods=["GET"], cors=PUBLIC_READ)
 @documented("This document", responses={200: dict})
 def openapi() -> dict:
     return document(app, title="profile-service", version="1.0.0", description=DESCRIPTION)
@@ -87,3 +88,7 @@ def _with_etag(profile: Profile) -> Response:
     """A profile as the API answers it: JSON, with its version as ``ETag``."""
     headers = {"Content-Type": "application/json", **etags.etag(profile.version)}
     return Response(body=to_builtins(profile), headers=headers)
+
+
+# Last: the preflights of the routes above that Chalice's own CORS cannot answer (servicekit.cors).
+answer_preflights(app)

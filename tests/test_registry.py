@@ -6,6 +6,7 @@ import subprocess
 
 import pytest
 
+from tests.support import services
 from tools import registry, servicedocs
 from tools.registry import RegistryError, parse
 
@@ -31,8 +32,22 @@ def test_the_registry_lists_the_services_in_deployment_order_each_calling_only_e
         (ENTRY + 'calls = ["two"]\n', "'two' is not a service listed above one"),
         (ENTRY + ENTRY.replace("[one]", "[two]"), "each service needs its own port"),
         ("[one\n", "syntax"),
+        (ENTRY + 'scopes = { user = ["Write"] }\n', "'Write' is not a scope of the form <service>:<verb>"),
+        (ENTRY + 'scopes = { admin = ["one:write"] }\n', "one.scopes: must be a table of user and client"),
+        (ENTRY + 'issuer = true\nclient = "two:read"\n', "'two:read' is not among the client scopes"),
     ],
-    ids=["name", "unknown key", "port type", "no table", "calls a later service", "same port", "syntax"],
+    ids=[
+        "name",
+        "unknown key",
+        "port type",
+        "no table",
+        "calls a later service",
+        "same port",
+        "syntax",
+        "scope form",
+        "scope kind",
+        "undeclared client scope",
+    ],
 )
 def test_a_registry_that_tools_cannot_work_with_is_refused_naming_the_problem(text: str, problem: str) -> None:
     with pytest.raises(RegistryError, match=r"^services\.toml: ") as raised:
@@ -61,3 +76,11 @@ def test_the_docs_tables_of_the_services_are_made_from_the_registry() -> None:
         assert servicedocs.BEGIN in text and servicedocs.END in text, name
         for service in registry.load().services.values():
             assert f"| `{service.app_name}/` | {service.port} |" in text, (name, service.name)
+
+
+def test_the_auth_service_issues_exactly_the_scopes_the_services_declare() -> None:
+    settings = services.load("auth").module("settings")
+    known = registry.load()
+
+    assert set(settings.USER_SCOPE.split()) == set(known.user_scopes)
+    assert set(settings.SERVICE_SCOPES) == set(known.client_scopes)

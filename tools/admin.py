@@ -74,8 +74,22 @@ def _stack_table(service: str, stage: str) -> str | None:
 def _enter(stage: str) -> None:
     """The auth service's code and stage's environment; its table is its stack's when there is one.
 
-    Runs before anything reads the auth service's settings (they are read once).
+    Runs before anything reads the auth service's settings (they are read once). On the
+    local stage it talks to the `make run` that this environment describes (``DYNAMODB_PORT``,
+    ``AUTH_PORT``, ``LOCAL_STATE_DIR``, ...), with the addresses `make run` computes: what
+    the environment sets already (the local stack's own bootstrap) is kept.
     """
+    if stage == LOCAL_STAGE:
+        from tools.localstack import stack_from_env
+
+        wiring = stack_from_env(os.environ).wiring(registry.issuer().name)
+        for name, value in wiring.items():
+            os.environ.setdefault(name, value)
+        # Never a real AWS account from the local stage, whatever the shell's profile says.
+        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"):
+            os.environ[name] = wiring[name]
+        for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
+            os.environ.pop(name, None)
     stages.enter_auth_service(stage)
     table = _stack_table(registry.issuer().name, stage)
     if table:
@@ -228,7 +242,7 @@ def create_signing_keys(stage: str, *, rotate: bool = False) -> None:
 
     _store_key_ring(stage, reference, ring.with_new_key() if ring is not None else KeyRing.generate(), "written")
     if ring is not None:
-        _next_step(stage, "the new key reaches the authorizers' handed-over keys")
+        _next_step(stage, "authorizers that start cold are handed the new key too")
 
 
 def _change_key_ring(stage: str, change: Callable[[Any], Any], what: str) -> None:
@@ -243,25 +257,35 @@ def _change_key_ring(stage: str, change: Callable[[Any], Any], what: str) -> Non
 
 
 def _next_step(stage: str, why: str) -> None:
-    """Say how the stage's authorizers get the JWKS just written: the stacks read it when they are updated."""
+    """Say how the JWKS just written reaches the functions: by age in the warm ones, by a release in the cold."""
+    from chalicelib.keys import KEY_RING_MAX_AGE_S
+    from servicekit.authorizer import JWKS_MAX_AGE_S
+
+    print(
+        f"next: nothing to restart or redeploy: the auth service serves the new public keys within "
+        f"{KEY_RING_MAX_AGE_S:.0f} s (its functions re-read the key ring once their copy is that old) "
+        f"and every authorizer fetches them within {JWKS_MAX_AGE_S:.0f} s"
+    )
     if stage == LOCAL_STAGE:
         return
     print(
-        f"next, so that {why}: release the stage's stacks (start the pipeline, or "
-        f"`python -m tools.release --stage {stage}` with its --alarm-email, --bucket and --role-arn); "
-        "(a stage deployed with `tools.admin deploy` is not handed the JWKS: its authorizers fetch it)"
+        f"then, so that {why}: release the stage's stacks (the next push "
+        f"does; or start the pipeline, or `python -m tools.release --stage {stage}` with its --alarm-email, "
+        "--bucket and --role-arn); a stage deployed with `tools.admin deploy` is not handed the JWKS and needs nothing"
     )
 
 
 def activate_signing_key(stage: str, kid: str) -> None:
-    """Rotation step 2: sign with ``kid`` from the next cold start of the auth service on."""
+    """Rotation step 2: sign with ``kid`` within a minute, in every warm and cold auth function."""
     _change_key_ring(stage, lambda ring: ring.activate(kid), f"{kid} activated")
-    if stage != LOCAL_STAGE:
-        # Which key signs is not part of the JWKS: the stacks have nothing new to hand over.
-        print(
-            f"next: nothing for the authorizers (the public keys are unchanged); the auth service signs with {kid} "
-            "from its next cold start: redeploy or recycle its API function (docs/security.md)"
-        )
+    from chalicelib.keys import KEY_RING_MAX_AGE_S
+
+    # Which key signs is not part of the JWKS: the stacks have nothing new to hand over.
+    print(
+        f"next: nothing to restart or redeploy: the auth service signs with {kid} within {KEY_RING_MAX_AGE_S:.0f} s "
+        "(its functions re-read the key ring once their copy is that old); the public keys are unchanged, "
+        "so there is nothing for the authorizers"
+    )
 
 
 def retire_signing_key(stage: str, kid: str) -> None:
@@ -273,7 +297,7 @@ def retire_signing_key(stage: str, kid: str) -> None:
         return ring.without(kid)
 
     _change_key_ring(stage, retire, f"{kid} retired")
-    _next_step(stage, f"{kid} stops verifying (cold authorizers are handed it until then: docs/security.md)")
+    _next_step(stage, f"{kid} stops verifying in authorizers that start cold too (docs/security.md)")
 
 
 # Service clients.
@@ -346,14 +370,39 @@ def create_service_clients(stage: str) -> None:
         print(f"client {client_id} ({scope}): ready; its secret is in {reference}")
 
 
-def new_client(stage: str, client_id: str, scope: str) -> None:
-    """Create or replace a client with a new secret (``create-client``).
+def check_client_scope(scope: str) -> None:
+    """Refuse a scope that is not made of the client scopes the services declare (services.toml)."""
+    declared = registry.load().client_scopes
+    unknown = [s for s in scope.split() if s not in declared]
+    if unknown or not scope.split():
+        raise SystemExit(
+            f"scope {scope!r}: {', '.join(unknown) or 'empty'} is not a client scope any service declares; "
+            f"choose from {', '.join(declared)} (services.toml's scopes.client)"
+        )
 
-    The client of one of our services gets the secret written where that service reads
-    it (the service reads it once per process: restart or redeploy it); any other
-    client's secret is printed, once. Should the write fail, ``bootstrap`` registers the
-    client again with the secret that is stored.
+
+def _client_exists(stage: str, client_id: str) -> bool:
+    _enter(stage)
+    from chalicelib.store import auth_store
+
+    return auth_store().client(client_id) is not None
+
+
+def new_client(stage: str, client_id: str, scope: str, *, replace: bool = False) -> None:
+    """Create a client, or with ``replace`` give an existing one a new secret (``create-client``).
+
+    The scope must be made of the client scopes the services declare. The client of one
+    of our services gets the secret written where that service reads it (the service
+    reads it once per process: restart or redeploy it); any other client's secret is
+    printed, once. Should the write fail, ``bootstrap`` registers the client again with
+    the secret that is stored.
     """
+    check_client_scope(scope)
+    if not replace and _client_exists(stage, client_id):
+        raise SystemExit(
+            f"client {client_id} exists already: add --replace to give it a new secret "
+            "(its current secret stops working at once)"
+        )
     secret = create_client(stage, client_id, scope)
     clients = _service_clients()
     service = next((s for s in clients if stages.stage_env(s, stage).get("CLIENT_ID") == client_id), None)
@@ -615,9 +664,14 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("kid")
     sub = command("retire-signing-key", "drop KID from the ring", lambda a: retire_signing_key(a.stage, a.kid))
     sub.add_argument("kid")
-    sub = command("create-client", "a client with a new secret", lambda a: new_client(a.stage, a.client_id, a.scope))
+    sub = command(
+        "create-client",
+        "a client with a new secret",
+        lambda a: new_client(a.stage, a.client_id, a.scope, replace=a.replace),
+    )
     sub.add_argument("client_id")
-    sub.add_argument("--scope", required=True, help="space-separated scopes, e.g. location:read")
+    sub.add_argument("--scope", required=True, help="client scopes of services.toml, e.g. location:read")
+    sub.add_argument("--replace", action="store_true", help="give an existing client a new secret")
     sub = command("tear-down", "delete the stage: stacks or deployments, tables, secrets", _tear_down_command)
     sub.add_argument("--yes", action="store_true", help="really delete the stage and its data")
     return parser

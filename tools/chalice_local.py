@@ -3,11 +3,13 @@
     cd location-service && ../.venv/bin/python ../tools/chalice_local.py local --stage local --port 8002
 
 It is Chalice's own command line, unchanged (same routing, same authorizer emulation),
-with two things changed first:
+with three things changed first:
 
 - chalice's ``ThreadedHTTPServer`` keeps socketserver's default ``request_queue_size`` of 5,
   so a sixth client connecting while the server thread is busy accepting gets its
   connection refused or reset, which API Gateway never does;
+- the answers it makes itself (the authorizer's 401 and 403) carry
+  ``Access-Control-Allow-Origin: *``, as the stacks' gateway responses do on API Gateway;
 - chalice puts a constant ``127.0.0.1`` (``LambdaEventConverter.LOCAL_SOURCE_IP``) in every
   event's ``requestContext.identity.sourceIp``, where API Gateway puts the caller's address:
   here it is the connecting address, so the auth service's per-address limits work locally
@@ -38,9 +40,19 @@ def _setup_with_caller_address(handler: local.ChaliceRequestHandler) -> None:
 
 
 def configure() -> None:
-    """Give every server ``chalice local`` creates the deeper listen queue, and events the caller's address."""
+    """Give every server ``chalice local`` creates the deeper listen queue, its own errors CORS's header, and
+    events the caller's address."""
     local.ThreadedHTTPServer.request_queue_size = LISTEN_QUEUE
     local.ChaliceRequestHandler.setup = _setup_with_caller_address  # type: ignore[method-assign]
+    send_error_response = local.ChaliceRequestHandler._send_error_response
+
+    def with_any_origin(handler: local.ChaliceRequestHandler, error: local.LocalGatewayException) -> None:
+        # The authorizer's 401 and 403, made before any route runs, as each stack's gateway
+        # responses answer them on API Gateway (tools/infra.py): readable from any origin.
+        error.headers = {**error.headers, "Access-Control-Allow-Origin": "*"}
+        send_error_response(handler, error)
+
+    local.ChaliceRequestHandler._send_error_response = with_any_origin  # type: ignore[method-assign]
 
 
 if __name__ == "__main__":

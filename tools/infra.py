@@ -443,6 +443,16 @@ def merged(base: Any, extra: Any) -> Any:
     return extra
 
 
+# The answers API Gateway makes itself (the authorizer's 401 and 403, an unknown route,
+# throttling, the authorizer's 500) carry no CORS headers of their own: a browser app would
+# see a failed fetch, never the 401 that tells it to refresh its token. They say nothing, so
+# any origin may read them (servicekit.cors; tools/chalice_local.py does the same locally).
+GATEWAY_RESPONSES = {
+    kind: {"responseParameters": {"gatewayresponse.header.Access-Control-Allow-Origin": "'*'"}}
+    for kind in ("DEFAULT_4XX", "DEFAULT_5XX")
+}
+
+
 def template(service: Service) -> Json:
     """The service's merge template (resources.json)."""
     services = list(load().services.values())
@@ -450,11 +460,17 @@ def template(service: Service) -> Json:
         table_id(service): _table(service),
         "APIHandler": _variables(service, "APIHandler"),
         "JwtAuth": _variables(service, "JwtAuth"),
+        # Chalice 1.34 names the API function's log group (log_retention_in_days) after
+        # ${ApiHandler}, a resource that does not exist (the function is APIHandler): cfn-lint's E3030.
+        "ApiHandlerLogGroup": {"Properties": {"LogGroupName": {"Fn::Sub": "/aws/lambda/${APIHandler}"}}},
         "RestAPI": {
             "Properties": {
                 "TracingEnabled": True,
                 "Name": {"Fn::Sub": api_name(service)},
-                "DefinitionBody": {"info": {"title": {"Fn::Sub": api_name(service)}}},
+                "DefinitionBody": {
+                    "info": {"title": {"Fn::Sub": api_name(service)}},
+                    "x-amazon-apigateway-gateway-responses": GATEWAY_RESPONSES,
+                },
             }
         },
         **_access(service),

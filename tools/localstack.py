@@ -64,7 +64,10 @@ from tools.stages import LOCAL_STAGE
 if str(stages.ROOT / "shared") not in sys.path:
     sys.path.insert(0, str(stages.ROOT / "shared"))
 
-from servicekit.env import LOCAL_HOST, LOCAL_REGION, LOCAL_STATE_DIR
+from servicekit.env import LOCAL_HOST, LOCAL_REGION
+
+# Where `make run` keeps its secrets and logs unless LOCAL_STATE_DIR says otherwise.
+LOCAL_STATE_DIR = stages.ROOT / ".local"
 
 _IMPORTED_AT = time.monotonic()
 
@@ -185,6 +188,11 @@ def _reachable(host: str, port: int, timeout: float = 0.5) -> bool:
 
 # Health checks go straight to 127.0.0.1, whatever proxy the developer's environment names.
 _opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def is_healthy(body: Any, service: str) -> bool:
+    """Whether a ``GET /health`` answer says ``service`` is up: the contract's two fields, anything beside them."""
+    return isinstance(body, dict) and body.get("status") == "ok" and body.get("service") == service
 
 
 def _health(base_url: str, timeout: float = 1.0) -> Any:
@@ -340,33 +348,52 @@ class LocalStack:
         return self.state_dir / "logs"
 
     def environment(self, service: str | None = None) -> dict[str, str]:
-        """The environment of a child process: the addresses it needs, local credentials, the state folder.
-
-        A service gets its own URL and those of the services it calls (services.toml); the bootstrap
-        (``service`` None) gets every URL. Each finds its own secrets in the state folder
-        (``servicekit.env.local_default``).
-        """
+        """The environment of a child process: this process's, without a real AWS account, plus ``wiring``."""
         env = {k: v for k, v in os.environ.items() if not _is_stage_variable(k)}
         # The local stack never talks to a real AWS account, whatever the developer's profile says.
         for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_ENDPOINT_URL"):
             env.pop(name, None)
         env.update(
-            AWS_ACCESS_KEY_ID="local",
-            AWS_SECRET_ACCESS_KEY="local",  # noqa: S106 - moto accepts any credentials
-            AWS_DEFAULT_REGION=LOCAL_REGION,
-            AWS_ENDPOINT_URL_DYNAMODB=self.dynamodb_endpoint,
-            LOCAL_STATE_DIR=str(self.state_dir),
             NO_PROXY=",".join(filter(None, [env.get("NO_PROXY"), "127.0.0.1", "localhost"])),
             PYTHONUNBUFFERED="1",
             PYTHONDONTWRITEBYTECODE="1",
         )
+        return {**env, **self.wiring(service)}
+
+    def wiring(self, service: str | None = None) -> dict[str, str]:
+        """What a process of this stack is handed: local credentials, the addresses it needs, the state folder.
+
+        A service gets its own URL, those of the services it calls (services.toml) and the
+        references to its secrets in the state folder, as a deployed stage hands them over:
+        nothing it runs needs to find the repository. The bootstrap (``service`` None) gets
+        every URL. The one place that computes local addresses: `make run`, the admin
+        command on the local stage and the command printed for a service run by hand use it.
+        """
+        wiring = {
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",  # moto accepts any credentials
+            "AWS_DEFAULT_REGION": LOCAL_REGION,
+            "AWS_ENDPOINT_URL_DYNAMODB": self.dynamodb_endpoint,
+            "LOCAL_STATE_DIR": str(self.state_dir),
+        }
         if service is None:
             calls: Sequence[str] = stages.SERVICES
         else:
             # Its own too: the auth service's issuer is its URL (servicekit.env.token_issuer).
             calls = (*registry.service(service).calls, service) if service in stages.SERVICES else ()
-        env.update({registry.service(callee).url_variable: self.urls[callee] for callee in calls})
-        return env
+        wiring.update({registry.service(callee).url_variable: self.urls[callee] for callee in calls})
+        if service in stages.SERVICES:
+            secrets = registry.service(service).secrets
+            wiring.update({variable: self.secret(service, variable) for variable, _ in secrets})
+        return wiring
+
+    def hand_run_command(self, service: str) -> str:
+        """The command that runs ``service`` by hand beside this stack, with what the stack would hand it."""
+        settings = " ".join(f"{name}={shlex.quote(value)}" for name, value in self.wiring(service).items())
+        return (
+            f"cd {registry.service(service).app_name} && {settings} "
+            f"../.venv/bin/chalice local --stage {LOCAL_STAGE} --port {self.ports[service]}"
+        )
 
     # -- start -----------------------------------------------------------------------------
 
@@ -497,9 +524,12 @@ class LocalStack:
             except (OSError, ValueError) as exc:
                 last_error = str(getattr(exc, "reason", exc))
             else:
-                if body == {"status": "ok", "service": service}:
+                if is_healthy(body, service):
                     break
-                raise StackError(f"step '{step}': {base}/health answered {body!r}")
+                raise StackError(
+                    f"step '{step}': {base}/health answered {body!r}; "
+                    f'expected a JSON object with "status": "ok" and "service": "{service}" (other fields are welcome)'
+                )
             if time.monotonic() > deadline:
                 raise StackError(
                     f"step '{step}': {base}/health did not answer within "
@@ -749,6 +779,22 @@ def serving_restarts(stack: LocalStack, requests: queue.Queue[RestartRequest]) -
         stack.control_path.unlink(missing_ok=True)
 
 
+def is_running(state_dir: Path) -> bool:
+    """Whether a `make run` keeping its state in ``state_dir`` answers on its control socket now."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(1.0)
+        try:
+            sock.connect(str(state_dir / CONTROL_SOCKET))
+        except OSError:
+            return False
+    return True
+
+
+def state_dir_from_env(environ: Mapping[str, str]) -> Path:
+    """The state folder of the `make run` that ``environ`` describes (``LOCAL_STATE_DIR``, else ``.local/``)."""
+    return _state_dir(environ)
+
+
 def request_restart(state_dir: Path, service: str, timeout: float) -> tuple[bool, str]:
     """Ask the `make run` keeping its state in ``state_dir`` to restart ``service``: (ok, message)."""
     path = state_dir / CONTROL_SOCKET
@@ -806,13 +852,26 @@ def _signals_deferred() -> Iterator[None]:
 # -- the command line -------------------------------------------------------------------------
 
 
+def readme_session() -> tuple[str, str]:
+    """The README's curl session, and what the README says it prints, both for the default ports."""
+    text = README.read_text()
+    section = text.index("## A session with curl")
+    start = text.index("```sh\n", section) + len("```sh\n")
+    session = text[start : text.index("```", start)].rstrip()
+    printed_at = text.index("```\n", text.index("What it prints", start)) + len("```\n")
+    return session, text[printed_at : text.index("```", printed_at)]
+
+
+def addressed(text: str, urls: Mapping[str, str]) -> str:
+    """``text`` with the contract's default addresses replaced by a stack's, as the README tells its readers."""
+    for name, port in _DEFAULT_PORTS.items():
+        text = text.replace(url(port), urls[name].rstrip("/"))
+    return text
+
+
 def example_session(urls: Mapping[str, str]) -> str:
     """The README's curl session, addressed to the running stack's ports."""
-    text = README.read_text()
-    start = text.index("```sh\n", text.index("## A session with curl")) + len("```sh\n")
-    session = text[start : text.index("```", start)].rstrip()
-    for name, port in _DEFAULT_PORTS.items():
-        session = session.replace(url(port), urls[name].rstrip("/"))
+    session = addressed(readme_session()[0], urls)
     return 'Try it (bash; python3 only reads JSON fields), as README.md\'s "A session with curl":\n' + "\n".join(
         f"  {line}" if line else "" for line in session.splitlines()
     )
@@ -922,8 +981,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         _print("")
         for name, address in stack.urls.items():
-            note = " (not started: run it yourself)" if name in args.without else ""
+            note = " (not started: run it yourself, below)" if name in args.without else ""
             _print(f"  {name:<9}{address}{note}")
+        for name in args.without:
+            _print(f"\nTo run the {name} service yourself, with the settings this stack would give it:")
+            _print(f"  {stack.hand_run_command(name)}")
         _print("")
         _print(example_session(stack.urls))
         _print("")

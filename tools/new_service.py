@@ -21,7 +21,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tools import registry
+from tools import localstack, registry
 
 TEMPLATE = Path(__file__).resolve().with_name("service_template")
 PLACEHOLDER = "scaffold"  # the template's name for the service, in every case it appears in
@@ -122,10 +122,22 @@ def main(argv: list[str] | None = None) -> int:
         print(f"tools.new_service: {' '.join(exc.cmd[1:])} failed; the service's files are written", file=sys.stderr)
         return 1
     port = registry.parse((registry.ROOT / "services.toml").read_text()).services[args.name].port
-    print(f"{args.name}-service: {len(written)} files written from tools/service_template, local port {port}:")
+    print(
+        f"{args.name}-service: {len(written)} files written from tools/service_template, "
+        f"local port {port} ({args.name.upper()}_PORT moves it):"
+    )
     print(f"  {args.name}-service/app.py (its routes), tests/{args.name}/ (its tests), its entry in services.toml;")
     print("  resources.json and policy files, the pipeline and the docs' tables made again.")
-    print("Next: `make test`, then `make run`: it starts with the others.")
+    print(
+        "Next: `make test`, then `make run`: it starts with the others. After editing its summary in "
+        "services.toml, `python -m tools.servicedocs` writes the docs' tables again (a test fails until then)."
+    )
+    state_dir = localstack.state_dir_from_env(os.environ)
+    if localstack.is_running(state_dir):
+        print(
+            f"A `make run` is running (state in {state_dir}) and does not know {args.name}-service: "
+            "stop it (Ctrl-C) and run `make run` again to start it with the others."
+        )
     return 0
 
 

@@ -7,17 +7,21 @@
 the root of the repository: Source -> Build -> Beta, one stack, no tests, a deploy role
 allowed ``*`` on ``*``. This script runs it, then changes what it made:
 
-- Build runs ``make test`` (all but the browser tests, named in ``NOT_IN_CODEBUILD``),
-  then packages each service with its merge template (``resources.json``) for the stage
-  being deployed, after giving each ``vendor/`` a real copy of ``shared/servicekit`` (a
-  source archive need not keep symlinks), and adds bytecode to each package
+- Build runs ``make test`` (the developer's whole suite, on the tree as the source gave
+  it), then packages each service with its merge template (``resources.json``) for the
+  stage being deployed, after giving each ``vendor/`` a real copy of ``shared/servicekit``
+  (a source archive need not keep symlinks), and adds bytecode to each package
   (``tools.bytecode``); then ``tools.release`` deploys the stacks whose
   inputs changed since their last deployment, one change set each, in the order the
   services need each other (services.toml's order). There is no Deploy stage: a stage
   of CloudFormation actions deploys every stack on every push.
 - The roles allow what deploying these stacks takes, on these stacks' resources,
   instead of ``*`` on ``*`` (see docs/deployment.md, "The pipeline's roles").
-- The CodeBuild image is a parameter whose default is a curated image's name.
+- The CodeBuild image is a parameter whose default is a curated image's name; the build's
+  machine is ``COMPUTE_TYPE``, chosen from the measured memory peak of ``make test``.
+- The pipeline is of type V2; a push starts it through an EventBridge rule (CodeCommit)
+  or the connection's own change detection (CodeConnections), never by polling.
+- The buckets forget old artifacts and packages after ``ARTIFACT_DAYS`` days.
 - Source is CodeCommit (Chalice's default) in ``pipeline.json``, and a Git host reached
   through an AWS CodeConnections connection in ``pipeline-codeconnections.json``.
 """
@@ -48,13 +52,15 @@ SAM_TRANSFORM = "Serverless-2016-10-31"
 # default, amazonlinux2023-x86_64-standard:5.0, is not a name on that list.
 CODEBUILD_IMAGE = "aws/codebuild/amazonlinux-x86_64-standard:5.0"
 
-# The tests the build leaves out, by name: the same suite as `make test` on a developer's
-# machine but these. The curated Amazon Linux images have no Chromium package (the browser
-# tests install Debian's with apt-get). README.md names them too.
-NOT_IN_CODEBUILD = [
-    "tests/e2e/test_browser.py::test_the_public_page_renders_user_input_as_text_and_runs_none_of_it",
-    "tests/e2e/test_browser.py::test_an_unknown_profile_shows_a_not_found_page",
-]
+# The build's last step: it deploys (tools.release), so the buildspec test skips it by this name.
+RELEASE_COMMAND = ".venv/bin/python -m tools.release --stage $DEPLOY_STAGE"
+# The build's machine: 3 GB (SMALL) is too little for `make test` beside the build's own
+# tools; MEDIUM has 7 GB and 4 vCPUs (docs/deployment.md, "The build's machine", has the
+# peak measured with tools.memory_peak).
+COMPUTE_TYPE = "BUILD_GENERAL1_MEDIUM"
+# Old build artifacts and uploaded packages go after this many days: a release needs only
+# the newest (the stacks keep their own copy of a function's code in Lambda).
+ARTIFACT_DAYS = 30
 
 BUILDSPEC = "buildspec.yml"
 PIPELINE = "pipeline.json"
@@ -64,8 +70,8 @@ HEADER = """\
 # Made by `python -m tools.pipeline` from what `chalice generate-pipeline --pipeline-version v2`
 # writes; edit tools/pipeline.py and run it again, not this file (a test compares the two).
 # DEPLOY_STAGE and APP_S3_BUCKET come from the CodeBuild project of pipeline.json.
-# `make test` runs the developer's suite but for the browser tests, deselected by name:
-# the CodeBuild image has no Chromium (see NOT_IN_CODEBUILD in tools/pipeline.py).
+# `make test` runs the developer's whole suite on the tree as the source gave it; the
+# shared library is copied into each vendor/ only after it, just before `chalice package`.
 """
 
 
@@ -112,30 +118,34 @@ def _title(app: str) -> str:
 
 
 def buildspec(generated: dict[str, Any]) -> dict[str, Any]:
-    """Test, then package each service with its merge template into a template per service."""
+    """Test the tree as a developer has it, then package each service into a template of its own.
+
+    CodeBuild runs each command with ``bash -c`` from the source's top folder, in order
+    (tests/deploy/test_buildspec.py runs them so). ``make test`` comes first, on the tree as
+    the source gave it (``make`` makes each ``vendor/servicekit`` the link again, should the
+    source archive have lost it). Only then, just before ``chalice package``, each service's
+    ``vendor/servicekit`` becomes a real copy of the shared library: the package then holds
+    the files themselves, whatever the archive did with links. The packages go to ``build/``
+    in the source folder (ignored by git), not to a shared place such as ``/tmp``: two builds
+    on one machine (the buildspec test, two `make test` side by side) keep out of each other's way.
+    """
     services = " ".join(stages.SERVICES)
-    deselect = " ".join(f"--deselect {test}" for test in NOT_IN_CODEBUILD)
     phases = {
         "install": {"runtime-versions": generated["phases"]["install"]["runtime-versions"]},
-        "pre_build": {
-            "commands": [
-                f"for service in {services}; do rm -rf $service-service/vendor/servicekit"
-                " && mkdir -p $service-service/vendor"
-                " && cp -rL shared/servicekit $service-service/vendor/servicekit || exit 1; done",
-                f"PYTEST_ADDOPTS='{deselect}' make test",
-            ]
-        },
+        "pre_build": {"commands": ["make test"]},
         "build": {
             "commands": [
                 f"for service in {services}; do"
+                " rm -rf $service-service/vendor/servicekit && mkdir -p $service-service/vendor"
+                " && cp -rL shared/servicekit $service-service/vendor/servicekit || exit 1;"
                 " (cd $service-service && ../.venv/bin/chalice package --stage $DEPLOY_STAGE"
-                " --merge-template resources.json /tmp/packaged/$service-service) || exit 1;"
+                " --merge-template resources.json ../build/packaged/$service-service) || exit 1;"
                 # Bytecode in the package: a cold start then reads the modules instead of compiling them.
-                " .venv/bin/python -m tools.bytecode /tmp/packaged/$service-service/deployment.zip || exit 1;"
-                " aws cloudformation package --template-file /tmp/packaged/$service-service/sam.json"
+                " .venv/bin/python -m tools.bytecode build/packaged/$service-service/deployment.zip || exit 1;"
+                " aws cloudformation package --template-file build/packaged/$service-service/sam.json"
                 " --s3-bucket $APP_S3_BUCKET --output-template-file $service-service.yaml || exit 1; done",
                 # Deploys the stacks whose inputs changed since their last deployment, in order.
-                ".venv/bin/python -m tools.release --stage $DEPLOY_STAGE",
+                RELEASE_COMMAND,
             ]
         },
     }
@@ -179,6 +189,7 @@ def _build_project(template: dict[str, Any]) -> None:
         {"Name": "CFN_DEPLOY_ROLE", "Value": {"Fn::GetAtt": ["CFNDeployRole", "Arn"]}},
     ]
     project["TimeoutInMinutes"] = 60  # the tests, then up to three stacks one after the other
+    project["Environment"]["ComputeType"] = COMPUTE_TYPE
 
 
 def _codebuild_policy(template: dict[str, Any]) -> None:
@@ -260,6 +271,83 @@ def _pipeline_stages(template: dict[str, Any]) -> None:
     source["Actions"][0]["Configuration"]["BranchName"] = {"Ref": "BranchName"}
     # The build deploys (tools.release): a stage of CloudFormation actions cannot skip a stack.
     pipeline["Stages"] = [source, build]
+    # V2: paid per action minute rather than per pipeline and month; a push that comes while
+    # a release runs waits for it instead of replacing it half-way.
+    pipeline["PipelineType"] = "V2"
+    pipeline["ExecutionMode"] = "QUEUED"
+
+
+def _artifact_lifecycle(template: dict[str, Any]) -> None:
+    """Both buckets expire what the builds put there (and the artifact bucket its old versions)."""
+    expire = {"Id": "ExpireOldBuilds", "Status": "Enabled", "ExpirationInDays": ARTIFACT_DAYS}
+    versions = {"NoncurrentVersionExpiration": {"NoncurrentDays": ARTIFACT_DAYS}}
+    incomplete = {"AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}}
+    for bucket, rule in (
+        ("ArtifactBucketStore", {**expire, **versions, **incomplete}),
+        ("ApplicationBucket", {**expire, **incomplete}),
+    ):
+        properties = template["Resources"][bucket].setdefault("Properties", {})
+        properties["LifecycleConfiguration"] = {"Rules": [rule]}
+
+
+def _codecommit_change_detection(template: dict[str, Any]) -> None:
+    """A push to the branch starts the pipeline through EventBridge (AWS's recommended way), not polling."""
+    (action,) = template["Resources"]["AppPipeline"]["Properties"]["Stages"][0]["Actions"]
+    action["Configuration"]["PollForSourceChanges"] = False
+    pipeline_arn = "arn:${AWS::Partition}:codepipeline:${AWS::Region}:${AWS::AccountId}:${AppPipeline}"
+    template["Resources"]["SourceChangeRole"] = {
+        "Type": "AWS::IAM::Role",
+        "Properties": {
+            "AssumeRolePolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "events.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                    }
+                ],
+            },
+            "Policies": [
+                {
+                    "PolicyName": "StartPipeline",
+                    "PolicyDocument": {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Action": ["codepipeline:StartPipelineExecution"],
+                                "Resource": [{"Fn::Sub": pipeline_arn}],
+                            }
+                        ],
+                    },
+                }
+            ],
+        },
+    }
+    template["Resources"]["SourceChangeRule"] = {
+        "Type": "AWS::Events::Rule",
+        "Properties": {
+            "Description": "A push to the pipeline's branch starts the pipeline",
+            "EventPattern": {
+                "source": ["aws.codecommit"],
+                "detail-type": ["CodeCommit Repository State Change"],
+                "resources": [{"Fn::GetAtt": ["SourceRepository", "Arn"]}],
+                "detail": {
+                    "event": ["referenceCreated", "referenceUpdated"],
+                    "referenceType": ["branch"],
+                    "referenceName": [{"Ref": "BranchName"}],
+                },
+            },
+            "Targets": [
+                {
+                    "Id": "Pipeline",
+                    "Arn": {"Fn::Sub": pipeline_arn},
+                    "RoleArn": {"Fn::GetAtt": ["SourceChangeRole", "Arn"]},
+                }
+            ],
+        },
+    }
 
 
 def _stack_arns(service: str) -> list[dict[str, str]]:
@@ -512,9 +600,25 @@ def deploy_role_statements() -> list[dict[str, Any]]:
             "Effect": "Allow",
         },
         {
-            # Read-only, and CloudFormation's alarm handler lists alarms account-wide.
-            "Sid": "DescribeAlarms",
-            "Action": ["cloudwatch:DescribeAlarms"],
+            # The functions' log groups, made by the stacks to give them a retention (Chalice's
+            # log_retention_in_days); Lambda names them after the functions.
+            "Sid": "FunctionLogGroups",
+            "Action": [
+                "logs:CreateLogGroup",
+                "logs:DeleteLogGroup",
+                "logs:DeleteRetentionPolicy",
+                "logs:ListTagsForResource",
+                "logs:PutRetentionPolicy",
+                "logs:TagResource",
+                "logs:UntagResource",
+            ],
+            "Resource": _own("logs", "log-group:/aws/lambda/"),
+            "Effect": "Allow",
+        },
+        {
+            # Read-only; CloudFormation's handlers list the account's alarms and log groups.
+            "Sid": "DescribeAlarmsAndLogGroups",
+            "Action": ["cloudwatch:DescribeAlarms", "logs:DescribeLogGroups"],
             "Resource": "*",
             "Effect": "Allow",
         },
@@ -545,15 +649,23 @@ def _outputs(template: dict[str, Any]) -> None:
 
 
 def codecommit_pipeline(generated: dict[str, Any]) -> dict[str, Any]:
-    """Chalice's template, serving the three services, its source a CodeCommit repository."""
+    """Chalice's template, serving the three services (its source, CodeCommit, is replaced by the callers)."""
     template = copy.deepcopy(generated)
     _parameters(template)
     _build_project(template)
     _codebuild_policy(template)
     _pipeline_stages(template)
+    _artifact_lifecycle(template)
     _pipeline_role(template)
     _deploy_role(template)
     _outputs(template)
+    return template
+
+
+def codecommit_pipeline_with_change_detection(generated: dict[str, Any]) -> dict[str, Any]:
+    """Chalice's template, its source a CodeCommit repository whose pushes start it."""
+    template = codecommit_pipeline(generated)
+    _codecommit_change_detection(template)
     return template
 
 
@@ -579,6 +691,8 @@ def codeconnections_pipeline(generated: dict[str, Any]) -> dict[str, Any]:
         "FullRepositoryId": {"Ref": "FullRepositoryId"},
         "BranchName": {"Ref": "BranchName"},
         "OutputArtifactFormat": "CODE_ZIP",
+        # The connection's own webhook starts the pipeline on a push to the branch.
+        "DetectChanges": True,
     }
     policy = template["Resources"]["CodePipelineRole"]["Properties"]["Policies"][0]["PolicyDocument"]
     policy["Statement"][1] = {
@@ -595,7 +709,7 @@ def render() -> dict[str, str]:
     template, spec = chalice_generated()
     return {
         BUILDSPEC: HEADER + yaml.safe_dump(buildspec(spec), sort_keys=False, width=1000),
-        PIPELINE: json.dumps(codecommit_pipeline(template), indent=2) + "\n",
+        PIPELINE: json.dumps(codecommit_pipeline_with_change_detection(template), indent=2) + "\n",
         PIPELINE_CODECONNECTIONS: json.dumps(codeconnections_pipeline(template), indent=2) + "\n",
     }
 

@@ -19,6 +19,7 @@ REGISTRY = ROOT / "services.toml"
 # A service's name: its folder is <name>-service, its variables <NAME>_URL, its stacks and
 # tables <name>-<stage>; lower-case letters and digits keep all of those valid.
 NAME = re.compile(r"^[a-z][a-z0-9]{1,19}$")
+SCOPE = re.compile(r"^[a-z][a-z0-9]*:[a-z][a-z0-9]*$")
 
 
 class RegistryError(ValueError):
@@ -46,6 +47,8 @@ class Service:
     client: str | None = None  # the scope of its service client
     secrets: tuple[tuple[str, str], ...] = ()  # (environment variable, SSM parameter name)
     issuer: bool = False  # its URL is the tokens' issuer: its stack publishes it, its functions read it
+    user_scopes: tuple[str, ...] = ()  # the scopes it enforces that every user token carries
+    client_scopes: tuple[str, ...] = ()  # the scopes it enforces that a service client may be given
 
     @property
     def folder(self) -> Path:
@@ -70,6 +73,16 @@ class Registry:
     dynamodb_port: int
     services: dict[str, Service]
 
+    @property
+    def user_scopes(self) -> tuple[str, ...]:
+        """Every user token's scopes: what each service declares for users, in the registry's order."""
+        return tuple(scope for s in self.services.values() for scope in s.user_scopes)
+
+    @property
+    def client_scopes(self) -> tuple[str, ...]:
+        """The scopes a service client may be given, in the registry's order."""
+        return tuple(scope for s in self.services.values() for scope in s.client_scopes)
+
 
 def _fail(where: str, problem: str) -> RegistryError:
     return RegistryError(f"{REGISTRY.name}: {where}: {problem}")
@@ -86,7 +99,7 @@ def _service(name: str, entry: Any, earlier: list[str]) -> Service:
         raise _fail(f"[{name}]", "a service name is 2-20 lower-case letters and digits, starting with a letter")
     if not isinstance(entry, dict):
         raise _fail(name, "must be a table")
-    unknown = set(entry) - {"summary", "port", "calls", "client", "secrets", "table", "issuer"}
+    unknown = set(entry) - {"summary", "port", "calls", "client", "secrets", "table", "issuer", "scopes"}
     if unknown:
         raise _fail(name, f"unknown keys {sorted(unknown)}")
     table = entry.get("table")
@@ -101,6 +114,12 @@ def _service(name: str, entry: Any, earlier: list[str]) -> Service:
         raise _fail(f"{name}.secrets", "must map variable names to parameter names")
     if not isinstance(entry.get("issuer", False), bool):
         raise _fail(f"{name}.issuer", "must be true or false")
+    scopes = entry.get("scopes", {})
+    if not isinstance(scopes, dict) or set(scopes) - {"user", "client"}:
+        raise _fail(f"{name}.scopes", "must be a table of user and client, each a list of scopes")
+    for scope in (*scopes.get("user", []), *scopes.get("client", [])):
+        if not isinstance(scope, str) or not SCOPE.match(scope):
+            raise _fail(f"{name}.scopes", f"{scope!r} is not a scope of the form <service>:<verb> (a-z, 0-9)")
     port = entry.get("port")
     if not isinstance(port, int) or not 0 < port < 65536:
         raise _fail(f"{name}.port", "must be a port number")
@@ -117,6 +136,8 @@ def _service(name: str, entry: Any, earlier: list[str]) -> Service:
         client=entry.get("client"),
         secrets=tuple(secrets.items()),
         issuer=entry.get("issuer", False),
+        user_scopes=_strings(scopes.get("user", []), f"{name}.scopes.user"),
+        client_scopes=_strings(scopes.get("client", []), f"{name}.scopes.client"),
     )
 
 
@@ -136,7 +157,11 @@ def parse(text: str) -> Registry:
     issuers = [s.name for s in services.values() if s.issuer]
     if len(issuers) != 1:
         raise _fail("issuer", f"exactly one service issues the tokens (issuer = true), got {issuers}")
-    return Registry(dynamodb_port=dynamodb_port, services=services)
+    registry = Registry(dynamodb_port=dynamodb_port, services=services)
+    for entry in services.values():
+        if entry.client and set(entry.client.split()) - set(registry.client_scopes):
+            raise _fail(f"{entry.name}.client", f"{entry.client!r} is not among the client scopes the services declare")
+    return registry
 
 
 @cache

@@ -144,15 +144,20 @@ def _load() -> KeyRing:
     return ring
 
 
-key_ring = Lazy(_load)
-"""The process's key ring, read from its secret once per cold start."""
+# How old the process's copy of the key ring may grow: a key ring command (a key added,
+# activated or retired) reaches every warm auth function within this time, with no
+# redeploy or recycling; it costs one read of the secret per function and minute.
+KEY_RING_MAX_AGE_S = 60.0
+
+key_ring = Lazy(_load, max_age_s=KEY_RING_MAX_AGE_S)
+"""The process's key ring, read from its secret on a cold start and again once it is a minute old."""
 
 
 def _own_verifier() -> TokenVerifier:
     # The auth service verifies its own tokens against its own ring (no HTTP to itself), or
     # against the public keys handed over at deploy time (no secret read at cold start).
     return TokenVerifier(
-        KeySet(lambda: key_ring().jwks(), initial=handed_over_jwks()),
+        KeySet(lambda: key_ring().jwks(), initial=handed_over_jwks(), max_age_s=KEY_RING_MAX_AGE_S),
         issuer=issuer(),
         audience=settings().audience,
     )

@@ -5,9 +5,10 @@ through ``sys.modules``, and the tests load three ``chalicelib`` packages side b
 """
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 import msgspec
+from msgspec import UNSET, UnsetType
 
 from servicekit.bodies import Model
 
@@ -15,9 +16,28 @@ from .passwords import commonness, normalized
 
 # The contract's pattern, used with fullmatch: with match, ``$`` also accepts a trailing newline.
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,31}$")
+# What a client may send: the contract's pattern before lower-casing. ASCII letters only, so
+# that no other character lower-cases into one (the Kelvin sign U+212A becomes "k").
+USERNAME_INPUT = r"^[A-Za-z0-9][A-Za-z0-9_.-]{2,31}$"
 
-Username = Annotated[str, msgspec.Meta(min_length=3, max_length=32, description="Lower-cased before it is checked.")]
-Password = Annotated[str, msgspec.Meta(min_length=12, max_length=128)]
+Username = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=USERNAME_INPUT,
+        min_length=3,
+        max_length=32,
+        description="Lower-cased, then stored: `Alice` registers as `alice`, and `ALICE` is then taken.",
+    ),
+]
+Password = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=12,
+        max_length=128,
+        description="12 to 128 characters, not the username; at registration not a commonly used password"
+        " (nor only spaces). Normalised to Unicode NFKC before it is hashed or checked.",
+    ),
+]
 Secret = Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
 
 
@@ -47,18 +67,27 @@ class Registration(Model):
 
 
 ClientId = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+# A secret names its client (token_requests refuses a client_secret without a client_id);
+# said in the documents as JSON Schema says it (servicekit.openapi merges it in).
+CLIENT_SECRET_NEEDS_ID: dict[str, object] = {"dependentRequired": {"client_secret": ["client_id"]}}
 
 # RFC 6749 section 2.3.1: a client authenticates with HTTP Basic or with these two
 # parameters; a public client names itself with ``client_id`` alone (section 3.2.1).
+# The token endpoints' optional parameters are UNSET when left out, never null: a form has
+# no null (token_requests reads a JSON null as left out, as it reads an empty form value),
+# and a document that said "nullable, default null" made generated clients send
+# ``client_id=null``.
 
 
 class PasswordGrant(Model, tag_field="grant_type", tag="password"):
     """A user logs in (RFC 6749 section 4.3)."""
 
+    json_schema_extra: ClassVar[dict[str, object]] = CLIENT_SECRET_NEEDS_ID
+
     username: Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
     password: Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
-    client_id: ClientId | None = None
-    client_secret: Secret | None = None
+    client_id: ClientId | UnsetType = UNSET
+    client_secret: Secret | UnsetType = UNSET
 
     def __post_init__(self) -> None:
         self.username = self.username.lower()
@@ -67,16 +96,20 @@ class PasswordGrant(Model, tag_field="grant_type", tag="password"):
 class RefreshGrant(Model, tag_field="grant_type", tag="refresh_token"):
     """A refresh token is exchanged for a new pair (rotation; RFC 6749 section 6)."""
 
+    json_schema_extra: ClassVar[dict[str, object]] = CLIENT_SECRET_NEEDS_ID
+
     refresh_token: Secret
-    client_id: ClientId | None = None
-    client_secret: Secret | None = None
+    client_id: ClientId | UnsetType = UNSET
+    client_secret: Secret | UnsetType = UNSET
 
 
 class ClientCredentialsGrant(Model, tag_field="grant_type", tag="client_credentials"):
     """A service logs in (RFC 6749 section 4.4); its credentials may also come by HTTP Basic."""
 
-    client_id: ClientId | None = None
-    client_secret: Secret | None = None
+    json_schema_extra: ClassVar[dict[str, object]] = CLIENT_SECRET_NEEDS_ID
+
+    client_id: ClientId | UnsetType = UNSET
+    client_secret: Secret | UnsetType = UNSET
 
 
 Grant = PasswordGrant | RefreshGrant | ClientCredentialsGrant
@@ -84,13 +117,23 @@ GRANT_TYPES = ("password", "refresh_token", "client_credentials")
 
 
 class Revocation(Model):
-    """``POST /token/revoke`` (RFC 7009): ``token``, or revision 1's ``refresh_token``."""
+    """``POST /token/revoke`` (RFC 7009), the request its document describes."""
 
-    token: Secret | None = None
-    token_type_hint: Annotated[str, msgspec.Meta(max_length=64)] | None = None
-    refresh_token: Secret | None = None
-    client_id: ClientId | None = None
-    client_secret: Secret | None = None
+    json_schema_extra: ClassVar[dict[str, object]] = CLIENT_SECRET_NEEDS_ID
+
+    token: Secret
+    token_type_hint: Annotated[str, msgspec.Meta(max_length=64)] | UnsetType = UNSET
+    client_id: ClientId | UnsetType = UNSET
+    client_secret: Secret | UnsetType = UNSET
+
+
+class LegacyRevocation(Model):
+    """Revision 1's JSON ``{"refresh_token": ...}``, still accepted; the documents describe ``Revocation``."""
+
+    refresh_token: Secret
+    token_type_hint: Annotated[str, msgspec.Meta(max_length=64)] | UnsetType = UNSET
+    client_id: ClientId | UnsetType = UNSET
+    client_secret: Secret | UnsetType = UNSET
 
 
 class OAuthErrorBody(msgspec.Struct):
@@ -122,14 +165,14 @@ class User(Model):
     created_at: str
 
 
-class TokenResponse(Model, omit_defaults=True):
-    """RFC 6749 section 5.1; no ``refresh_token`` for client credentials."""
+class TokenResponse(Model):
+    """RFC 6749 section 5.1; no ``refresh_token`` for client credentials (left out, never null)."""
 
     access_token: str
     token_type: Literal["Bearer"]
     expires_in: int
     scope: str
-    refresh_token: str | None = None
+    refresh_token: str | UnsetType = UNSET
 
 
 class Jwk(msgspec.Struct):

@@ -18,15 +18,17 @@ from typing import Any, TypeVar
 import msgspec
 from chalice import BadRequestError
 from chalice.app import Request
+from msgspec import UNSET, UnsetType
 
 from servicekit.bodies import MAX_BODY_BYTES, decode
 from servicekit.errors import PayloadTooLargeError
 
 from .errors import InvalidRequestError, RequestTooLargeError, UnsupportedGrantTypeError
-from .models import GRANT_TYPES, Grant, Revocation
+from .models import GRANT_TYPES, Grant, LegacyRevocation, Revocation
 
 FORM = "application/x-www-form-urlencoded"
 CONTENT_TYPES = [FORM, "application/json"]
+LEGACY_TOKEN = "refresh_token"  # noqa: S105 - revision 1's name of the revocation's parameter
 
 M = TypeVar("M", bound=msgspec.Struct)
 
@@ -51,15 +53,23 @@ def grant(request: Request) -> tuple[Grant, ClientCredentials | None]:
     if grant_type not in GRANT_TYPES:
         raise UnsupportedGrantTypeError(f"The grant type {str(grant_type)[:40]!r} is not supported.")
     parsed: Grant = _convert(params, Grant)  # type: ignore[arg-type]
-    return parsed, _client(request, parsed.client_id, parsed.client_secret)
+    return parsed, _client(request, _given(parsed.client_id), _given(parsed.client_secret))
 
 
 def revocation(request: Request) -> tuple[str, ClientCredentials | None]:
     """The token a ``POST /token/revoke`` request names (RFC 7009), and the client's credentials."""
-    parsed = _convert(_params(request), Revocation)
-    if (parsed.token is None) == (parsed.refresh_token is None):
+    params = _params(request)
+    if LEGACY_TOKEN in params and "token" in params:
         raise InvalidRequestError("Exactly one of the token and refresh_token parameters is needed.")
-    return parsed.token or parsed.refresh_token or "", _client(request, parsed.client_id, parsed.client_secret)
+    if LEGACY_TOKEN in params:
+        legacy = _convert(params, LegacyRevocation)
+        return legacy.refresh_token, _client(request, _given(legacy.client_id), _given(legacy.client_secret))
+    parsed = _convert(params, Revocation)
+    return parsed.token, _client(request, _given(parsed.client_id), _given(parsed.client_secret))
+
+
+def _given(value: str | UnsetType) -> str | None:
+    return None if value is UNSET else value  # type: ignore[return-value]
 
 
 def caller_address(request: Request) -> str:
@@ -72,7 +82,8 @@ def _params(request: Request) -> dict[str, Any]:
     content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
     if content_type != FORM:
         try:
-            return _json_object(request)
+            # A JSON null is as if the parameter were omitted, like an empty form value below.
+            return {name: value for name, value in _json_object(request).items() if value is not None}
         except PayloadTooLargeError as exc:
             raise RequestTooLargeError(str(exc)) from None
         except BadRequestError as exc:

@@ -11,6 +11,8 @@ import secrets
 import uuid
 from typing import NoReturn
 
+from msgspec import UNSET
+
 from servicekit import metrics
 from servicekit.clock import clock
 
@@ -193,7 +195,7 @@ def _response(subject: str, scope: str, refresh_token: str | None) -> TokenRespo
         token_type="Bearer",  # noqa: S106 - the RFC 6749 token type, not a secret
         expires_in=ACCESS_TOKEN_TTL_S,
         scope=scope,
-        refresh_token=refresh_token,
+        refresh_token=UNSET if refresh_token is None else refresh_token,
     )
 
 

@@ -24,8 +24,10 @@ City = Annotated[
         max_length=100,
         description=(
             "1 to 100 characters with something visible, no control or bidirectional formatting "
-            "characters; omit it or send null when there is none."
+            "characters; omit it or send null when there is none. The pattern is narrower than the "
+            "service: it asks for one letter, digit or sign of the common scripts."
         ),
+        extra_json_schema={"pattern": text.pattern(visible=True)},
     ),
 ]
 Country = Annotated[

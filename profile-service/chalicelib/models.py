@@ -22,12 +22,20 @@ DisplayName = Annotated[
     msgspec.Meta(
         min_length=1,
         max_length=64,
-        description="Something visible; no control or bidirectional formatting characters.",
+        description=(
+            "Something visible; no control or bidirectional formatting characters. The pattern is "
+            "narrower than the service: it asks for one letter, digit or sign of the common scripts."
+        ),
+        extra_json_schema={"pattern": text.pattern(visible=True)},
     ),
 ]
 Bio = Annotated[
     str,
-    msgspec.Meta(max_length=500, description="Line breaks and tabs allowed; no other control characters."),
+    msgspec.Meta(
+        max_length=500,
+        description="Line breaks and tabs allowed; no other control or bidirectional formatting characters.",
+        extra_json_schema={"pattern": text.pattern(multiline=True)},
+    ),
 ]
 Latitude = Annotated[float, msgspec.Meta(ge=-90, le=90)]
 Longitude = Annotated[float, msgspec.Meta(ge=-180, le=180)]

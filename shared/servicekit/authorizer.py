@@ -20,6 +20,10 @@ from .tokens import JWKS_PATH, InvalidTokenError, KeySet, KeysUnavailableError, 
 logger = logging.getLogger(__name__)
 
 JWKS_TIMEOUT_S = 2.0
+# How old an authorizer's copy of the JWKS may grow before the next token fetches it again
+# (jose's remote key sets default to the same ten minutes): a retired key stops verifying
+# within this time of its retirement, with no redeploy.
+JWKS_MAX_AGE_S = 600.0
 ANONYMOUS = "anonymous"
 # Reasons quote values from the token (its kid, its alg), each clipped already; the
 # whole reason is clipped again so that no log line grows with what an attacker sends.
@@ -54,7 +58,7 @@ def handed_over_jwks() -> Any:
 
 def _new_verifier() -> TokenVerifier:
     return TokenVerifier(
-        KeySet(_fetch_jwks, initial=handed_over_jwks()),
+        KeySet(_fetch_jwks, initial=handed_over_jwks(), max_age_s=JWKS_MAX_AGE_S),
         issuer=env.token_issuer(),
         audience=env.required("TOKEN_AUDIENCE"),
     )

@@ -16,11 +16,8 @@ from typing import Any
 STAGE = "STAGE"
 LOCAL_STAGE = "local"
 
-# The repository's top folder, where the local stage runs from: `make run` keeps its state
-# (secrets, logs) in .local/ there, and services.toml lists the services and their ports.
-# (os.path, not pathlib: importing pathlib costs about 4 ms of every cold start.)
-REPOSITORY = os.path.dirname(os.path.dirname(os.path.dirname(os.path.realpath(__file__))))
-LOCAL_STATE_DIR = os.path.join(REPOSITORY, ".local")
+# The registry of the services (their ports and secrets), at the top of the repository.
+REGISTRY = "services.toml"
 LOCAL_REGION = "us-east-1"
 LOCAL_HOST = "127.0.0.1"
 # Each service's config.json names it here (Powertools' logger reads it too).
@@ -75,41 +72,56 @@ def token_issuer() -> str:
     return configured.rstrip("/")
 
 
-def service_url() -> str | None:
-    """This service's own base URL, if configured: ``<NAME>_URL`` (on the local stage, its contract default).
+def repository() -> str | None:
+    """The repository's top folder: the nearest folder holding ``services.toml``, from the working folder up.
 
-    The local stack gives every service its own URL; a deployed service is not told it
-    (in CloudFormation a function naming its own API is a circular reference).
+    Found from where the process runs (``make run`` starts each service in its folder, the
+    tests run from the top), never from where this file sits: the pipeline's build packages
+    a copy of this library inside each service, and a source archive may have replaced the
+    ``vendor/`` link by a copy too. None outside a repository.
     """
-    own = os.environ.get(SERVICE_NAME, "")
-    configured = optional(f"{own.upper()}_URL") if own else None
-    return configured.rstrip("/") if configured else None
+    folder = os.getcwd()
+    while True:
+        if os.path.isfile(os.path.join(folder, REGISTRY)):
+            return folder
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return None
+        folder = parent
 
 
 @cache
 def _registry() -> dict[str, Any]:
+    top = repository()
+    if top is None:
+        return {}
     import tomllib
 
-    with open(os.path.join(REPOSITORY, "services.toml"), "rb") as file:
+    with open(os.path.join(top, REGISTRY), "rb") as file:
         return tomllib.load(file)
 
 
-def local_secret(service: str, parameter: str) -> str:
-    """The reference to a service's secret on the local stage: a file of the state folder.
+def local_state_dir() -> str:
+    """The local stage's state folder: ``LOCAL_STATE_DIR`` (the local stack sets it), else ``.local/`` at the top."""
+    configured = os.environ.get("LOCAL_STATE_DIR", "").strip()
+    if configured:
+        return configured
+    return os.path.join(repository() or os.getcwd(), ".local")
 
-    The state folder is ``.local/`` at the top of the repository, or ``LOCAL_STATE_DIR``
-    (the local stack passes its own to every process it starts).
-    """
-    state_dir = os.environ.get("LOCAL_STATE_DIR") or LOCAL_STATE_DIR
-    return f"file:{os.path.join(state_dir, f'{service}-{parameter}')}"
+
+def local_secret(service: str, parameter: str) -> str:
+    """The reference to a service's secret on the local stage: a file of the state folder."""
+    return f"file:{os.path.join(local_state_dir(), f'{service}-{parameter}')}"
 
 
 def local_default(name: str) -> str | None:
     """A variable's value on the local stage when unset: the contract's addresses, the local secrets.
 
-    The addresses are services.toml's ports on 127.0.0.1 (``AWS_ENDPOINT_URL_DYNAMODB``, each
-    service's ``<NAME>_URL``); a secret the service's entry declares is its file in
-    ``.local/``. Read only on the local stage, never by a deployed function.
+    The local stack hands every service these in its environment; the defaults serve a
+    service run by hand and the in-process tests. The addresses are services.toml's ports
+    on 127.0.0.1 (``AWS_ENDPOINT_URL_DYNAMODB``, each service's ``<NAME>_URL``); a secret
+    the service's entry declares is its file in the state folder. Read only on the local
+    stage, never by a deployed function; outside a repository there are none.
     """
     if name == "AWS_DEFAULT_REGION":
         return LOCAL_REGION

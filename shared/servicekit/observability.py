@@ -21,7 +21,7 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from typing import IO, Any, cast
 
-from chalice import Chalice, Response
+from chalice import Chalice, ConvertToMiddleware, Response
 from chalice.app import Request
 
 from . import env, metrics
@@ -103,8 +103,21 @@ def _end_correlation() -> None:
     logger().thread_safe_clear_keys()
 
 
+def _inject_lambda_context(request: Request, get_response: Callable[[Request], Response]) -> Response:
+    """Powertools' ``inject_lambda_context``, run the way Chalice runs a Lambda handler's decorator.
+
+    Every line the request logs then has Powertools' Lambda fields (``cold_start``,
+    ``function_name``, ``function_request_id``, ...). Built on the first request, like the
+    logger: the authorizers import ``app.py`` and never serve a route.
+    """
+    if request.lambda_context is None:  # a request made without a Lambda context (none of ours)
+        return get_response(request)
+    return ConvertToMiddleware(logger().inject_lambda_context)(request, get_response)  # type: ignore[no-any-return]
+
+
 def log_requests(app: Chalice) -> None:
     """Log method, route, status and duration of every request of ``app`` (never bodies or headers)."""
+    app.register_middleware(_inject_lambda_context, "http")
 
     @app.middleware("http")
     def access_log(request: Request, get_response: Callable[[Request], Response]) -> Response:

@@ -9,6 +9,7 @@ tells the truth about every answer a client can get.
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -62,9 +63,14 @@ class GatewayDenied(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class GatewayAuthorizerFailure(msgspec.Struct, forbid_unknown_fields=True):
-    """500 made by API Gateway (and ``chalice local``) when the authorizer gives no policy: the keys are unavailable."""
+    """500 made by API Gateway (and ``chalice local``) when the authorizer gives no policy: the keys are unavailable.
 
-    message: None
+    The body is ``{"message": null}``. Documented as a nullable string, not as ``{"type":
+    "null"}``: generators cannot make a field whose only value is null (openapi-generator's
+    issue #21084), and a string-or-null field reads this body as it is.
+    """
+
+    message: str | None
 
 
 # Response headers a view may declare by name (``Answer(..., headers=(...))``).
@@ -90,9 +96,26 @@ HEADERS: dict[str, dict[str, Any]] = {
 REQUEST_HEADERS: dict[str, dict[str, Any]] = {
     "If-Match": {
         "description": 'Write only if the profile\'s version is one of these: `"3"`, `"7", "3"` or `*` (RFC 9110).',
-        "schema": {"type": "string"},
+        # RFC 9110's entity tags, at most 32 of them: what the service reads without a 400.
+        "schema": {"type": "string", "pattern": '^(\\*|(W/)?"[!#-~]*"(, *(W/)?"[!#-~]*"){0,31})$'},
     },
 }
+
+# Security schemes an operation may name (``@documented(..., security=(...))``), beside the
+# bearer scheme of every route behind the authorizer.
+SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
+    "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+    "client_basic": {
+        "type": "http",
+        "scheme": "basic",
+        "description": (
+            "A client's id and secret (RFC 6749 section 2.3.1, `client_secret_basic`), each form-encoded "
+            "before the Basic encoding; the same as the `client_id` and `client_secret` parameters."
+        ),
+    },
+}
+BEARER = "bearer"
+LICENSE = {"name": "Apache-2.0", "identifier": "Apache-2.0"}  # the project's (setup.cfg)
 
 
 class Answer(msgspec.Struct, frozen=True):
@@ -111,6 +134,7 @@ class Operation(msgspec.Struct, frozen=True):
     request_media_types: tuple[str, ...] = ("application/json",)
     headers: tuple[str, ...] = ()
     description: str = ""
+    security: tuple[str, ...] = ()
 
 
 def documented(
@@ -121,28 +145,35 @@ def documented(
     request_media_types: tuple[str, ...] = ("application/json",),
     headers: tuple[str, ...] = (),
     description: str = "",
+    security: tuple[str, ...] = (),
 ) -> Callable[[F], F]:
-    """Attach the route's request and response bodies (a model, a media type, an ``Answer``, or None)."""
+    """Attach the route's request and response bodies (a model, a media type, an ``Answer``, or None).
+
+    ``security`` names the schemes of ``SECURITY_SCHEMES`` a caller may use on a public route
+    (optional: the operation is callable without them too).
+    """
 
     def attach(view: F) -> F:
-        operation = Operation(summary, request, responses, request_media_types, headers, description)
+        operation = Operation(summary, request, responses, request_media_types, headers, description, security)
         view.__openapi__ = operation  # type: ignore[attr-defined]
         return view
 
     return attach
 
 
-def base_url(request: Request | None) -> str:
-    """The service's base URL as configured; else API Gateway's stage path, relative to the document's host.
+def server_url(request: Request | None) -> str:
+    """The service's base URL from its configuration, never from the request's headers (contract r3).
 
-    Never from the request's ``Host`` or ``X-Forwarded-Proto`` headers, which the caller
-    chooses (``http://evil.example`` would be reflected). The stage path comes from API
-    Gateway's own request context, and OpenAPI resolves a relative server URL against
-    where the document was fetched.
+    ``<SERVICE>_URL`` where the stage names it: the local stack gives each service its own,
+    and on the local stage it defaults to services.toml's port. A deployed service is not
+    told its own URL (its function would name its own API: a circular reference), so there
+    the URL is relative, the stage path API Gateway put in front of the route's (``/api``,
+    from the request context it made), which a client resolves against the document's URL.
     """
-    configured = env.service_url()
-    if configured is not None:
-        return configured
+    service = env.optional(env.SERVICE_NAME)
+    configured = env.optional(f"{service.upper()}_URL") if service else None
+    if configured:
+        return configured.rstrip("/")
     if request is None:
         return "/"
     # API Gateway's path has the stage in front of the route's path; chalice local's has not.
@@ -169,12 +200,50 @@ def _answers(entry: Any, operation: Operation) -> dict[int, Any]:
     return answers
 
 
+def _security(entry: Any, operation: Operation) -> list[dict[str, list[str]]]:
+    """The operation's security requirements: ``[]`` says "public" (linters and generators want it said)."""
+    if entry.authorizer is not None:
+        return [{BEARER: []}]
+    if operation.security:
+        optional: list[dict[str, list[str]]] = [{}]
+        return optional + [{name: []} for name in operation.security]
+    return []
+
+
+def _without_null_defaults(schema: Any) -> Any:
+    """``schema`` without ``"default": null``: an optional field left out is null to the service anyway.
+
+    Generators read a default as "always present" (openapi-typescript makes such a field
+    required, so a client had to send ``null``); without it the field is plainly optional.
+    """
+    if isinstance(schema, dict):
+        return {
+            key: _without_null_defaults(value) for key, value in schema.items() if (key, value) != ("default", None)
+        }
+    if isinstance(schema, list | tuple):
+        return type(schema)(_without_null_defaults(value) for value in schema)
+    return schema
+
+
+def _add_cross_field_rules(bodies: list[Any], components: dict[str, Any]) -> None:
+    """Merge each model's ``json_schema_extra`` (rules between fields, which msgspec cannot derive) into its schema."""
+    models = [member for body in bodies for member in (typing.get_args(body) or (body,))]
+    for model in models:
+        extra = getattr(model, "json_schema_extra", None)
+        if isinstance(extra, dict) and model.__name__ in components:
+            components[model.__name__].update(extra)
+
+
 def document(app: Chalice, *, title: str, version: str, description: str = "") -> dict[str, Any]:
-    """The OpenAPI 3.1 document of every route of ``app``, for the URL it was reached at."""
+    """The OpenAPI 3.1 document of every route of ``app``, its ``servers`` the service's configured URL.
+
+    Preflight routes (``OPTIONS``, servicekit.cors) are CORS's, not the API's: left out.
+    """
     routes = [
         (path, method, entry, getattr(entry.view_function, "__openapi__", Operation(entry.view_name)))
         for path, methods in sorted(app.routes.items())
         for method, entry in sorted(methods.items())
+        if method != "OPTIONS"
     ]
     bodies: list[Any] = [Error]
     for _, _, entry, operation in routes:
@@ -183,7 +252,10 @@ def document(app: Chalice, *, title: str, version: str, description: str = "") -
             for body in answer if isinstance(answer, tuple) else (answer,):
                 if body is not None and not isinstance(body, str) and body not in bodies:
                     bodies.append(body)
-    schemas, components = msgspec.json.schema_components(bodies, ref_template="#/components/schemas/{name}")
+    schemas, components = _without_null_defaults(
+        msgspec.json.schema_components(bodies, ref_template="#/components/schemas/{name}")
+    )
+    _add_cross_field_rules(bodies, components)
     schema_of = dict(zip(map(id, bodies), schemas, strict=True))
 
     paths: dict[str, dict[str, Any]] = {}
@@ -196,8 +268,7 @@ def document(app: Chalice, *, title: str, version: str, description: str = "") -
         ] + [{"name": name, "in": "header", **REQUEST_HEADERS[name]} for name in operation.headers]
         if parameters:
             spec["parameters"] = parameters
-        if entry.authorizer is not None:
-            spec["security"] = [{"bearer": []}]
+        spec["security"] = _security(entry, operation)
         if operation.request is not None:
             schema = schema_of[id(operation.request)]
             spec["requestBody"] = {
@@ -219,13 +290,14 @@ def document(app: Chalice, *, title: str, version: str, description: str = "") -
             responses[str(status)] = response
         spec["responses"] = responses
         paths.setdefault(path, {})[method.lower()] = spec
+    used = sorted({name for _, _, entry, operation in routes for need in _security(entry, operation) for name in need})
     return {
         "openapi": "3.1.0",
-        "info": {"title": title, "version": version, "description": description},
-        "servers": [{"url": base_url(app.current_request)}],
+        "info": {"title": title, "version": version, "description": description, "license": LICENSE},
+        "servers": [{"url": server_url(app.current_request)}],
         "paths": paths,
         "components": {
             "schemas": components,
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+            "securitySchemes": {name: SECURITY_SCHEMES[name] for name in used},
         },
     }

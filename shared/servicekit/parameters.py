@@ -36,7 +36,7 @@ def is_reference(value: str) -> bool:
 
 
 def read(reference: str) -> str:
-    """The referenced value. Called once per cold start, from an accessor."""
+    """The referenced value. Called from an accessor, on a cold start (and again when it ages out)."""
     kind, _, name = reference.partition(":")
     if kind == "file":
         if not os.path.isfile(name):

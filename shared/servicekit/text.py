@@ -55,6 +55,45 @@ def problem(text: str, *, multiline: bool = False, visible: bool = False) -> str
     return None
 
 
+# The rule as a JSON Schema ``pattern``, for the OpenAPI documents (written with \\u escapes
+# only, which ECMA-262 and Python's ``re`` read alike). "No control or bidirectional
+# characters" is said exactly. "Something visible" depends on Unicode's categories, which a
+# portable pattern cannot name: the pattern asks for one character of these ranges, every one
+# of them visible (tests/shared/test_text.py checks each), which is most of the world's
+# letters, digits and signs; a name of only other visible characters (an emoji, a rare
+# script) is accepted by the service but not by the pattern. A narrower document, never a
+# wider one: a request the document allows is a request the service accepts.
+_CONTROLS = "\\u0000-\\u001f\\u007f-\\u009f"
+_CONTROLS_BUT_LINES = "\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f"
+_BIDI = "\\u202a-\\u202e\\u2066-\\u2069"
+SURELY_VISIBLE = (
+    "!-~"  # ASCII
+    "\\u00a1-\\u00ac\\u00ae-\\u02ff"  # Latin-1, Latin Extended, IPA, modifier letters
+    "\\u0386\\u0388-\\u038a\\u038c\\u038e-\\u03a1\\u03a3-\\u03ff"  # Greek and Coptic
+    "\\u0400-\\u052f"  # Cyrillic
+    "\\u05d0-\\u05ea"  # Hebrew letters
+    "\\u0620-\\u064a\\u0660-\\u0669"  # Arabic letters and digits
+    "\\u0904-\\u0939\\u0966-\\u096f"  # Devanagari letters and digits
+    "\\u0e01-\\u0e30"  # Thai letters
+    "\\u1e00-\\u1eff"  # Latin Extended Additional
+    "\\u2010-\\u2027\\u2030-\\u205e"  # general punctuation
+    "\\u20a0-\\u20c0\\u2100-\\u218b\\u2190-\\u2426"  # currency, letterlike, arrows, math, technical
+    "\\u2460-\\u24ff\\u2500-\\u27ff"  # enclosed, boxes, shapes, dingbats
+    "\\u3001-\\u303f\\u3041-\\u3096\\u30a1-\\u30fa"  # CJK punctuation, kana
+    "\\u3400-\\u4dbf\\u4e00-\\u9fff"  # CJK ideographs
+    "\\uac00-\\ud7a3"  # Hangul syllables
+    "\\uff01-\\uff5e"  # full-width forms
+)
+
+
+def pattern(*, multiline: bool = False, visible: bool = False) -> str:
+    """The JSON Schema ``pattern`` of text that passes ``problem`` with these options (narrower, see above)."""
+    allowed = f"[^{_CONTROLS_BUT_LINES if multiline else _CONTROLS}{_BIDI}]*"
+    if visible:
+        return f"^{allowed}[{SURELY_VISIBLE}]{allowed}$"
+    return f"^{allowed}$"
+
+
 def check(field: str, text: str, *, multiline: bool = False, visible: bool = False) -> None:
     """``ValueError`` naming ``field`` (a model's field) when ``text`` breaks the rule."""
     found = problem(text, multiline=multiline, visible=visible)

@@ -29,6 +29,10 @@ JWKS_PATH = "/.well-known/jwks.json"
 # An unknown kid may mean the auth service rotated keys: refetch, but at most this often
 # after a successful fetch, so that a flood of forged kids cannot flood the auth service.
 REFETCH_INTERVAL_S = 60.0
+# ...unless the token was issued after the keys in hand were fetched: its key may have been
+# activated since, so it is fetched at once, at most this often (forged tokens can claim
+# any issue time: this is the bound on the fetches they can force).
+NEWER_TOKEN_REFETCH_INTERVAL_S = 1.0
 # After a failed fetch, the next try waits this long (the last delay repeats): seconds, not
 # a minute, because until the keys are back every new key id is an error, not a Deny.
 RETRY_BACKOFF_S = (1.0, 2.0, 5.0)
@@ -55,7 +59,7 @@ class Claims(msgspec.Struct, frozen=True):
 
 
 class KeySet:
-    """The auth service's public keys, fetched once and refetched on an unknown ``kid``.
+    """The auth service's public keys, fetched once and refetched on an unknown ``kid`` (and when old).
 
     Keys already known keep verifying whatever happens to later fetches. A failed fetch
     raises ``KeysUnavailableError`` and is retried after ``RETRY_BACKOFF_S``; meanwhile
@@ -65,36 +69,70 @@ class KeySet:
     ``initial``, a JWKS document handed over at deploy time, gives the keys without a
     fetch: a cold authorizer then needs no call to the auth service. A ``kid`` it does
     not list (the keys rotated since) is fetched as if there had been no document.
+
+    With ``max_age_s``, keys older than that are fetched again on the next token, so that a
+    retired key stops verifying within that time with no redeploy; should that fetch fail,
+    the keys in hand keep verifying.
+
+    An unknown ``kid`` on a token issued (``iat``, unverified) after the keys in hand were
+    fetched is fetched at once, whatever ``REFETCH_INTERVAL_S`` says, at most once per
+    ``NEWER_TOKEN_REFETCH_INTERVAL_S``: a key activated since is then known on its first
+    token, with no minute of 403s.
     """
 
     def __init__(
-        self, fetch: Callable[[], Any], clock: Callable[[], float] = time.monotonic, initial: Any = None
+        self,
+        fetch: Callable[[], Any],
+        clock: Callable[[], float] = time.monotonic,
+        initial: Any = None,
+        *,
+        max_age_s: float | None = None,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self._fetch = fetch
         self._clock = clock
+        self._wall_clock = wall_clock
+        self._max_age_s = max_age_s
         self._lock = threading.Lock()
         self._keys: dict[str, Any] = _usable_keys(initial) if initial is not None else {}
+        self._fetched_at = clock()
+        self._fetched_at_epoch = wall_clock() if initial is not None else float("-inf")
         self._next_fetch_at: float | None = None
         self._failures = 0
 
-    def key(self, kid: str) -> Any:
+    def key(self, kid: str, issued_at: float | None = None) -> Any:
         """The public key for ``kid``: ``InvalidTokenError`` if the JWKS has none, ``KeysUnavailableError``
-        if the JWKS cannot be fetched now."""
+        if the JWKS cannot be fetched now. ``issued_at``: the token's ``iat``, if it has a number there."""
         key = self._keys.get(kid)
-        if key is None:
+        if key is None or self._is_old():
             with self._lock:
-                key = self._keys.get(kid)
-                if key is None and self._fetch_is_due():
-                    self._refresh()
-                    key = self._keys.get(kid)
-                elif key is None and self._failures:
+                unknown = kid not in self._keys
+                if (unknown or self._is_old()) and self._fetch_is_due(issued_at if unknown else None):
+                    try:
+                        self._refresh()
+                    except KeysUnavailableError:
+                        if kid not in self._keys:
+                            raise
+                elif kid not in self._keys and self._failures:
                     raise KeysUnavailableError("the signing keys could not be fetched; retrying shortly")
+                key = self._keys.get(kid)
         if key is None:
             raise InvalidTokenError(f"unknown key id {clip(kid)}")
         return key
 
-    def _fetch_is_due(self) -> bool:
-        return self._next_fetch_at is None or self._clock() >= self._next_fetch_at
+    def knows(self, kid: str) -> bool:
+        """Whether ``kid`` is among the keys in hand (no fetch)."""
+        return kid in self._keys
+
+    def _is_old(self) -> bool:
+        return self._max_age_s is not None and self._clock() - self._fetched_at >= self._max_age_s
+
+    def _fetch_is_due(self, issued_at: float | None = None) -> bool:
+        now = self._clock()
+        if self._next_fetch_at is None or now >= self._next_fetch_at:
+            return True
+        newer = issued_at is not None and issued_at > self._fetched_at_epoch
+        return newer and not self._failures and now >= self._fetched_at + NEWER_TOKEN_REFETCH_INTERVAL_S
 
     def _refresh(self) -> None:
         try:
@@ -106,8 +144,18 @@ class KeySet:
             logger.warning("could not fetch the JWKS (failure %d, next try in %.0f s): %s", self._failures, delay, exc)
             raise KeysUnavailableError("the signing keys could not be fetched; retrying shortly") from exc
         self._failures = 0
-        self._next_fetch_at = self._clock() + REFETCH_INTERVAL_S
+        self._fetched_at, self._fetched_at_epoch = self._clock(), self._wall_clock()
+        self._next_fetch_at = self._fetched_at + REFETCH_INTERVAL_S
         self._keys = keys
+
+
+def _issued_at(token: str) -> float | None:
+    """The token's ``iat`` before any check, if it is a number (only to decide whether to fetch keys)."""
+    try:
+        iat = jwt.decode(token, options={"verify_signature": False}).get("iat")
+    except (jwt.PyJWTError, UnicodeError):
+        return None
+    return float(iat) if isinstance(iat, int | float) and not isinstance(iat, bool) else None
 
 
 def _usable_keys(document: Any) -> dict[str, Any]:
@@ -144,7 +192,7 @@ class TokenVerifier:
         try:
             claims = jwt.decode(
                 token,
-                key=self._keys.key(kid),
+                key=self._keys.key(kid, None if self._keys.knows(kid) else _issued_at(token)),
                 algorithms=[ALGORITHM],
                 issuer=self._issuer,
                 audience=self._audience,

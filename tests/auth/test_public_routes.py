@@ -7,7 +7,7 @@ from typing import Any
 import jwt
 import pytest
 
-from servicekit.openapi import base_url
+from servicekit.openapi import server_url
 from tests.support import services
 from tests.support.services import json_body
 
@@ -62,7 +62,15 @@ def test_openapi_documents_every_route_with_its_schemas(auth: Any) -> None:
     assert registration["properties"]["password"]["minLength"] == 12
     assert registration["additionalProperties"] is False
     assert document["paths"]["/users/me"]["get"]["security"] == [{"bearer": []}]
-    assert "security" not in document["paths"]["/users"]["post"]
+    assert document["paths"]["/users"]["post"]["security"] == []  # public, said so (linters want it said)
+
+
+def test_openapi_declares_http_basic_client_authentication_on_the_token_endpoints(auth: Any) -> None:
+    document = json_body(auth.http.get("/openapi.json"))
+
+    for path in ("/token", "/token/revoke"):
+        assert document["paths"][path]["post"]["security"] == [{}, {"client_basic": []}]
+    assert document["components"]["securitySchemes"]["client_basic"]["scheme"] == "basic"
 
 
 def test_openapi_describes_the_answers_made_before_a_route_runs(auth: Any) -> None:
@@ -88,28 +96,23 @@ def test_openapi_describes_the_token_endpoints_form_encoded_and_mentions_json(au
 
 
 def test_openapi_names_the_configured_url_whatever_the_host_header_says(auth: Any) -> None:
-    # The Host and X-Forwarded-Proto headers are the caller's: never reflected (issue 20, finding 6).
-    headers = {"Host": "evil.example", "X-Forwarded-Proto": "https"}
+    document = json_body(auth.http.get("/openapi.json", headers={"Host": "evil.example", "X-Forwarded-Proto": "https"}))
 
-    document = json_body(auth.http.get("/openapi.json", headers=headers))
-
-    assert document["servers"] == [{"url": "http://127.0.0.1:8001"}]
+    assert document["servers"] == [{"url": "http://127.0.0.1:8001"}]  # the local stage's AUTH_URL
 
 
-def test_openapi_on_api_gateway_without_a_configured_url_names_the_stage_path_only(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    # API Gateway's event, as far as the base URL goes: the stage path is in front of the route's.
+def test_openapi_on_api_gateway_names_the_stage_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A deployed service is not told its own URL: the stage path, from API Gateway's request context.
+    monkeypatch.setenv("STAGE", "dev")
+    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "auth")
+    monkeypatch.delenv("AUTH_URL", raising=False)
+
     class Request:
         headers = {"host": "evil.example", "x-forwarded-proto": "https"}
         context = {"path": "/api/openapi.json", "resourcePath": "/openapi.json"}
         uri_params = None
 
-    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "profile")
-    monkeypatch.setenv("STAGE", "prod")
-    monkeypatch.delenv("PROFILE_URL", raising=False)
-
-    assert base_url(Request()) == "/api"  # type: ignore[arg-type]
+    assert server_url(Request()) == "/api"  # type: ignore[arg-type]
 
 
 def test_metadata_names_the_endpoints_under_the_issuer(auth: Any) -> None:

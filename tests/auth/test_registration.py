@@ -63,6 +63,7 @@ def test_concurrent_registrations_of_one_username_create_exactly_one_user(auth: 
         ({"username": "_alice", "password": PASSWORD}, "username"),
         ({"username": "ali ce", "password": PASSWORD}, "username"),
         ({"username": "alice\n", "password": PASSWORD}, "username"),
+        ({"username": "\u212aelvin", "password": PASSWORD}, "username"),  # the Kelvin sign lower-cases to "k"
         ({"username": 42, "password": PASSWORD}, "username"),
         ({"username": "alice", "password": "short"}, "password"),
         ({"username": "alice", "password": "p" * 129}, "password"),

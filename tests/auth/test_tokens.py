@@ -93,6 +93,22 @@ def test_parameters_without_a_value_count_as_omitted(auth: Any) -> None:
     assert response.status_code == 200, response.body
 
 
+def test_json_nulls_count_as_omitted_as_the_document_says(auth: Any) -> None:
+    # The document calls client_id and client_secret optional strings; revision 2's JSON clients may send null
+    register(auth)
+    body = {
+        "grant_type": "password",
+        "username": "alice",
+        "password": PASSWORD,
+        "client_id": None,
+        "client_secret": None,
+    }
+
+    response = post(auth, "/token", body)
+
+    assert response.status_code == 200, response.body
+
+
 def test_login_accepts_the_username_in_any_case(auth: Any) -> None:
     register(auth, "alice")
 

@@ -97,6 +97,11 @@ def _name(value: Any, stack: str) -> str | None:
     return str(value["Fn::Sub"]).replace("${Stage}", stage).replace("${AWS::StackName}", stack)
 
 
+def _log_group_name(value: Any, stack: str) -> str:
+    """A log group's name, ``/aws/lambda/${Function}`` with the function's generated name filled in."""
+    return re.sub(r"\$\{([^}]+)\}", lambda m: generated_name(stack, m[1]), str(value["Fn::Sub"]))
+
+
 def _api_paths(kind: str, logical_id: str, properties: dict[str, Any]) -> list[str]:
     api = f"/restapis/{REST_API_ID}"
     if kind == "AWS::ApiGateway::RestApi":
@@ -162,6 +167,10 @@ def _resources_of(
     if kind == "AWS::SSM::Parameter" and namespace == "ssm":
         name = _name(properties["Name"], stack) or generated_name(stack, logical_id)
         return [(_arn("ssm", f"parameter{name}"), {})]
+    if kind == "AWS::Logs::LogGroup" and namespace == "logs":
+        if action == "logs:DescribeLogGroups":
+            return [("*", {})]  # lists the account's log groups: IAM names no resource for it
+        return [(_arn("logs", f"log-group:{_log_group_name(properties['LogGroupName'], stack)}"), {})]
     if kind.startswith("AWS::ApiGateway::") and namespace == "apigateway":
         return [(path, {}) for path in _api_paths(kind, logical_id, properties)]
     if kind == WEB_ACL and namespace == "wafv2":

@@ -197,8 +197,8 @@ def test_a_new_secret_for_the_profile_services_client_goes_where_the_profile_ser
     ssm = boto3.client("ssm")
     old = ssm.get_parameter(Name=CLIENT_SECRET, WithDecryption=True)["Parameter"]["Value"]
 
-    # WHEN the client is created again, as docs/operations.md says to replace its secret
-    output = _ok("create-client", "profile-service", "--scope", "location:read", "--stage", STAGE)
+    # WHEN the client is given a new secret, as docs/operations.md says
+    output = _ok("create-client", "profile-service", "--scope", "location:read", "--replace", "--stage", STAGE)
 
     # THEN the parameter holds the new secret, the table its hash, and nothing printed it
     new = ssm.get_parameter(Name=CLIENT_SECRET, WithDecryption=True)["Parameter"]["Value"]
@@ -206,6 +206,28 @@ def test_a_new_secret_for_the_profile_services_client_goes_where_the_profile_ser
     assert new != old
     assert PasswordHasher().verify(client["secret_hash"]["S"], new)
     assert new not in output and CLIENT_SECRET in output
+
+
+def test_an_existing_clients_secret_is_replaced_only_when_asked(fake_aws: str) -> None:
+    # GIVEN a bootstrapped stage, whose profile-service client has a secret
+    _ok("bootstrap", "--stage", STAGE)
+    before = _client_item(services.stage_env("auth", STAGE)["TABLE_NAME"])
+
+    # WHEN the client is created again without --replace
+    refused = admin("create-client", "profile-service", "--scope", "location:read", "--stage", STAGE)
+
+    # THEN nothing changes, and the message says how to replace it
+    assert refused.returncode != 0
+    assert "exists already: add --replace" in refused.stderr
+    assert _client_item(services.stage_env("auth", STAGE)["TABLE_NAME"]) == before
+
+
+@pytest.mark.parametrize("scope", ["billing:read", "profile:write location:write", "location:read billing:read", ""])
+def test_a_client_may_be_given_only_the_client_scopes_the_services_declare(fake_aws: str, scope: str) -> None:
+    refused = admin("create-client", "reporting-job", "--scope", scope, "--stage", STAGE)
+
+    assert refused.returncode != 0
+    assert "is not a client scope any service declares; choose from location:read" in refused.stderr
 
 
 def test_for_a_pipeline_stage_bootstrap_leaves_the_tables_to_the_stacks_and_the_client_for_later(

@@ -130,6 +130,10 @@ def test_adding_or_retiring_a_key_says_to_release_the_stacks_and_activating_says
     assert f"python -m tools.release --stage {BOOTSTRAPPED}" in added
     assert f"python -m tools.release --stage {BOOTSTRAPPED}" in retired and f"{old} stops verifying" in retired
     assert "tools.release" not in activated and "nothing for the authorizers" in activated
+    # Every step reaches the running functions by itself: nothing to restart, redeploy or recycle.
+    for output in (added, activated, retired):
+        assert "nothing to restart or redeploy" in output
+    assert f"signs with {new} within 60 s" in activated
 
 
 # The templates.

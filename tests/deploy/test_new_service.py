@@ -44,7 +44,18 @@ def copy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     root = repository.copy(tmp_path_factory.mktemp("new-service") / "repository")
     result = _run(root, sys.executable, "-m", "tools.new_service", NAME)
     assert result.returncode == 0, result.stdout + result.stderr
+    (root.parent / "output.txt").write_text(result.stdout)
     yield root
+
+
+def test_the_command_says_what_comes_next_its_port_variable_and_the_docs_tables(copy: Path) -> None:
+    output = (copy.parent / "output.txt").read_text()
+    port = registry.parse((copy / "services.toml").read_text()).services[NAME].port
+
+    assert f"local port {port} ({NAME.upper()}_PORT moves it)" in output
+    assert "`python -m tools.servicedocs` writes the docs' tables again" in output
+    # No `make run` runs with the copy's state folder: nothing to say about one.
+    assert "A `make run` is running" not in output
 
 
 def test_the_command_writes_the_service_its_tests_and_its_registry_entry(copy: Path) -> None:

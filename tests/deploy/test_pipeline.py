@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import json
 import re
 import subprocess
@@ -99,6 +98,32 @@ NOT_NEEDED = {
         for action in iam.handler_permissions("AWS::WAFv2::WebACLAssociation")
         if action.split(":")[0] not in ("wafv2", "apigateway")
     },
+    # The functions' log groups (Chalice's log_retention_in_days): a name and a retention, nothing more.
+    **{
+        f"AWS::Logs::LogGroup {permission}": reason
+        for reason, permissions in {
+            "no KMS key of our own on log groups": ("logs:AssociateKmsKey", "logs:DisassociateKmsKey"),
+            "no data protection policies on log groups": (
+                "logs:DeleteDataProtectionPolicy",
+                "logs:GetDataProtectionPolicy",
+                "logs:PutDataProtectionPolicy",
+            ),
+            "no field index policies": ("logs:DeleteIndexPolicy", "logs:DescribeIndexPolicies", "logs:PutIndexPolicy"),
+            "no resource policies on log groups": (
+                "logs:DeleteResourcePolicy",
+                "logs:DescribeResourcePolicies",
+                "logs:PutResourcePolicy",
+            ),
+            "no log delivery to Firehose or S3": (
+                "logs:CreateLogDelivery",
+                "firehose:TagDeliveryStream",
+                "s3:REST.PUT.OBJECT",
+            ),
+            "no bearer-token log ingestion": ("logs:PutBearerTokenAuthentication",),
+            "no deletion protection: a stack's logs go with it": ("logs:PutLogGroupDeletionProtection",),
+        }.items()
+        for permission in permissions
+    },
     **{
         f"iam:{verb}{who}Policy": "policies go on the stacks' roles only"
         for verb in ("Get", "Put", "Delete")
@@ -185,24 +210,27 @@ def test_the_pipeline_stage_is_a_stage_of_every_service_and_reaches_the_build() 
     assert {"Name": "DEPLOY_STAGE", "Value": {"Ref": "Stage"}} in variables
 
 
-def test_the_build_copies_the_shared_library_into_each_vendor_tests_then_packages_with_the_merge_template() -> None:
-    phases = yaml.safe_load((services.ROOT / pipeline.BUILDSPEC).read_text())["phases"]
-    pre_build, build = phases["pre_build"]["commands"], phases["build"]["commands"]
+def test_the_build_tests_the_tree_as_given_then_copies_the_shared_library_just_before_packaging() -> None:
+    phases = _buildspec()["phases"]
+    (loop, _) = phases["build"]["commands"]
+    steps = [
+        "rm -rf $service-service/vendor/servicekit",
+        "cp -rL shared/servicekit $service-service/vendor/servicekit || exit 1;",
+        "chalice package --stage $DEPLOY_STAGE --merge-template resources.json",
+        "aws cloudformation package",
+    ]
 
-    assert "cp -rL shared/servicekit $service-service/vendor/servicekit" in pre_build[0]
-    assert "rm -rf $service-service/vendor/servicekit" in pre_build[0]
-    assert pre_build[1].endswith(" make test")
-    assert f"for service in {' '.join(services.SERVICES)};" in build[0]
-    assert "chalice package --stage $DEPLOY_STAGE --merge-template resources.json" in build[0]
-    assert "aws cloudformation package" in build[0]
+    assert phases["pre_build"]["commands"] == ["make test"]
+    assert loop.startswith(f"for service in {' '.join(services.SERVICES)};")
+    assert [loop.index(step) for step in steps] == sorted(loop.index(step) for step in steps)
 
 
 def test_the_build_adds_bytecode_to_each_package_after_chalice_package_and_before_uploading_it() -> None:
     (loop, _) = _buildspec()["phases"]["build"]["commands"]
     steps = [
         "chalice package --stage $DEPLOY_STAGE",
-        ".venv/bin/python -m tools.bytecode /tmp/packaged/$service-service/deployment.zip || exit 1;",
-        "aws cloudformation package --template-file /tmp/packaged/$service-service/sam.json",
+        ".venv/bin/python -m tools.bytecode build/packaged/$service-service/deployment.zip || exit 1;",
+        "aws cloudformation package --template-file build/packaged/$service-service/sam.json",
     ]
 
     assert loop.startswith(f"for service in {' '.join(services.SERVICES)};")
@@ -287,7 +315,7 @@ def test_the_deploy_role_is_scoped_to_the_three_stacks_resources() -> None:
     for statement in pipeline.deploy_role_statements():
         for resource in as_list(statement["Resource"]):
             if resource == "*":
-                assert statement["Action"] == ["cloudwatch:DescribeAlarms"]
+                assert statement["Action"] == ["cloudwatch:DescribeAlarms", "logs:DescribeLogGroups"]
                 continue
             arn = resource["Fn::Sub"] if isinstance(resource, dict) and "Fn::Sub" in resource else json.dumps(resource)
             assert any(
@@ -324,21 +352,57 @@ def test_every_action_the_services_policies_grant_exists(packaged: dict[str, Pac
                 assert operation.lower() in IAM_ACTIONS[service]["Actions"], action
 
 
-def _test_names(path: Path) -> list[str]:
-    tree = ast.parse(path.read_text())
-    return [n.name for n in tree.body if isinstance(n, ast.FunctionDef) and n.name.startswith("test_")]
+@pytest.mark.parametrize("name", TEMPLATES)
+def test_the_pipeline_is_v2_started_by_a_push_never_by_polling(name: str) -> None:
+    template = _template(name)
+    properties = template["Resources"]["AppPipeline"]["Properties"]
+    (source,) = properties["Stages"][0]["Actions"]
+
+    assert properties["PipelineType"] == "V2"
+    assert properties["ExecutionMode"] == "QUEUED"
+    if source["ActionTypeId"]["Provider"] == "CodeCommit":
+        assert source["Configuration"]["PollForSourceChanges"] is False
+        rule = template["Resources"]["SourceChangeRule"]["Properties"]
+        assert rule["EventPattern"]["detail"]["referenceName"] == [{"Ref": "BranchName"}]
+        assert rule["Targets"][0]["RoleArn"] == {"Fn::GetAtt": ["SourceChangeRole", "Arn"]}
+    else:
+        assert source["Configuration"]["DetectChanges"] is True
 
 
-def test_the_build_runs_the_developers_suite_but_the_browser_tests_which_buildspec_and_readme_name() -> None:
-    browser = services.ROOT / "tests" / "e2e" / "test_browser.py"
-    named = [f"tests/e2e/test_browser.py::{name}" for name in _test_names(browser)]
-    readme = (services.ROOT / "README.md").read_text()
+@pytest.mark.parametrize("name", TEMPLATES)
+def test_both_buckets_forget_old_builds(name: str) -> None:
+    resources = _template(name)["Resources"]
 
-    assert pipeline.NOT_IN_CODEBUILD == named
-    assert _buildspec()["phases"]["pre_build"]["commands"][1] == (
-        "PYTEST_ADDOPTS='" + " ".join(f"--deselect {test}" for test in named) + "' make test"
-    )
-    assert all(test.split("::")[1] in readme for test in named)
+    for bucket in ("ArtifactBucketStore", "ApplicationBucket"):
+        (rule,) = resources[bucket]["Properties"]["LifecycleConfiguration"]["Rules"]
+        assert rule["Status"] == "Enabled"
+        assert rule["ExpirationInDays"] == pipeline.ARTIFACT_DAYS
+    versioned = resources["ArtifactBucketStore"]["Properties"]
+    assert versioned["VersioningConfiguration"]["Status"] == "Enabled"
+    (rule,) = versioned["LifecycleConfiguration"]["Rules"]
+    assert rule["NoncurrentVersionExpiration"]["NoncurrentDays"] == pipeline.ARTIFACT_DAYS
+
+
+@pytest.mark.parametrize("name", TEMPLATES)
+def test_the_build_machine_is_the_compute_type_the_docs_justify(name: str) -> None:
+    environment = _template(name)["Resources"]["AppPackageBuild"]["Properties"]["Environment"]
+
+    assert environment["ComputeType"] == pipeline.COMPUTE_TYPE
+    assert f"`{pipeline.COMPUTE_TYPE}`" in (services.ROOT / "docs" / "deployment.md").read_text()
+
+
+@pytest.mark.parametrize("name", services.SERVICES)
+def test_every_function_keeps_its_logs_for_the_stages_retention(packaged: dict[str, Packaged], name: str) -> None:
+    config = json.loads((services.ROOT / f"{name}-service" / ".chalice" / "config.json").read_text())
+    functions = packaged[name].of_type("AWS::Serverless::Function")
+    groups = packaged[name].of_type("AWS::Logs::LogGroup")
+
+    assert {g["Properties"]["LogGroupName"]["Fn::Sub"] for g in groups.values()} == {
+        f"/aws/lambda/${{{f}}}" for f in functions
+    }
+    days = config["stages"][STAGE]["log_retention_in_days"]
+    assert {g["Properties"]["RetentionInDays"] for g in groups.values()} == {days}
+    assert all("log_retention_in_days" in c for s, c in config["stages"].items() if s != "local")
 
 
 def _build_role() -> list[dict[str, Any]]:

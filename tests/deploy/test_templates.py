@@ -83,6 +83,28 @@ def test_every_protected_route_carries_the_authorizer_and_no_public_one_does(
 
 
 @pytest.mark.parametrize("name", services.SERVICES)
+def test_preflights_are_answered_for_every_path_by_chalices_mock_or_by_the_function(
+    packaged: dict[str, Packaged], name: str
+) -> None:
+    swagger = packaged[name].resources["RestAPI"]["Properties"]["DefinitionBody"]
+
+    for path, operations in swagger["paths"].items():
+        preflight = operations["options"]
+        assert "security" not in preflight, path  # a browser's preflight carries no token
+        integration = preflight["x-amazon-apigateway-integration"]["type"]
+        assert integration in ("mock", "aws_proxy"), path
+
+
+@pytest.mark.parametrize("name", services.SERVICES)
+def test_the_gateways_own_errors_are_readable_from_any_origin(packaged: dict[str, Packaged], name: str) -> None:
+    swagger = packaged[name].resources["RestAPI"]["Properties"]["DefinitionBody"]
+    responses = swagger["x-amazon-apigateway-gateway-responses"]
+
+    for kind in ("DEFAULT_4XX", "DEFAULT_5XX"):
+        assert responses[kind]["responseParameters"]["gatewayresponse.header.Access-Control-Allow-Origin"] == "'*'"
+
+
+@pytest.mark.parametrize("name", services.SERVICES)
 def test_the_authorizer_reads_the_bearer_header_and_caches_each_answer_for_a_minute(
     packaged: dict[str, Packaged], name: str
 ) -> None:

@@ -12,7 +12,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
 
 @pytest.mark.parametrize("service", SERVICES)
-def test_each_served_document_is_valid_openapi_naming_the_url_it_was_fetched_from(api: Api, service: str) -> None:
+def test_each_served_document_is_valid_openapi_naming_the_services_configured_url(api: Api, service: str) -> None:
     document = api.get(service, "/openapi.json").json()
 
     validate(document)

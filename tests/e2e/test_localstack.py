@@ -7,7 +7,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +14,8 @@ import pytest
 
 from tests.e2e.api import Api
 from tests.e2e.cli import READY_TIMEOUT_S, Cli, assert_nothing_left, cli_env, processes_on, wait_healthy
-from tools.localstack import Ports, url
+from tools import registry, stages
+from tools.localstack import LocalStack, Ports, url
 from tools.registry import SERVICES
 from tools.stages import ROOT
 
@@ -130,21 +130,16 @@ def test_one_service_runs_alone_with_chalice_local_beside_the_rest(cli: tuple[Po
     runner = Cli(cli_env(ports, state_dir), "--without", "location")
     started.append(runner)
     runner.wait_for("Ready in")
-    assert "location http://127.0.0.1" in runner.output and "(not started: run it yourself)" in runner.output
+    assert "location http://127.0.0.1" in runner.output and "(not started: run it yourself, below)" in runner.output
+    (command,) = [line.strip() for line in runner.lines if line.strip().startswith("cd location-service && ")]
 
-    # WHEN the developer runs it the way Chalice users do (only the addresses differ from the defaults)
-    env = {
-        **os.environ,
-        "AWS_ENDPOINT_URL_DYNAMODB": url(ports.dynamodb),
-        "AUTH_URL": url(ports["auth"]),
-        "LOCATION_URL": url(ports["location"]),  # its own: its OpenAPI document's servers
-    }
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+    # WHEN the developer pastes the command it printed (Chalice's own `chalice local`, with the stack's settings)
+    env = dict(os.environ)
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL_DYNAMODB"):
         env.pop(name, None)
-    chalice = Path(sys.executable).parent / "chalice"
     alone = subprocess.Popen(
-        [str(chalice), "local", "--stage", "local", "--no-autoreload", "--port", str(ports["location"])],
-        cwd=ROOT / "location-service",
+        ["bash", "-c", command],
+        cwd=ROOT,
         env=env,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
@@ -167,3 +162,20 @@ def test_one_service_runs_alone_with_chalice_local_beside_the_rest(cli: tuple[Po
         alone.wait(timeout=10)
     runner.process.send_signal(signal.SIGINT)
     assert runner.finish() == 0
+
+
+def test_each_service_is_handed_its_addresses_and_secrets_as_a_deployed_stage_would_be(tmp_path: Path) -> None:
+    # GIVEN a stack (not started) with its own ports and state folder
+    stack = LocalStack(Ports.free(), tmp_path)
+
+    for name in stages.SERVICES:
+        # WHEN it makes the environment of a service's process
+        environment = stack.environment(name)
+
+        # THEN the service needs no default that would make it look for the repository
+        service = registry.service(name)
+        assert environment["AWS_ENDPOINT_URL_DYNAMODB"] == stack.dynamodb_endpoint
+        for callee in (*service.calls, name):
+            assert environment[registry.service(callee).url_variable] == stack.urls[callee]
+        for variable, parameter in service.secrets:
+            assert environment[variable] == f"file:{tmp_path.resolve() / f'{name}-{parameter}'}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 
 import pytest
@@ -10,9 +11,12 @@ import pytest
 from tools import chalice_local
 from tools.localstack import (
     BACKOFF_MAX_S,
+    CONTROL_SOCKET,
     SourceWatcher,
     StackError,
     auto_restart_from_env,
+    is_healthy,
+    is_running,
     request_restart,
     restart_command,
     restart_delay,
@@ -124,3 +128,29 @@ def test_chalice_local_is_given_a_listen_queue_of_at_least_128() -> None:
         assert ThreadedHTTPServer.request_queue_size >= 128
     finally:
         ThreadedHTTPServer.request_queue_size = default
+
+
+@pytest.mark.parametrize(
+    ("body", "healthy"),
+    [
+        ({"status": "ok", "service": "location"}, True),
+        ({"status": "ok", "service": "location", "version": "1.2.3", "region": "local"}, True),
+        ({"status": "degraded", "service": "location"}, False),
+        ({"status": "ok", "service": "profile"}, False),
+        ({"status": "ok"}, False),
+        (["status", "ok"], False),
+    ],
+)
+def test_health_needs_the_contracts_two_fields_and_welcomes_others(body: object, healthy: bool) -> None:
+    assert is_healthy(body, "location") is healthy
+
+
+def test_a_running_make_run_is_found_by_its_control_socket(tmp_path: Path) -> None:
+    # GIVEN no `make run` for this state folder, then one listening on its control socket
+    assert not is_running(tmp_path)
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as server:
+        server.bind(str(tmp_path / CONTROL_SOCKET))
+        server.listen()
+
+        # THEN it is found while it listens
+        assert is_running(tmp_path)

@@ -189,3 +189,20 @@ def test_a_metric_counted_during_a_request_carries_its_correlation_id(
 
     emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"')]
     assert emf and {line["correlation_id"] for line in emf} == {"journey-45"}
+
+
+@pytest.mark.parametrize("name", services.SERVICES)
+def test_the_access_log_line_carries_powertools_lambda_context_fields(
+    name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN a service's first request, then a second, each with its Lambda context
+    with services.load(name).client() as client:
+        client.http.get("/health")
+        client.http.get("/health")
+    first, second = [line for line in log_lines(capsys.readouterr().out) if line.get("message") == "request"]
+
+    # THEN each line has what Powertools' inject_lambda_context adds, as its users know it
+    for line in (first, second):
+        assert {"cold_start", "function_name", "function_memory_size", "function_request_id"} <= set(line)
+        assert line["function_name"]
+    assert first["function_request_id"] != second["function_request_id"]

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from servicekit import text
 
@@ -45,3 +49,42 @@ def test_a_name_with_something_visible_passes(name: str) -> None:
 def test_check_names_the_field_as_msgspec_reports_it() -> None:
     with pytest.raises(ValueError, match=r"Invalid display name: .*blank.* - at `\$\.display_name`"):
         text.check("display_name", "\u200b", visible=True)
+
+
+# The rule as the documents' pattern: never wider than the rule (a text the pattern allows is
+# a text the service takes), and exact about controls and bidirectional formatting.
+PATTERN_OPTIONS = [{"visible": True}, {"multiline": True}, {}]
+
+
+def test_every_character_the_visible_pattern_asks_for_is_visible() -> None:
+    one_of = re.compile(f"[{text.SURELY_VISIBLE}]")
+
+    hidden = [
+        f"U+{code:04X}" for code in range(0x10000) if one_of.fullmatch(chr(code)) and not text.is_visible(chr(code))
+    ]
+
+    assert hidden == []
+
+
+@pytest.mark.parametrize("options", PATTERN_OPTIONS, ids=str)
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_a_text_the_pattern_allows_is_a_text_the_rule_takes(options: dict[str, bool], data: st.DataObject) -> None:
+    sample = data.draw(st.from_regex(text.pattern(**options), fullmatch=True))
+
+    assert text.problem(sample, **options) is None
+
+
+@pytest.mark.parametrize("options", PATTERN_OPTIONS, ids=str)
+@pytest.mark.parametrize("char", CONTROLS + BIDI, ids=lambda c: f"U+{ord(c):04X}")
+def test_the_pattern_refuses_what_the_rule_refuses_for_controls_and_bidi(options: dict[str, bool], char: str) -> None:
+    sample = f"Paris{char}"
+
+    if text.problem(sample, **options) is not None:
+        assert not re.fullmatch(text.pattern(**options), sample)
+
+
+def test_the_visible_pattern_takes_names_of_many_scripts() -> None:
+    names = ["Zoë", "Łódź", "Αθήνα", "Москва", "תל אביב", "القاهرة", "मुंबई", "กรุงเทพ", "東京", "서울", "Ñandú"]
+
+    assert [name for name in names if not re.fullmatch(text.pattern(visible=True), name)] == []

@@ -10,6 +10,7 @@ from chalicelib import notes
 from chalicelib.models import Health, Note, NoteChange
 from servicekit.authorizer import Caller, jwt_authorizer
 from servicekit.bodies import parse, to_builtins
+from servicekit.cors import PUBLIC_READ, answer_preflights
 from servicekit.deadline import limit_request_time
 from servicekit.headers import secure_headers
 from servicekit.observability import log_requests
@@ -41,13 +42,17 @@ def get_note(user_id: str) -> dict:
     return to_builtins(notes.get(user_id))
 
 
-@app.route("/health", methods=["GET"])
+@app.route("/health", methods=["GET"], cors=PUBLIC_READ)
 @documented("Liveness", responses={200: Health})
 def health() -> dict:
     return {"status": "ok", "service": "scaffold"}
 
 
-@app.route("/openapi.json", methods=["GET"])
+@app.route("/openapi.json", methods=["GET"], cors=PUBLIC_READ)
 @documented("This document", responses={200: dict})
 def openapi() -> dict:
     return document(app, title="scaffold-service", version="1.0.0")
+
+
+# Last: the preflights of the routes above that Chalice's own CORS cannot answer (servicekit.cors).
+answer_preflights(app)

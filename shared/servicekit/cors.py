@@ -1,0 +1,139 @@
+"""CORS: which browser apps, on which origins, may call which routes (the contract's revision 3).
+
+- **Public reads** (a ``GET`` without the authorizer: profiles, pages, discovery, the JWKS,
+  ``/health``, ``/openapi.json``) allow any origin, ``Access-Control-Allow-Origin: *``.
+  Where every route of a path is a public read, that is Chalice's own CORS support:
+  ``cors=PUBLIC_READ`` on the route, answered by API Gateway (and ``chalice local``)
+  without running the function, preflights included.
+- **Everything else** (the token endpoints, registration, every route behind the
+  authorizer) allows the origins configured for the stage, ``ALLOWED_ORIGINS`` in each
+  service's ``.chalice/config.json``: the allowed origin is echoed, with ``Vary: Origin``.
+  Chalice's ``CORSConfig`` cannot say that: it has one fixed ``allow_origin``, and API
+  Gateway answers its preflights from a fixed mock. So those paths get an ``OPTIONS``
+  route of their own, answered by the function (``answer_preflights``), and the answers of
+  their other routes get their headers here, in one middleware.
+
+``ALLOWED_ORIGINS`` is a comma-separated list of origins (``https://app.example.com``); an
+origin may end in ``:*`` for any port of that scheme and host (``http://localhost:*``).
+No credentials mode (``Access-Control-Allow-Credentials``): the APIs take bearer tokens,
+never cookies, so a browser app sends the ``Authorization`` header itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from chalice import Chalice, CORSConfig, Response
+from chalice.app import Request, RouteEntry
+
+from . import env
+from .lazy import Lazy
+
+ORIGINS_VARIABLE = "ALLOWED_ORIGINS"
+# The request headers a browser app may send, and the answer's headers it may read.
+ALLOW_HEADERS = ("Authorization", "Content-Type", "If-Match", "X-Correlation-Id")
+EXPOSE_HEADERS = ("ETag", "Retry-After", "WWW-Authenticate", "X-Correlation-Id")
+MAX_AGE_S = 600
+PUBLIC_READ = CORSConfig(
+    allow_origin="*", allow_headers=list(ALLOW_HEADERS), expose_headers=list(EXPOSE_HEADERS), max_age=MAX_AGE_S
+)
+"""Chalice's CORS configuration of a route that any origin may read."""
+_READS = frozenset({"GET", "HEAD"})
+
+
+class Origins:
+    """The origins a stage allows: exact ones, and scheme + host with any port (``http://localhost:*``)."""
+
+    def __init__(self, entries: Iterable[str]) -> None:
+        cleaned = [entry.strip().rstrip("/") for entry in entries if entry.strip()]
+        self._exact = frozenset(entry for entry in cleaned if not entry.endswith(":*"))
+        self._any_port = frozenset(entry.removesuffix("*") for entry in cleaned if entry.endswith(":*"))
+
+    @classmethod
+    def parse(cls, value: str | None) -> Origins:
+        """``ALLOWED_ORIGINS``'s value (None or empty: no origin)."""
+        return cls((value or "").split(","))
+
+    def allows(self, origin: str | None) -> bool:
+        """Whether a browser app on ``origin`` (an ``Origin`` header's value) may call the credentialed routes."""
+        if not origin or origin in ("null", "*"):
+            return False
+        if origin in self._exact:
+            return True
+        prefix, colon, port = origin.rpartition(":")
+        return bool(colon) and port.isdigit() and len(port) <= 5 and f"{prefix}:" in self._any_port
+
+
+def _configured() -> Origins:
+    return Origins.parse(env.optional(ORIGINS_VARIABLE))
+
+
+allowed_origins = Lazy(_configured)
+"""The stage's allowed origins, read once from ``ALLOWED_ORIGINS``."""
+
+
+def is_public_read(entry: RouteEntry) -> bool:
+    """A route any origin may call: a read without the authorizer."""
+    return entry.method in _READS and entry.authorizer is None
+
+
+def answer_preflights(app: Chalice) -> None:
+    """Give every path of ``app`` without Chalice's CORS an ``OPTIONS`` route, and CORS headers to its answers.
+
+    Call it after the last route: it answers preflights for the routes defined so far.
+    """
+    for path, entries in list(app.routes.items()):
+        if "OPTIONS" in entries or any(entry.cors for entry in entries.values()):
+            continue
+        app.route(path, methods=["OPTIONS"])(_preflight_view(app, path))
+
+    @app.middleware("http")
+    def add_cors_headers(request: Request, get_response: Callable[[Request], Response]) -> Response:
+        response = get_response(request)
+        # A copy: a view may answer with a module's constant dict (``headers=NO_STORE``), which
+        # this and every outer middleware would otherwise change for all later requests.
+        response.headers = dict(response.headers)
+        entry = app.routes.get(request.path, {}).get(request.method)
+        if entry is None or entry.cors or request.method == "OPTIONS":
+            return response  # Chalice's own CORS, or a preflight (answered whole by its view)
+        response.headers.update(_actual_headers(entry, request.headers.get("origin")))
+        return response
+
+
+def _actual_headers(entry: RouteEntry, origin: str | None) -> dict[str, str]:
+    """The CORS headers of an answer of ``entry`` to a request from ``origin``."""
+    exposed = {"Access-Control-Expose-Headers": ",".join(EXPOSE_HEADERS)}
+    if is_public_read(entry):
+        return {"Access-Control-Allow-Origin": "*", **exposed}
+    if allowed_origins().allows(origin):
+        return {"Access-Control-Allow-Origin": origin or "", "Vary": "Origin", **exposed}
+    return {"Vary": "Origin"}
+
+
+def _preflight_view(app: Chalice, path: str) -> Callable[..., Response]:
+    def preflight(**_: str) -> Response:
+        request = app.current_request
+        assert request is not None
+        headers: dict[str, str | list[str]] = {**preflight_headers(app, path, request.headers.get("origin"))}
+        return Response(body="", status_code=204, headers=headers)
+
+    preflight.__name__ = f"preflight_{path.strip('/').replace('/', '_').replace('{', '').replace('}', '')}"
+    return preflight
+
+
+def preflight_headers(app: Chalice, path: str, origin: str | None) -> dict[str, str]:
+    """The answer to a preflight for ``path`` from ``origin``: the methods that origin may use there."""
+    trusted = allowed_origins().allows(origin)
+    entries = [entry for method, entry in app.routes[path].items() if method != "OPTIONS"]
+    methods = sorted(entry.method for entry in entries if trusted or is_public_read(entry))
+    headers = {"Vary": "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"}
+    if origin and methods:
+        headers.update(
+            {
+                "Access-Control-Allow-Origin": origin if trusted else "*",
+                "Access-Control-Allow-Methods": ",".join([*methods, "OPTIONS"]),
+                "Access-Control-Allow-Headers": ",".join(ALLOW_HEADERS),
+                "Access-Control-Max-Age": str(MAX_AGE_S),
+            }
+        )
+    return headers

@@ -1,0 +1,81 @@
+"""Lazy accessors: built once on first use; with a max age, built again once old, the old value kept on failure."""
+
+from __future__ import annotations
+
+import pytest
+
+from servicekit.lazy import Lazy
+from tests.shared.test_key_set import Clock
+
+
+class Source:
+    """What an accessor builds from: a value an operator may change, or a failure."""
+
+    def __init__(self) -> None:
+        self.value = "first"
+        self.fails = False
+        self.reads = 0
+
+    def __call__(self) -> str:
+        self.reads += 1
+        if self.fails:
+            raise ConnectionError("SSM is down")
+        return self.value
+
+
+def test_a_value_is_built_once_without_a_max_age() -> None:
+    source, clock = Source(), Clock()
+    thing = Lazy(source, clock=clock)
+
+    thing()
+    clock.now += 10**6
+    source.value = "second"
+
+    assert thing() == "first"
+    assert source.reads == 1
+
+
+def test_a_change_made_outside_the_process_is_seen_once_the_value_is_older_than_its_max_age() -> None:
+    source, clock = Source(), Clock()
+    thing = Lazy(source, max_age_s=60, clock=clock)
+    assert thing() == "first"
+    source.value = "second"
+
+    clock.now += 59
+    assert thing() == "first"
+    clock.now += 1
+    assert thing() == "second"
+    assert source.reads == 2
+
+
+def test_a_failed_rebuild_keeps_the_old_value_until_the_next_max_age() -> None:
+    source, clock = Source(), Clock()
+    thing = Lazy(source, max_age_s=60, clock=clock)
+    thing()
+    source.fails = True
+    clock.now += 60
+
+    assert thing() == "first"
+    assert thing() == "first"
+    assert source.reads == 2  # one failed try, then none until the value is old again
+    source.fails, source.value = False, "second"
+    clock.now += 60
+    assert thing() == "second"
+
+
+def test_a_first_build_that_fails_raises() -> None:
+    source = Source()
+    source.fails = True
+
+    with pytest.raises(ConnectionError):
+        Lazy(source, max_age_s=60)()
+
+
+def test_an_overridden_value_is_never_rebuilt_by_age() -> None:
+    source, clock = Source(), Clock()
+    thing = Lazy(source, max_age_s=60, clock=clock)
+    thing.override("test value")
+    clock.now += 10**6
+
+    assert thing() == "test value"
+    assert source.reads == 0
