@@ -3,7 +3,7 @@
 from chalice import Chalice, Response
 
 from chalicelib import discovery, keys, token_requests, tokens, users
-from chalicelib.errors import NO_STORE, OAuthError
+from chalicelib.errors import NO_STORE, OAuthError, TooManyRequestsError
 from chalicelib.models import (
     Grant,
     Health,
@@ -47,10 +47,17 @@ OAUTH_ERRORS = {
 
 @app.route("/users", methods=["POST"])
 @documented(
-    "Register a user", request=Registration, responses={201: User, 400: Error, 409: Error, 413: Error, 503: Error}
+    "Register a user",
+    description="At most 30 registrations and logins a minute from one address (429 with Retry-After beyond).",
+    request=Registration,
+    responses={201: User, 400: Error, 409: Error, 413: Error, 429: Answer(Error, ("Retry-After",)), 503: Error},
 )
 def register_user() -> Response:
-    user = users.register(parse(app.current_request, Registration))
+    request = app.current_request
+    try:
+        user = users.register(parse(request, Registration), token_requests.caller_address(request))
+    except TooManyRequestsError as refused:
+        return Response(body=refused.body(), status_code=refused.STATUS_CODE, headers=refused.headers())
     return Response(body=to_builtins(user), status_code=201)
 
 
@@ -70,7 +77,8 @@ def register_user() -> Response:
 )
 def token() -> Response:
     try:
-        issued = tokens.issue(*token_requests.grant(app.current_request))
+        request = app.current_request
+        issued = tokens.issue(*token_requests.grant(request), token_requests.caller_address(request))
     except OAuthError as error:
         return _oauth_error(error)
     return Response(body=to_builtins(issued), headers=NO_STORE)
@@ -92,7 +100,8 @@ def token() -> Response:
 )
 def revoke_token() -> Response:
     try:
-        tokens.revoke(*token_requests.revocation(app.current_request))
+        request = app.current_request
+        tokens.revoke(*token_requests.revocation(request), token_requests.caller_address(request))
     except OAuthError as error:
         return _oauth_error(error)
     return Response(body="", status_code=200, headers=NO_STORE)

@@ -22,13 +22,15 @@ def test_the_apps_load_side_by_side_each_with_its_own_modules() -> None:
 @pytest.mark.parametrize("name", services.SERVICES)
 def test_importing_an_app_loads_no_boto3_client_machinery_powertools_or_tracing_sdk(name: str) -> None:
     # Importing app.py is the whole cold start of the service's authorizer function: Powertools'
-    # Logger and Metrics load on the first request and the first count; no tracing SDK at all.
+    # Logger and Metrics load on the first request and the first count; no tracing SDK at all;
+    # Argon2 on the first hash, and the common-password list on the first registration.
     folder = services.ROOT / f"{name}-service"
     code = (
         "import sys\n"
         "sys.path[:0] = ['.', 'vendor']\n"
         "import app\n"
-        "heavy = ('boto3', 'botocore.session', 'botocore.client', 'aws_lambda_powertools', 'aws_xray_sdk')\n"
+        "heavy = ('boto3', 'botocore.session', 'botocore.client', 'aws_lambda_powertools', 'aws_xray_sdk',"
+        " 'argon2', 'zxcvbn')\n"
         "print(','.join(m for m in heavy if m in sys.modules))\n"
     )
     result = subprocess.run(

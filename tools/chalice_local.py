@@ -1,13 +1,19 @@
-"""``chalice local`` with a listen queue that takes a burst of clients: what `make run` runs for each service.
+"""``chalice local`` as API Gateway behaves in two more ways: what `make run` runs for each service.
 
     cd location-service && ../.venv/bin/python ../tools/chalice_local.py local --stage local --port 8002
 
 It is Chalice's own command line, unchanged (same routing, same authorizer emulation),
-with two things changed first: chalice's ``ThreadedHTTPServer`` keeps socketserver's
-default ``request_queue_size`` of 5, so a sixth client connecting while the server thread
-is busy accepting gets its connection refused or reset, which API Gateway never does; and
-the answers it makes itself (the authorizer's 401 and 403) carry
-``Access-Control-Allow-Origin: *``, as the stacks' gateway responses do on API Gateway.
+with three things changed first:
+
+- chalice's ``ThreadedHTTPServer`` keeps socketserver's default ``request_queue_size`` of 5,
+  so a sixth client connecting while the server thread is busy accepting gets its
+  connection refused or reset, which API Gateway never does;
+- the answers it makes itself (the authorizer's 401 and 403) carry
+  ``Access-Control-Allow-Origin: *``, as the stacks' gateway responses do on API Gateway;
+- chalice puts a constant ``127.0.0.1`` (``LambdaEventConverter.LOCAL_SOURCE_IP``) in every
+  event's ``requestContext.identity.sourceIp``, where API Gateway puts the caller's address:
+  here it is the connecting address, so the auth service's per-address limits work locally
+  as deployed (a test connecting from 127.0.0.2 is another caller than one from 127.0.0.3).
 Run it by path, not with ``-m``: like the ``chalice`` script it then puts nothing of this
 repository on ``sys.path`` (chalice adds the project folder and its ``vendor/`` itself).
 """
@@ -23,9 +29,21 @@ from chalice.cli import main
 LISTEN_QUEUE = 128
 
 
+_accept_connection = local.ChaliceRequestHandler.setup
+
+
+def _setup_with_caller_address(handler: local.ChaliceRequestHandler) -> None:
+    _accept_connection(handler)
+    # Each connection has its own handler, gateway and event converter (made before setup
+    # runs), so the converter's constant can be this connection's address.
+    handler.local_gateway.event_converter.LOCAL_SOURCE_IP = handler.client_address[0]
+
+
 def configure() -> None:
-    """Give every server ``chalice local`` creates the deeper listen queue, and its own errors CORS's header."""
+    """Give every server ``chalice local`` creates the deeper listen queue, its own errors CORS's header, and
+    events the caller's address."""
     local.ThreadedHTTPServer.request_queue_size = LISTEN_QUEUE
+    local.ChaliceRequestHandler.setup = _setup_with_caller_address  # type: ignore[method-assign]
     send_error_response = local.ChaliceRequestHandler._send_error_response
 
     def with_any_origin(handler: local.ChaliceRequestHandler, error: local.LocalGatewayException) -> None:

@@ -9,7 +9,9 @@ the functions' ``TABLE_NAME`` and the ``<NAME>_URL`` of each service it ``calls`
 imported from that service's stack; the API's name and tracing; the table policy
 (``table.actions``); the SSM read policy of its ``secrets`` (and, for the ``issuer``, of
 the URL its stack publishes); the alarm topic and the alarms on the table, the functions
-and the API; the outputs, and the exports of what later stacks import. The stack
+and the API; an AWS WAF web ACL on the API's stage with a rate-based rule per address (the
+first line of defence against floods, docs/security.md); the outputs, and the exports of
+what later stacks import. The stack
 deployed last (the registry's last service) holds the stage's dashboard
 (``tools.dashboard``).
 
@@ -66,6 +68,20 @@ FUNCTIONS = {"APIHandler": "API handler", "JwtAuth": "authorizer"}  # logical id
 ROLES = {"APIHandler": "ApiHandlerRole", "JwtAuth": "JwtAuthRole"}
 
 ISSUER = registry.issuer().name
+# AWS WAF's rate-based rule: requests of one address to one API in the window, past which
+# the address is blocked until its rate falls under the limit again (docs/capacity.md).
+REQUESTS_PER_ADDRESS = 1000
+RATE_WINDOW_S = 300
+TOO_MANY = "too-many-requests"
+BEARER = {
+    "ByteMatchStatement": {
+        "FieldToMatch": {"SingleHeader": {"Name": "authorization"}},
+        "PositionalConstraint": "STARTS_WITH",
+        "SearchString": "Bearer ",
+        "TextTransformations": [{"Priority": 0, "Type": "NONE"}],
+    }
+}
+STAGE_ARN = "arn:${AWS::Partition}:apigateway:${AWS::Region}::/restapis/${RestAPI}/stages/${RestAPI.Stage}"
 PARAMETERS_OF_EVERY_STACK: Json = {
     "Stage": {
         "Type": "String",
@@ -332,6 +348,56 @@ def _alarms(service: Service) -> Json:
     return alarms
 
 
+def _firewall(service: Service) -> Json:
+    """The API's web ACL: a rate-based rule per address, answering 429 in the contract's error shape.
+
+    An API another service calls (services.toml's ``calls``) is reached from that service's
+    functions, which share AWS's egress addresses with each other: there the rule counts
+    only requests without a bearer token. Those with one are the authorizer's to refuse
+    and the stage throttle's to bound.
+    """
+    message = "Too many requests from this address; try again in a few minutes."
+    body = {"Code": "TooManyRequestsError", "Message": message}
+    block = {"CustomResponse": {"ResponseCode": 429, "CustomResponseBodyKey": TOO_MANY}}
+    rate: Json = {"Limit": REQUESTS_PER_ADDRESS, "EvaluationWindowSec": RATE_WINDOW_S, "AggregateKeyType": "IP"}
+    if any(service.name in other.calls for other in load().services.values()):
+        rate["ScopeDownStatement"] = {"NotStatement": {"Statement": BEARER}}
+    return {
+        "WebAcl": {
+            "Type": "AWS::WAFv2::WebACL",
+            "Properties": {
+                "Name": {"Fn::Sub": "${AWS::StackName}-per-address"},
+                "Description": f"At most {REQUESTS_PER_ADDRESS} requests in {RATE_WINDOW_S} s from one address",
+                "Scope": "REGIONAL",
+                "DefaultAction": {"Allow": {}},
+                "CustomResponseBodies": {TOO_MANY: {"ContentType": "APPLICATION_JSON", "Content": json.dumps(body)}},
+                "Rules": [
+                    {
+                        "Name": "RequestsPerAddress",
+                        "Priority": 0,
+                        "Statement": {"RateBasedStatement": rate},
+                        "Action": {"Block": block},
+                        "VisibilityConfig": _visibility("RequestsPerAddress"),
+                    }
+                ],
+                "VisibilityConfig": _visibility(f"{service.app_name}-web-acl"),
+            },
+        },
+        "WebAclAssociation": {
+            "Type": "AWS::WAFv2::WebACLAssociation",
+            "Properties": {
+                # RestAPI.Stage: the stage the SAM transform makes of the API (api_gateway_stage).
+                "ResourceArn": {"Fn::Sub": STAGE_ARN},
+                "WebACLArn": {"Fn::GetAtt": ["WebAcl", "Arn"]},
+            },
+        },
+    }
+
+
+def _visibility(metric: str) -> Json:
+    return {"SampledRequestsEnabled": True, "CloudWatchMetricsEnabled": True, "MetricName": metric}
+
+
 def _outputs(service: Service, services: list[Service]) -> Json:
     outputs: Json = {
         "TableName": {
@@ -416,6 +482,7 @@ def template(service: Service) -> Json:
             },
         },
         **_alarms(service),
+        **_firewall(service),
     }
     if service is services[-1]:
         resources[dashboard.RESOURCE] = dashboard.resource()

@@ -502,6 +502,33 @@ def deploy_role_statements() -> list[dict[str, Any]]:
             "Effect": "Allow",
         },
         {
+            # Each stack's AWS WAF web ACL (named after the stack) and its association with
+            # the stack's API stage (docs/security.md).
+            "Sid": "WebAcls",
+            "Action": [
+                "wafv2:AssociateWebACL",
+                "wafv2:CreateWebACL",
+                "wafv2:DeleteWebACL",
+                "wafv2:DisassociateWebACL",
+                "wafv2:GetPermissionPolicy",
+                "wafv2:GetWebACL",
+                "wafv2:GetWebACLForResource",
+                "wafv2:ListTagsForResource",
+                "wafv2:PutPermissionPolicy",
+                "wafv2:TagResource",
+                "wafv2:UntagResource",
+                "wafv2:UpdateWebACL",
+            ],
+            "Resource": [*_own("wafv2", "regional/webacl/"), {"Fn::Sub": f"{api}/restapis/*/stages/*"}],
+            "Effect": "Allow",
+        },
+        {
+            "Sid": "WebAclOnStages",
+            "Action": ["apigateway:SetWebACL"],
+            "Resource": [{"Fn::Sub": f"{api}/restapis/*/stages/*"}],
+            "Effect": "Allow",
+        },
+        {
             "Sid": "AlarmTopics",
             "Action": [
                 "sns:CreateTopic",

@@ -24,6 +24,28 @@ class UserNotFoundError(NotFoundError):
     """404: the token's user does not exist (any more)."""
 
 
+class TooManyRequestsError(Exception):
+    """429: too much expensive work from one address, or too many failed logins; wait ``retry_after`` seconds.
+
+    Chalice renders its own errors without headers, so ``app.py`` renders this one with
+    ``body`` and ``headers`` (``Retry-After``); the token endpoints answer ``LoginLockedError``.
+    """
+
+    STATUS_CODE = 429
+
+    def __init__(self, reason: str, retry_after: float) -> None:
+        self.retry_after = max(1, math.ceil(retry_after))
+        super().__init__(f"{reason}; try again in {self.retry_after} seconds.")
+
+    def body(self) -> dict[str, str]:
+        """The contract's error body."""
+        return {"Code": type(self).__name__, "Message": str(self)}
+
+    def headers(self) -> dict[str, str]:
+        """When to try again."""
+        return {"Retry-After": str(self.retry_after)}
+
+
 class OAuthError(Exception):
     """An error of the token endpoints: RFC 6749 section 5.2's body, never cached."""
 
@@ -95,14 +117,14 @@ class UnauthorizedClientError(OAuthError):
 
 
 class LoginLockedError(OAuthError):
-    """429 ``login_locked``: too many failed logins; try again after ``retry_after`` seconds."""
+    """429 ``login_locked``: too many failed logins, or logins from the address; retry after ``retry_after`` s."""
 
     ERROR = "login_locked"
     STATUS_CODE = 429
 
-    def __init__(self, retry_after: float) -> None:
-        self.retry_after = max(1, math.ceil(retry_after))
-        super().__init__(f"Too many failed logins; try again in {self.retry_after} seconds.")
+    def __init__(self, refused: TooManyRequestsError) -> None:
+        self.retry_after = refused.retry_after
+        super().__init__(str(refused))
 
     def headers(self) -> dict[str, str]:
         return {"Retry-After": str(self.retry_after)}

@@ -12,6 +12,8 @@ from msgspec import UNSET, UnsetType
 
 from servicekit.bodies import Model
 
+from .passwords import commonness, normalized
+
 # The contract's pattern, used with fullmatch: with match, ``$`` also accepts a trailing newline.
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,31}$")
 # What a client may send: the contract's pattern before lower-casing. ASCII letters only, so
@@ -28,7 +30,13 @@ Username = Annotated[
     ),
 ]
 Password = Annotated[
-    str, msgspec.Meta(min_length=12, max_length=128, description="12 to 128 characters, not the username.")
+    str,
+    msgspec.Meta(
+        min_length=12,
+        max_length=128,
+        description="12 to 128 characters, not the username; at registration not a commonly used password"
+        " (nor only spaces). Normalised to Unicode NFKC before it is hashed or checked.",
+    ),
 ]
 Secret = Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
 
@@ -51,8 +59,11 @@ class Registration(Model):
 
     def __post_init__(self) -> None:
         self.username = _normalize_username(self.username)
-        if self.password.lower() == self.username:
+        if normalized(self.password).lower() == self.username:
             raise ValueError("The password must not be the username - at `$.password`")
+        refused = commonness(self.password, self.username)
+        if refused:
+            raise ValueError(f"{refused} - at `$.password`")
 
 
 ClientId = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]

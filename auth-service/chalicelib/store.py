@@ -6,31 +6,65 @@ One table, one string key ``pk`` prefixed by kind:
 | --- | --- | --- |
 | user | ``user#<user_id>`` | username, password_hash, created_at |
 | username claim | ``username#<username>`` | user_id (uniqueness: written in the same transaction) |
-| refresh token | ``refresh#<sha256 of the token>`` | family_id, user_id, used, expires_at |
+| refresh token | ``refresh#<sha256 of the token>`` | family_id, user_id, used, expires_at (used: used_at, successor) |
 | token family (one login) | ``family#<family_id>`` | user_id, revoked, expires_at |
-| failed logins | ``lockout#<username>`` | failures, window_ends, expires_at |
+| a subject's failed logins from one address | ``lockout#<kind>#<address>#<name>`` | failures, window_ends, expires_at |
+| a subject's failed logins from anywhere | ``slowdown#<kind>#<name>`` | failures, window_ends, not_before, expires_at |
+| an address's anonymous expensive work | ``budget#<address>#<window end>`` | spent, expires_at |
 | service client | ``client#<client_id>`` | secret_hash, scope, created_at |
+
+A subject's ``kind`` is ``user`` or ``client``, chosen by the code path (the password grant,
+client authentication), never by the text typed: ``client:profile-service`` typed as a
+username is the user subject of that name and reaches none of the client's counters.
+An address contains no ``#``, so ``<address>#<name>`` reads back one way only.
 
 ``expires_at`` is the TTL attribute, but DynamoDB deletes expired items only
 eventually (moto never): every condition checks it itself, and so does every reader.
 
-The store reports what happened (a username taken, the attempts exhausted, a refresh
-token used already, a login revoked) as the exceptions below; ``tokens.py`` and
-``users.py`` decide what that means for the client.
+The store reports what happened (a username taken, the attempts exhausted or delayed, a
+refresh token used already, a login revoked) as the exceptions below; ``attempts.py``,
+``tokens.py`` and ``users.py`` decide what that means for the client.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-from typing import TypedDict
+from dataclasses import dataclass
+from typing import Any, Literal, Required, TypedDict
 
-from servicekit.dynamo import Condition, Table, dynamodb
+from servicekit.dynamo import Condition, Item, Table, dynamodb
 from servicekit.errors import ConditionFailedError, ItemNotFoundError
 from servicekit.lazy import Lazy
 
 from .settings import settings
 
 NOT_EXISTS = Condition("attribute_not_exists(pk)")
+EXISTS = Condition("attribute_exists(pk)")
+Key = dict[str, str]
+
+
+@dataclass(frozen=True)
+class Subject:
+    """Whose logins are counted: a user (by username) or a service client (by client id)."""
+
+    kind: Literal["user", "client"]
+    name: str
+
+
+def lockout_key(subject: Subject, address: str) -> Key:
+    """The failed logins of ``subject`` from ``address``."""
+    return {"pk": f"lockout#{subject.kind}#{address}#{subject.name}"}
+
+
+def slowdown_key(subject: Subject) -> Key:
+    """The failed logins of ``subject`` from every address."""
+    return {"pk": f"slowdown#{subject.kind}#{subject.name}"}
+
+
+def budget_key(address: str, window_ends: int) -> Key:
+    """The anonymous expensive work of ``address`` in the window ending at ``window_ends``."""
+    return {"pk": f"budget#{address}#{window_ends}"}
 
 
 class UsernameClaimedError(Exception):
@@ -38,15 +72,31 @@ class UsernameClaimedError(Exception):
 
 
 class AttemptsExhaustedError(Exception):
-    """The subject's failed attempts reached the limit; the window closes at ``window_ends``."""
+    """A counter reached its limit in its window; nothing was counted. The window closes at ``window_ends``."""
 
     def __init__(self, window_ends: int) -> None:
         super().__init__(window_ends)
         self.window_ends = window_ends
 
 
+class AttemptsDelayedError(Exception):
+    """The subject's next attempt may come at ``not_before`` only; nothing was counted."""
+
+    def __init__(self, not_before: int) -> None:
+        super().__init__(not_before)
+        self.not_before = not_before
+
+
 class RefreshTokenUsedError(Exception):
     """The refresh token was used already (or expired in the meantime); nothing was written."""
+
+
+class RefreshTokenChangedError(Exception):
+    """The refresh token is not as it was read (a concurrent use, or a retry's window closed); nothing was written."""
+
+
+class SuccessorUsedError(Exception):
+    """The refresh token's successor was used already; nothing was written."""
 
 
 class FamilyRevokedError(Exception):
@@ -61,12 +111,14 @@ class UserItem(TypedDict):
     created_at: str
 
 
-class RefreshItem(TypedDict):
-    pk: str
-    family_id: str
-    user_id: str
-    used: bool
-    expires_at: int
+class RefreshItem(TypedDict, total=False):
+    pk: Required[str]
+    family_id: Required[str]
+    user_id: Required[str]
+    used: Required[bool]
+    expires_at: Required[int]
+    used_at: int  # when it was rotated
+    successor: str  # the key of the token it was rotated to: its hash, never the token
 
 
 class ClientItem(TypedDict):
@@ -118,56 +170,118 @@ class AuthStore:
         """Replace the hash (after a parameter upgrade)."""
         self._table.put({**self.user(user_id), "password_hash": password_hash})
 
-    # Failed logins
+    # Failed logins and anonymous work
 
-    def failures(self, username: str, now: int) -> tuple[int, int]:
-        """Logins counted in the current window and when it ends (0, 0 when none)."""
-        try:
-            item = self._table.get({"pk": f"lockout#{username}"})
-        except ItemNotFoundError:
-            return 0, 0
-        if item["window_ends"] <= now:
-            return 0, 0
-        return item["failures"], item["window_ends"]
-
-    def count_attempt(self, username: str, now: int, limit: int, window_s: int) -> None:
-        """Count a login as failed before its password is checked; ``AttemptsExhaustedError`` at ``limit``.
+    def count_attempt(self, key: Key, now: int, limit: int, window_s: int) -> None:
+        """Count an attempt as failed before its secret is checked; ``AttemptsExhaustedError`` at ``limit``.
 
         Counting first, in one conditional write, is what holds the limit under
         concurrency: checks against a count read earlier would let a burst of guesses
         all through. A login that then succeeds clears the count (``clear_failures``).
         """
-        key = {"pk": f"lockout#{username}"}
+        for _ in range(2):
+            stored = self._open_window(key, now, window_s)
+            if stored is None:
+                return
+            if stored["failures"] >= limit:
+                raise AttemptsExhaustedError(stored["window_ends"])
+            try:  # a window is open: count in it
+                self._table.update_with(
+                    key,
+                    Condition("ADD failures :one", values={":one": 1}),
+                    Condition("window_ends > :now AND failures < :limit", values={":now": now, ":limit": limit}),
+                )
+                return
+            except ConditionFailedError as failed:
+                stored = failed.item
+            if stored is not None and stored["window_ends"] > now:
+                raise AttemptsExhaustedError(stored["window_ends"])
+            # The window closed, or a successful login cleared it, between the writes: start again.
+        raise AttemptsExhaustedError(now + 1)  # windows came and went under this attempt twice: retry soon
+
+    def claim_attempt(self, key: Key, now: int, free: int, window_s: int, max_delay_s: int) -> None:
+        """Count an attempt of a subject from anywhere, before its secret is checked.
+
+        The first ``free`` attempts of a window come as they like; past them, the n-th must
+        come n seconds after the one before it (at most ``max_delay_s``): earlier, nothing
+        is counted and ``AttemptsDelayedError`` says when. The wait is set in the same
+        conditional write that counts, from the stored count (``not_before = failures +
+        offset``), so of concurrent attempts one takes each turn. An attempt that must wait
+        costs one write that fails and reports the stored item (no read, no second write).
+        """
+        in_turn = "window_ends > :now AND (failures < :free OR not_before <= :now)"
+        growing = Condition(
+            "ADD failures :one SET not_before = failures + :offset", values={":one": 1, ":offset": now + 1 - free}
+        )
+        capped = Condition(
+            "ADD failures :one SET not_before = :latest", values={":one": 1, ":latest": now + max_delay_s}
+        )
+        for _ in range(3):
+            stored = self._open_window(key, now, window_s, not_before=now)
+            if stored is None:
+                return
+            if stored["not_before"] > now and stored["failures"] >= free:
+                raise AttemptsDelayedError(stored["not_before"])
+            # Past free + max_delay_s failures the wait stops growing.
+            update = growing if stored["failures"] < free + max_delay_s else capped
+            limit = {":cap": free + max_delay_s} if update is growing else {}
+            try:
+                self._table.update_with(
+                    key,
+                    update,
+                    Condition(
+                        in_turn + (" AND failures < :cap" if limit else ""),
+                        values={":now": now, ":free": free, **limit},
+                    ),
+                )
+                return
+            except ConditionFailedError as failed:
+                stored = failed.item
+            if stored is not None and stored["window_ends"] > now and stored["not_before"] > now:
+                raise AttemptsDelayedError(stored["not_before"])
+            # The window closed, or the count crossed the cap, meanwhile: look again.
+        raise AttemptsDelayedError(now + 1)
+
+    def take_back(self, key: Key) -> None:
+        """Uncount one attempt: it turned out right, or was never checked."""
+        with contextlib.suppress(ConditionFailedError):
+            self._table.update_with(key, Condition("ADD failures :minus", values={":minus": -1}), EXISTS)
+
+    def clear_failures(self, key: Key) -> None:
+        """A successful login closes the window (and takes back its own count)."""
+        self._table.delete(key)
+
+    def spend(self, address: str, now: int, limit: int, window_s: int) -> None:
+        """Count one piece of anonymous expensive work of ``address``; ``AttemptsExhaustedError`` past ``limit``.
+
+        A fixed window per item (its start is in the key): one write, no reset to race with.
+        """
+        window_ends = (now // window_s + 1) * window_s
+        try:
+            self._table.update_with(
+                budget_key(address, window_ends),
+                Condition("ADD spent :one SET expires_at = :ends", values={":one": 1, ":ends": window_ends}),
+                Condition("attribute_not_exists(spent) OR spent < :limit", values={":limit": limit}),
+            )
+        except ConditionFailedError:
+            raise AttemptsExhaustedError(window_ends) from None
+
+    def _open_window(self, key: Key, now: int, window_s: int, **extra: int) -> Item | None:
+        """Start a window with this attempt as its first (None); if one is open, the stored item, unchanged."""
+        assignments = "".join(f", {name} = :{name}" for name in extra)
         try:
             self._table.update_with(
                 key,
                 Condition(
-                    "SET failures = :one, window_ends = :ends, expires_at = :ends",
-                    values={":one": 1, ":ends": now + window_s},
+                    f"SET failures = :one, window_ends = :ends, expires_at = :ends{assignments}",
+                    values={":one": 1, ":ends": now + window_s, **{f":{name}": v for name, v in extra.items()}},
                 ),
                 Condition("attribute_not_exists(pk) OR window_ends <= :now", values={":now": now}),
             )
-            return
-        except ConditionFailedError:
-            pass  # a window is open: count in it
-        try:
-            self._table.update_with(
-                key,
-                Condition("ADD failures :one", values={":one": 1}),
-                Condition("window_ends > :now AND failures < :limit", values={":now": now, ":limit": limit}),
-            )
-            return
-        except ConditionFailedError:
-            pass
-        failures, window_ends = self.failures(username, now)
-        if failures >= limit:
-            raise AttemptsExhaustedError(window_ends)
-        # The window closed, or a successful login cleared it, between the writes: start again.
-        self.count_attempt(username, now, limit, window_s)
-
-    def clear_failures(self, username: str) -> None:
-        """A successful login closes the window (and takes back its own count)."""
-        self._table.delete({"pk": f"lockout#{username}"})
+        except ConditionFailedError as failed:
+            # No item only if a success deleted it meanwhile: as good as an empty window.
+            return failed.item or {"failures": 0, "window_ends": now + window_s, "not_before": now}
+        return None
 
     # Refresh-token families
 
@@ -191,32 +305,67 @@ class AuthStore:
             return None
 
     def rotate(self, old: str, new: str, item: RefreshItem, now: int) -> None:
-        """Mark ``old`` (read as ``item``) used and store ``new`` in its family.
+        """Mark ``old`` (read as ``item``, unused) used, remembering ``new`` as its successor, and store ``new``.
 
-        ``RefreshTokenUsedError`` if ``old`` was used already, as read or by a concurrent
-        rotation (one transaction: of concurrent uses of the same token exactly one wins);
-        else ``FamilyRevokedError`` if its login was revoked.
+        One transaction: of concurrent uses of the same token exactly one wins; the others
+        get ``RefreshTokenChangedError`` (``RefreshTokenUsedError`` if it was read used).
+        ``FamilyRevokedError`` if its login was revoked.
         """
         if item["used"]:
             raise RefreshTokenUsedError()
         use_old = self._table.update_op(
             refresh_key(old),
-            Condition("SET used = :true", values={":true": True}),
+            Condition(
+                "SET used = :true, used_at = :now, successor = :successor",
+                values={":true": True, ":now": now, ":successor": refresh_key(new)["pk"]},
+            ),
             Condition("used = :false AND expires_at > :now", values={":false": False, ":now": now}),
         )
+        operations = [use_old, *self._successor(new, item)]
+        try:
+            self._table.transact(operations)
+        except ConditionFailedError as exc:
+            if 0 in exc.failed:
+                raise RefreshTokenChangedError() from None
+            raise FamilyRevokedError() from None
+
+    def rotate_again(self, old: str, new: str, item: RefreshItem, since: int) -> None:
+        """Rotate ``old`` (read as ``item``, used at ``since`` or later) again: ``new`` replaces its successor.
+
+        One transaction: the successor is deleted if it is unused (``SuccessorUsedError``
+        otherwise), ``old`` names ``new`` as its successor if it still names the one read
+        and was rotated at ``since`` or later (``RefreshTokenChangedError`` otherwise);
+        ``FamilyRevokedError`` if its login was revoked.
+        """
+        read = item.get("successor", "")
+        replace = self._table.update_op(
+            refresh_key(old),
+            Condition("SET successor = :successor", values={":successor": refresh_key(new)["pk"]}),
+            Condition(
+                "used = :true AND successor = :read AND used_at >= :since",
+                values={":true": True, ":read": read, ":since": since},
+            ),
+        )
+        drop_successor = self._table.delete_op({"pk": read}, Condition("used = :false", values={":false": False}))
+        operations = [replace, drop_successor, *self._successor(new, item)]
+        try:
+            self._table.transact(operations)
+        except ConditionFailedError as exc:
+            if 0 in exc.failed:
+                raise RefreshTokenChangedError() from None
+            if 1 in exc.failed:
+                raise SuccessorUsedError() from None
+            raise FamilyRevokedError() from None
+
+    def _successor(self, new: str, item: RefreshItem) -> list[dict[str, Any]]:
+        """The operations that store ``new`` in ``item``'s family, if the family is not revoked."""
         family_alive = self._table.check_op(
             {"pk": f"family#{item['family_id']}"}, Condition("revoked = :false", values={":false": False})
         )
         store_new = self._table.put_op(
             self._refresh_item(new, item["family_id"], item["user_id"], item["expires_at"]), NOT_EXISTS
         )
-        operations = [use_old, family_alive, store_new]
-        try:
-            self._table.transact(operations)
-        except ConditionFailedError as exc:
-            if operations.index(use_old) in exc.failed:
-                raise RefreshTokenUsedError() from None
-            raise FamilyRevokedError() from None
+        return [family_alive, store_new]
 
     def revoke_family(self, family_id: str) -> None:
         """Every refresh token of the login stops working."""

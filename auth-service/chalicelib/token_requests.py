@@ -72,6 +72,12 @@ def _given(value: str | UnsetType) -> str | None:
     return None if value is UNSET else value  # type: ignore[return-value]
 
 
+def caller_address(request: Request) -> str:
+    """Where the request came from: API Gateway's ``sourceIp`` (the local stack's connecting address)."""
+    identity = request.context.get("identity") or {}
+    return str(identity.get("sourceIp") or "unknown")
+
+
 def _params(request: Request) -> dict[str, Any]:
     content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
     if content_type != FORM:
@@ -90,8 +96,14 @@ def _params(request: Request) -> dict[str, Any]:
         pairs = urllib.parse.parse_qsl(
             raw.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(raw), errors="strict"
         )
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise InvalidRequestError(f"The body is not valid form-encoded UTF-8: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise InvalidRequestError(f"The body is not valid UTF-8: byte {exc.start} cannot be decoded.") from None
+    except ValueError:
+        # Never the body itself: it may be a JSON body sent as a form (curl's default), password and all.
+        raise InvalidRequestError(
+            "The body is not form-encoded (name=value pairs joined by '&'); "
+            "a JSON body needs Content-Type: application/json."
+        ) from None
     params: dict[str, str] = {}
     for name, value in pairs:
         if name in params:

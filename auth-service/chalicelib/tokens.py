@@ -9,39 +9,46 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from typing import NoReturn
 
 from msgspec import UNSET
 
 from servicekit import metrics
 from servicekit.clock import clock
 
-from . import passwords
+from . import attempts, passwords
 from .errors import (
     InvalidClientError,
     InvalidCredentialsError,
     InvalidRefreshTokenError,
     LoginLockedError,
+    TooManyRequestsError,
     UnauthorizedClientError,
 )
 from .keys import key_ring, new_token_id
 from .models import ClientCredentialsGrant, Grant, PasswordGrant, RefreshGrant, TokenResponse
 from .settings import ACCESS_TOKEN_TTL_S, REFRESH_TOKEN_TTL_S, USER_SCOPE, issuer, settings
 from .store import (
-    AttemptsExhaustedError,
     ClientItem,
     FamilyRevokedError,
     RefreshItem,
+    RefreshTokenChangedError,
     RefreshTokenUsedError,
+    Subject,
+    SuccessorUsedError,
     auth_store,
 )
 from .token_requests import ClientCredentials
 
-MAX_FAILED_LOGINS = 5
-LOCKOUT_WINDOW_S = 15 * 60
 CLIENT_SUBJECT_PREFIX = "client:"
+# A refresh token presented again within this many seconds of its rotation, while its
+# successor is unused, is the client retrying a request whose answer it lost (Auth0's
+# "reuse interval" and Okta's "grace period" are of this order).
+RETRY_WINDOW_S = 30
+ROTATION_TRIES = 3
 
 
-def issue(grant: Grant, client: ClientCredentials | None) -> TokenResponse:
+def issue(grant: Grant, client: ClientCredentials | None, address: str) -> TokenResponse:
     """The token response for any grant (an ``OAuthError`` on bad credentials, 429 when locked out).
 
     On the user's grants (password, refresh token) a client is optional: a public client
@@ -50,23 +57,23 @@ def issue(grant: Grant, client: ClientCredentials | None) -> TokenResponse:
     only the client-credentials grant.
     """
     if isinstance(grant, ClientCredentialsGrant):
-        return _client_credentials(client)
+        return _client_credentials(client, address)
     if client is not None and client.secret is not None:
-        authenticate_client(client)
+        authenticate_client(client, address)
         raise UnauthorizedClientError("Service clients log in with the client_credentials grant only.")
     if isinstance(grant, PasswordGrant):
-        return _password(grant)
+        return _password(grant, address)
     return _refresh(grant)
 
 
-def revoke(refresh_token: str, client: ClientCredentials | None) -> None:
+def revoke(refresh_token: str, client: ClientCredentials | None, address: str) -> None:
     """Revoke the login the token belongs to; unknown tokens are ignored (RFC 7009).
 
     A client that sends a secret must get it right; refresh tokens are not bound to
     clients, so any client (or none) may revoke one it holds.
     """
     if client is not None and client.secret is not None:
-        authenticate_client(client)
+        authenticate_client(client, address)
     try:
         item = _stored_refresh_token(refresh_token, clock().now())
     except InvalidRefreshTokenError:
@@ -91,15 +98,15 @@ def access_token(subject: str, scope: str) -> str:
     )
 
 
-def _password(grant: PasswordGrant) -> TokenResponse:
+def _password(grant: PasswordGrant, address: str) -> TokenResponse:
     store, now = auth_store(), clock().now()
-    _count_attempt(grant.username, now)
+    attempt = _attempt(attempts.user(grant.username), address)
     user = store.user_by_name(grant.username)
     if not passwords.verify(user["password_hash"] if user else None, grant.password) or user is None:
         metrics.count(metrics.LOGINS_FAILED)
         raise InvalidCredentialsError("The username or password is wrong.")
-    store.clear_failures(grant.username)
-    if passwords.needs_rehash(user["password_hash"]):
+    attempt.succeeded()
+    if passwords.needs_rehash(user["password_hash"], grant.password):
         store.set_password_hash(user["user_id"], passwords.hash_password(grant.password))
     refresh = _new_refresh_token()
     store.start_family(uuid.uuid4().hex, user["user_id"], refresh, now + REFRESH_TOKEN_TTL_S)
@@ -108,53 +115,68 @@ def _password(grant: PasswordGrant) -> TokenResponse:
 
 
 def _refresh(grant: RefreshGrant) -> TokenResponse:
+    """Rotate the refresh token; a retry within the window rotates it again; any other reuse is theft."""
     store, now = auth_store(), clock().now()
-    item = _stored_refresh_token(grant.refresh_token, now)
-    refresh = _new_refresh_token()
-    try:
-        store.rotate(grant.refresh_token, refresh, item, now)
-    except RefreshTokenUsedError:
-        # A used token presented again means it was stolen (or the client is broken), and
-        # of concurrent uses only one wins: end the whole login, thief's and owner's alike.
-        metrics.count(metrics.REFRESH_TOKEN_REUSE)
-        store.revoke_family(item["family_id"])
-        raise InvalidRefreshTokenError("The refresh token was used already; the login is revoked.") from None
-    except FamilyRevokedError:
-        raise InvalidRefreshTokenError("The refresh token has been revoked.") from None
-    metrics.count(metrics.REFRESH_ROTATIONS)
-    return _response(item["user_id"], USER_SCOPE, refresh)
+    for _ in range(ROTATION_TRIES):
+        item = _stored_refresh_token(grant.refresh_token, now)
+        refresh = _new_refresh_token()
+        try:
+            if not item["used"]:
+                store.rotate(grant.refresh_token, refresh, item, now)
+            elif item.get("used_at", 0) > now - RETRY_WINDOW_S:
+                # Its answer was lost (or two uses raced): the client never got the successor,
+                # which stops working now; the client gets the pair it asks for again.
+                store.rotate_again(grant.refresh_token, refresh, item, now - RETRY_WINDOW_S + 1)
+            else:
+                raise RefreshTokenUsedError()
+        except RefreshTokenChangedError:
+            continue  # a concurrent use changed it: look again
+        except (RefreshTokenUsedError, SuccessorUsedError):
+            _revoke_stolen(item)
+        except FamilyRevokedError:
+            raise InvalidRefreshTokenError("The refresh token has been revoked.") from None
+        metrics.count(metrics.REFRESH_ROTATIONS)
+        return _response(item["user_id"], USER_SCOPE, refresh)
+    # Still changing under this request after every try: a client hammering one token.
+    _revoke_stolen(item)
 
 
-def authenticate_client(client: ClientCredentials) -> ClientItem:
-    """The client, if its secret is right; counted toward its lockout like a user's login."""
-    store, now = auth_store(), clock().now()
-    # ':' is in no username, so a client's count never mixes with a user's.
-    _count_attempt(CLIENT_SUBJECT_PREFIX + client.client_id, now)
-    item = store.client(client.client_id)
+def _revoke_stolen(item: RefreshItem) -> NoReturn:
+    """A used token presented again after its window, or after its successor was used: it was stolen
+    (or the client is broken). End the whole login, thief's and owner's alike."""
+    metrics.count(metrics.REFRESH_TOKEN_REUSE)
+    auth_store().revoke_family(item["family_id"])
+    raise InvalidRefreshTokenError("The refresh token was used already; the login is revoked.")
+
+
+def authenticate_client(client: ClientCredentials, address: str) -> ClientItem:
+    """The client, if its secret is right; counted like a user's login, in the clients' own counters."""
+    attempt = _attempt(attempts.client(client.client_id), address)
+    item = auth_store().client(client.client_id)
     if not passwords.verify(item["secret_hash"] if item else None, client.secret or "") or item is None:
         raise InvalidClientError("The client id or secret is wrong.", basic=client.basic)
-    store.clear_failures(CLIENT_SUBJECT_PREFIX + client.client_id)
+    attempt.succeeded()
     return item
 
 
-def _client_credentials(client: ClientCredentials | None) -> TokenResponse:
+def _client_credentials(client: ClientCredentials | None, address: str) -> TokenResponse:
     if client is None or client.secret is None:
         raise InvalidClientError(
             "The client_credentials grant needs client authentication (HTTP Basic, or client_id and client_secret).",
             basic=client is not None and client.basic,
         )
-    item = authenticate_client(client)
+    item = authenticate_client(client, address)
     metrics.count(metrics.CLIENT_CREDENTIALS_LOGINS)
     return _response(CLIENT_SUBJECT_PREFIX + item["client_id"], item["scope"], None)
 
 
-def _count_attempt(subject: str, now: int) -> None:
-    """Count a login of ``subject`` before its secret is checked; 429 once it is locked out."""
+def _attempt(subject: Subject, address: str) -> attempts.Attempt:
+    """Count a login before its secret is checked; 429 (``login_locked``) when it may not come now."""
     try:
-        auth_store().count_attempt(subject, now, MAX_FAILED_LOGINS, LOCKOUT_WINDOW_S)
-    except AttemptsExhaustedError as exhausted:
+        return attempts.attempt(subject, address)
+    except TooManyRequestsError as refused:
         metrics.count(metrics.LOCKOUTS)
-        raise LoginLockedError(exhausted.window_ends - now) from None
+        raise LoginLockedError(refused) from None
 
 
 def _stored_refresh_token(token: str, now: int) -> RefreshItem:

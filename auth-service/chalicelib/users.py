@@ -9,14 +9,15 @@ from servicekit.authorizer import Caller
 from servicekit.clock import clock
 from servicekit.errors import ItemNotFoundError
 
-from . import passwords
+from . import attempts, passwords
 from .errors import UsernameTakenError, UserNotFoundError
 from .models import Registration, User
 from .store import UserItem, UsernameClaimedError, auth_store
 
 
-def register(registration: Registration) -> User:
-    """Create the user; 409 if the (lower-cased) username is taken."""
+def register(registration: Registration, address: str) -> User:
+    """Create the user; 409 if the (lower-cased) username is taken, 429 past the address's limit (nothing hashed)."""
+    attempts.spend(address)
     user_id = str(uuid.uuid4())
     item: UserItem = {
         "pk": f"user#{user_id}",

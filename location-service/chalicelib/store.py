@@ -7,6 +7,7 @@
 | city, country | S or NULL | NULL when not given |
 | updated_at | S | ISO 8601, UTC |
 | version | N | added to atomically by every write |
+| write_id | S | the id of the write that stored this version (a retried write is recognised by it) |
 """
 
 from __future__ import annotations

@@ -1,7 +1,10 @@
 """Reading a user's location from the location service, concurrently and within a time budget.
 
 ``lookup`` starts the read on a thread pool and returns at once, so the caller reads
-the profile from its table meanwhile; ``PendingLocation.result`` then waits at most
+the profile from its table meanwhile. A lookup given a ``Gate`` fetches its token (if it
+needs one) meanwhile too, but calls the location service only once the gate opens (the
+profile exists): a read of a profile that does not exist costs the location service
+nothing. ``PendingLocation.result`` then waits at most
 until the deadline (``READ_BUDGET_S`` after the lookup started, the token fetch
 included). The location call stops at that deadline too (its HTTP timeouts are cut
 to what is left), so a worker does not stay busy with an answer no one waits for; only
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import threading
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
@@ -58,6 +62,33 @@ class LocationLookup(msgspec.Struct, frozen=True):
 
 
 NONE = LocationLookup("none")
+# The profile does not exist: nobody will look at this answer.
+NOT_NEEDED = LocationLookup("none")
+
+
+class Gate:
+    """What a lookup waits for before it calls the location service: the profile's existence."""
+
+    def __init__(self) -> None:
+        self._decided = threading.Event()
+        self._open = False
+
+    def open(self) -> None:
+        """The profile exists: call."""
+        self._open = True
+        self._decided.set()
+
+    def close(self) -> None:
+        """The profile does not exist (or the read failed): never call."""
+        self._decided.set()
+
+    def wait(self, timeout: float) -> bool:
+        """Whether the gate opened within ``timeout`` seconds."""
+        return self._decided.wait(max(0.0, timeout)) and self._open
+
+    def pending(self) -> bool:
+        """Whether nothing was decided yet."""
+        return not self._decided.is_set()
 
 
 def unavailable(cause: str) -> LocationLookup:
@@ -73,15 +104,15 @@ class LocationReader:
         self._base_url = base_url
         self._token = token
 
-    def read(self, user_id: str, deadline: float) -> LocationLookup:
-        """The user's location, or why there is none to show."""
+    def read(self, user_id: str, deadline: float, gate: Gate | None = None) -> LocationLookup:
+        """The user's location, or why there is none to show; with a ``gate``, called only once it opens."""
         try:
-            return self._read(user_id, deadline)
+            return self._read(user_id, deadline, gate)
         except Exception:  # whatever fails here, the profile must still be served
             logger.exception("reading the location failed unexpectedly")
             return unavailable("unexpected")
 
-    def _read(self, user_id: str, deadline: float) -> LocationLookup:
+    def _read(self, user_id: str, deadline: float, gate: Gate | None) -> LocationLookup:
         from servicekit.http import HttpCallError
 
         if clock().monotonic() >= deadline:
@@ -93,6 +124,8 @@ class LocationReader:
             except TokenUnavailableError as exc:
                 logger.warning("no service token, location unavailable: %s", exc)
                 return unavailable("no_token")
+            if gate is not None and not gate.wait(deadline - clock().monotonic()):
+                return unavailable("timeout") if gate.pending() else NOT_NEEDED
             left = deadline - clock().monotonic()
             if left <= 0:
                 return unavailable("timeout")  # the token took what was left of the budget
@@ -127,9 +160,10 @@ class LocationReader:
 class PendingLocation:
     """A location read in flight."""
 
-    def __init__(self, future: Future[LocationLookup], deadline: float) -> None:
+    def __init__(self, future: Future[LocationLookup], deadline: float, gate: Gate | None = None) -> None:
         self._future = future
         self._deadline = deadline
+        self._gate = gate
 
     def result(self) -> LocationLookup:
         """The lookup, or ``unavailable`` if it has not finished by the deadline (counted once, here)."""
@@ -142,8 +176,15 @@ class PendingLocation:
             metrics.count(metrics.LOCATION_CALL_FAILURES, cause=found.cause)
         return found
 
+    def proceed(self) -> None:
+        """The profile exists: the lookup may call the location service."""
+        if self._gate is not None:
+            self._gate.open()
+
     def cancel(self) -> None:
         """Not needed after all (no profile, or the write failed)."""
+        if self._gate is not None:
+            self._gate.close()
         self._future.cancel()
 
 
@@ -172,10 +213,14 @@ lookups = Lazy(_new_pool)
 """The threads that read locations while the request thread reads the profile."""
 
 
-def lookup(user_id: str) -> PendingLocation:
-    """Start reading the user's location; the answer is due within ``READ_BUDGET_S``."""
+def lookup(user_id: str, *, gated: bool = False) -> PendingLocation:
+    """Start reading the user's location; the answer is due within ``READ_BUDGET_S``.
+
+    ``gated``: the location service is called only after ``PendingLocation.proceed``.
+    """
     deadline = clock().monotonic() + READ_BUDGET_S
     reader = location_reader()  # built here, on the request's thread, where the stage's settings are
+    gate = Gate() if gated else None
     # In the request's context: its correlation id goes on the calls and on the log lines.
     read = contextvars.copy_context().run
-    return PendingLocation(lookups().submit(read, reader.read, user_id, deadline), deadline)
+    return PendingLocation(lookups().submit(read, reader.read, user_id, deadline, gate), deadline, gate)

@@ -19,8 +19,10 @@ def read(user_id: str) -> Profile:
         raise ProfileNotFoundError("There is no profile for this user.")
     # The store (its DynamoDB client, on a cold start) before the lookup: the location's
     # budget is for the location service's answer, not for this process's own set-up.
+    # The lookup gets its token meanwhile, but calls the location service only for a
+    # profile that exists: reads of unknown ids cost it nothing.
     store = profile_store()
-    pending = lookup(user_id)
+    pending = lookup(user_id, gated=True)
     try:
         item = store.get(user_id)
     except BaseException:
@@ -29,6 +31,7 @@ def read(user_id: str) -> Profile:
     if item is None:
         pending.cancel()
         raise ProfileNotFoundError("There is no profile for this user.")
+    pending.proceed()
     location = pending.result()
     metrics.count(metrics.PROFILE_READS, location_status=location.status)
     return _profile(item, location)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+import uuid
 from collections.abc import Callable, Collection, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
@@ -29,6 +30,12 @@ logger = logging.getLogger(__name__)
 
 Item = dict[str, Any]
 VERSION = "version"
+# Set by every ``Table.update`` to an id of that call: botocore sends a timed-out request
+# again with the same parameters, so a stored ``write_id`` equal to the call's own tells
+# "my first attempt landed" from "someone else wrote".
+WRITE_ID = "write_id"
+# Asked of every conditional single-item write: a failed condition then says what is stored.
+ALL_OLD = {"ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
 
 # Short timeouts: a request must fail fast with a 503, never hang, when the database is
 # away (DynamoDB answers in milliseconds). Throttling and transient errors are retried by
@@ -165,7 +172,7 @@ class Table:
 
     def put(self, item: Mapping[str, Any], condition: Condition | None = None) -> None:
         """Write ``item`` whole, if ``condition`` holds (``ConditionFailedError`` otherwise)."""
-        params = condition.params() if condition else {}
+        params = {**condition.params(), **ALL_OLD} if condition else {}
         self._call("put_item", TableName=self.name, Item=serialize(item), **params)
 
     def update(
@@ -182,16 +189,23 @@ class Table:
         of them (optimistic concurrency; none can match an empty set); without it,
         concurrent writers each still get their own increment, because DynamoDB
         applies ``ADD`` atomically.
+
+        A condition that fails only because this very call's earlier attempt landed
+        (botocore retried it after its answer was lost) is no failure: the stored item
+        carries this call's ``write_id``, and it is returned as if written once.
         """
-        names = {"#version": VERSION}
-        values: dict[str, Any] = {":one": 1}
-        assignments = []
+        write_id = uuid.uuid4().hex
+        names = {"#version": VERSION, "#write_id": WRITE_ID}
+        values: dict[str, Any] = {":one": 1, ":write_id": write_id}
+        assignments = ["#write_id = :write_id"]
         for i, (field, value) in enumerate(changes.items()):
             names[f"#f{i}"] = field
             values[f":v{i}"] = value
             assignments.append(f"#f{i} = :v{i}")
-        expression = (f"SET {', '.join(assignments)} " if assignments else "") + "ADD #version :one"
-        clauses = []
+        expression = f"SET {', '.join(assignments)} ADD #version :one"
+        # Never this call's own write twice: a retry of a landed attempt fails here and is
+        # recognised below, instead of adding to the version a second time.
+        clauses = ["(attribute_not_exists(#write_id) OR #write_id <> :write_id)"]
         if expected_versions is not None:
             if not expected_versions:
                 raise ConditionFailedError("no version can match an empty set")
@@ -201,18 +215,28 @@ class Table:
         if must_exist:
             names["#key"] = next(iter(key))
             clauses.append("attribute_exists(#key)")
-        params = Condition(" AND ".join(clauses)).params() if clauses else {}
+        params = {**Condition(" AND ".join(clauses)).params(), **ALL_OLD}
         params.update(
             UpdateExpression=expression,
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=serialize(values),
         )
-        response = self._call("update_item", TableName=self.name, Key=serialize(key), ReturnValues="ALL_NEW", **params)
+        try:
+            response = self._call(
+                "update_item", TableName=self.name, Key=serialize(key), ReturnValues="ALL_NEW", **params
+            )
+        except ConditionFailedError as failed:
+            if failed.item is not None and failed.item.get(WRITE_ID) == write_id:
+                logger.info("dynamodb update_item: an earlier attempt of this write landed; its answer was lost")
+                return failed.item
+            raise
         return deserialize(response["Attributes"])
 
     def update_with(self, key: Mapping[str, Any], update: Condition, condition: Condition | None = None) -> Item:
         """Apply an update expression of the caller's (counters, flags), if ``condition`` holds."""
         operation = self.update_op(key, update, condition)["Update"]
+        if condition:
+            operation.update(ALL_OLD)
         response = self._call("update_item", ReturnValues="ALL_NEW", **operation)
         return deserialize(response["Attributes"])
 
@@ -247,6 +271,10 @@ class Table:
     def check_op(self, key: Mapping[str, Any], condition: Condition) -> dict[str, Any]:
         """A ConditionCheck for ``transact``."""
         return {"ConditionCheck": {"TableName": self.name, "Key": serialize(key), **condition.params()}}
+
+    def delete_op(self, key: Mapping[str, Any], condition: Condition) -> dict[str, Any]:
+        """A Delete for ``transact``."""
+        return {"Delete": {"TableName": self.name, "Key": serialize(key), **condition.params()}}
 
     def transact(self, operations: Sequence[Mapping[str, Any]]) -> None:
         """All of ``operations`` or none: ``ConditionFailedError`` names which conditions failed."""
@@ -284,7 +312,8 @@ class Table:
             error = exc.response.get("Error", {})
             code = error.get("Code", "")
             if code == "ConditionalCheckFailedException":
-                raise ConditionFailedError(operation) from exc
+                stored = exc.response.get("Item")
+                raise ConditionFailedError(operation, item=deserialize(stored) if stored else None) from exc
             if code == "TransactionConflictException":
                 raise _TransactionConflict() from exc
             if code == "TransactionCanceledException":

@@ -8,7 +8,8 @@ domain errors ``<Thing><Condition>Error`` as subclasses of these, in their own
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from chalice import ChaliceViewError
 
@@ -47,9 +48,12 @@ class ConditionFailedError(Exception):
     """A conditional write's condition did not hold; nothing was written.
 
     From a transaction, ``failed`` holds the positions (in the list given to
-    ``Table.transact``) of the operations whose condition failed.
+    ``Table.transact``) of the operations whose condition failed. From a single write,
+    ``item`` is what was stored when the condition failed (DynamoDB's
+    ``ReturnValuesOnConditionCheckFailure``), or None when there was no item.
     """
 
-    def __init__(self, message: str, failed: Sequence[int] = ()) -> None:
+    def __init__(self, message: str, failed: Sequence[int] = (), item: Mapping[str, Any] | None = None) -> None:
         super().__init__(message)
         self.failed = tuple(failed)
+        self.item = dict(item) if item is not None else None

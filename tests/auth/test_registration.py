@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 import uuid
 from typing import Any
 
 import pytest
 
-from tests.auth.conftest import JSON, PASSWORD, post, register
+from tests.auth.conftest import JSON, PASSWORD, login, post, register
+from tests.support import services
 from tests.support.services import json_body
 from tests.support.threads import at_once
 from tests.support.tokens import bearer
@@ -113,3 +115,50 @@ def test_me_with_a_service_token_is_a_403(auth: Any, key_ring: Any) -> None:
 
     assert response.status_code == 403
     assert json_body(response)["Code"] == "NotAUserError"
+
+
+@pytest.mark.parametrize("password", ["123456789012", "qwertyuiop123", "passwordpassword", "iloveyou1234"])
+def test_a_common_password_is_refused_with_a_400_that_says_so(auth: Any, password: str) -> None:
+    response = post(auth, "/users", {"username": "alice", "password": password})
+
+    assert response.status_code == 400
+    assert "commonly used" in json_body(response)["Message"]
+    assert "password`" in json_body(response)["Message"]
+
+
+def test_twelve_spaces_are_refused_with_a_clear_400(auth: Any) -> None:
+    response = post(auth, "/users", {"username": "alice", "password": " " * 12})
+
+    assert response.status_code == 400
+    assert "only spaces" in json_body(response)["Message"]
+
+
+def test_a_password_registered_composed_logs_in_typed_decomposed(auth: Any) -> None:
+    composed = unicodedata.normalize("NFC", "Crème brûlée à Zürich")
+    register(auth, "alice", composed)
+
+    response = login(auth, "alice", unicodedata.normalize("NFD", composed))
+
+    assert response.status_code == 200, response.body
+
+
+def test_an_account_hashed_before_normalisation_still_logs_in_and_is_rehashed(auth: Any, aws: Any) -> None:
+    # GIVEN a user whose hash is of the password as typed, decomposed (made before revision 3)
+    typed = unicodedata.normalize("NFD", "Crème brûlée à Zürich")
+    user = register(auth, "alice", typed)
+    passwords = services.load("auth").module("passwords")
+    key = {"pk": {"S": f"user#{user['user_id']}"}}
+    aws.update_item(
+        TableName="auth-local",
+        Key=key,
+        UpdateExpression="SET password_hash = :h",
+        ExpressionAttributeValues={":h": {"S": passwords.hasher().hash(typed)}},
+    )
+
+    # WHEN they log in as they always typed it
+    response = login(auth, "alice", typed)
+
+    # THEN they get in, and the hash is now of the normalised password
+    assert response.status_code == 200, response.body
+    rehashed = aws.get_item(TableName="auth-local", Key=key)["Item"]["password_hash"]["S"]
+    assert passwords.hasher().verify(rehashed, unicodedata.normalize("NFKC", typed))

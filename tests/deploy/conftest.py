@@ -39,6 +39,7 @@ TABLE_CALLS: dict[str, tuple[str, str | None]] = {
     "update": ("dynamodb:UpdateItem", "UpdateItem"),
     "update_with": ("dynamodb:UpdateItem", "UpdateItem"),
     "delete": ("dynamodb:DeleteItem", "DeleteItem"),
+    "delete_op": ("dynamodb:DeleteItem", None),
     "put_op": ("dynamodb:PutItem", None),
     "update_op": ("dynamodb:UpdateItem", None),
     "check_op": ("dynamodb:ConditionCheckItem", None),

@@ -30,6 +30,10 @@ HANDLERS = ("create", "update", "delete")
 PARTITION, REGION, ACCOUNT = "aws", "us-east-1", "123456789012"
 SUFFIX = "1A2B3C4D5E6F7"  # CloudFormation's random part of a generated name
 REST_API_ID, DEPLOYMENT_ID = "a1b2c3d4e5", "dep123"
+WEB_ACL_ID = "a1b2c3d4-5678-90ab-cdef-1234567890ab"
+WEB_ACL = "AWS::WAFv2::WebACL"
+# What a web ACL association asks of the resource it protects, and of the web ACL.
+ON_BOTH = ("wafv2:AssociateWebACL", "wafv2:DisassociateWebACL", "wafv2:GetWebACLForResource")
 CODE_KEY = "0123456789abcdef0123456789abcdef"  # the key `aws cloudformation package` gives the code
 APPLICATION_BUCKET = "profiles-prod-pipeline-applicationbucket-1a2b3c4d5e6f"
 
@@ -113,10 +117,23 @@ def _api_paths(kind: str, logical_id: str, properties: dict[str, Any]) -> list[s
     return [f"arn:{PARTITION}:apigateway:{REGION}::{path}" for path in paths + tags]
 
 
+def _web_acl(stack: str, logical_id: str, properties: dict[str, Any]) -> str:
+    name = _name(properties.get("Name"), stack) or generated_name(stack, logical_id)
+    return _arn("wafv2", f"regional/webacl/{name}/{WEB_ACL_ID}")
+
+
 def _resources_of(
-    stack: str, kind: str, logical_id: str, properties: dict[str, Any], action: str
+    stack: str,
+    kind: str,
+    logical_id: str,
+    properties: dict[str, Any],
+    action: str,
+    web_acls: dict[str, str] | None = None,
 ) -> list[tuple[str, dict[str, str]]] | None:
-    """The ARNs ``action`` acts on for this resource, with the request context; None when not modelled."""
+    """The ARNs ``action`` acts on for this resource, with the request context; None when not modelled.
+
+    ``web_acls``: the ARN of each web ACL of the template, by logical id (an association names one).
+    """
     namespace = action.split(":")[0]
 
     def role(role_logical_id: str) -> str:
@@ -156,6 +173,15 @@ def _resources_of(
         return [(_arn("logs", f"log-group:{_log_group_name(properties['LogGroupName'], stack)}"), {})]
     if kind.startswith("AWS::ApiGateway::") and namespace == "apigateway":
         return [(path, {}) for path in _api_paths(kind, logical_id, properties)]
+    if kind == WEB_ACL and namespace == "wafv2":
+        return [(_web_acl(stack, logical_id, properties), {})]
+    if kind == "AWS::WAFv2::WebACLAssociation":
+        stage = f"arn:{PARTITION}:apigateway:{REGION}::/restapis/{REST_API_ID}/stages/api"
+        web_acl = (web_acls or {})[_target(properties["WebACLArn"])]
+        if action == "apigateway:SetWebACL":
+            return [(stage, {})]
+        if namespace == "wafv2":
+            return [(web_acl, {}), (stage, {})] if action in ON_BOTH else [(web_acl, {})]
     return None
 
 
@@ -168,11 +194,12 @@ def requests(
     ``"<permission>"`` (for every type) or ``"<type> <permission>"``.
     """
     found, unmodelled = [], []
+    web_acls = {i: _web_acl(stack, i, p) for i, kind, p in expanded(template) if kind == WEB_ACL}
     for logical_id, kind, properties in expanded(template):
         for action in sorted(handler_permissions(kind)):
             if action in not_needed or f"{kind} {action}" in not_needed:
                 continue
-            targets = _resources_of(stack, kind, logical_id, properties, action)
+            targets = _resources_of(stack, kind, logical_id, properties, action, web_acls)
             if targets is None:
                 unmodelled.append((kind, action))
                 continue

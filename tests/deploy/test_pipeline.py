@@ -92,6 +92,12 @@ NOT_NEEDED = {
     "iam:PutRolePermissionsBoundary": "no permissions boundaries",
     "iam:DeleteRolePermissionsBoundary": "no permissions boundaries",
     "sns:PutDataProtectionPolicy": "no data protection policies on topics",
+    "payments:GetConnectedAccount": "no paid (AWS Marketplace) rule groups in the web ACLs",
+    **{
+        f"AWS::WAFv2::WebACLAssociation {action}": "the web ACLs protect API Gateway stages only"
+        for action in iam.handler_permissions("AWS::WAFv2::WebACLAssociation")
+        if action.split(":")[0] not in ("wafv2", "apigateway")
+    },
     # The functions' log groups (Chalice's log_retention_in_days): a name and a retention, nothing more.
     **{
         f"AWS::Logs::LogGroup {permission}": reason

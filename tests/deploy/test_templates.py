@@ -23,7 +23,7 @@ from tests.deploy.conftest import (
     statements,
 )
 from tests.support import services
-from tools import registry
+from tools import infra, registry
 
 pytestmark = [pytest.mark.deploy, pytest.mark.xdist_group("package")]
 
@@ -404,3 +404,31 @@ def test_alarms_mail_the_address_given_as_a_stack_parameter(packaged: dict[str, 
 
     assert subscription == {"Protocol": "email", "Endpoint": {"Ref": "AlarmEmail"}}
     assert package.template["Parameters"]["AlarmEmail"]["Type"] == "String"
+
+
+@pytest.mark.parametrize("name", services.SERVICES)
+def test_a_web_acl_limits_each_address_in_front_of_the_apis_stage(packaged: dict[str, Packaged], name: str) -> None:
+    # The first line of defence (issue 20): AWS WAF blocks an address past its rate, with a
+    # 429 in the contract's error shape, before API Gateway or a function sees the request.
+    (acl,) = packaged[name].of_type("AWS::WAFv2::WebACL").values()
+    (association,) = packaged[name].of_type("AWS::WAFv2::WebACLAssociation").values()
+    properties = acl["Properties"]
+    (rule,) = properties["Rules"]
+
+    assert properties["Scope"] == "REGIONAL" and properties["DefaultAction"] == {"Allow": {}}
+    rate = rule["Statement"]["RateBasedStatement"]
+    assert (rate["Limit"], rate["EvaluationWindowSec"], rate["AggregateKeyType"]) == (
+        infra.REQUESTS_PER_ADDRESS,
+        infra.RATE_WINDOW_S,
+        "IP",
+    )
+    # A service other services call counts only requests without a bearer token: its
+    # callers' functions share AWS's egress addresses.
+    called = any(name in registry.service(other).calls for other in services.SERVICES)
+    assert ("ScopeDownStatement" in rate) == called
+    response = rule["Action"]["Block"]["CustomResponse"]
+    assert response["ResponseCode"] == 429
+    body = json.loads(properties["CustomResponseBodies"][response["CustomResponseBodyKey"]]["Content"])
+    assert set(body) == {"Code", "Message"}
+    assert association["Properties"]["WebACLArn"] == {"Fn::GetAtt": ["WebAcl", "Arn"]}
+    assert "/restapis/${RestAPI}/stages/${RestAPI.Stage}" in association["Properties"]["ResourceArn"]["Fn::Sub"]

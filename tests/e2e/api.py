@@ -22,6 +22,8 @@ from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAP
 from openapi_core.exceptions import OpenAPIError
 from openapi_core.templating.paths.exceptions import OperationNotFound, PathNotFound
 
+from tests.support import addresses
+
 # Every call is bounded: a hung service fails the test, never the whole run. Generous:
 # a service's first answer on a machine busy with other work can take several seconds.
 TIMEOUT_S = 30.0
@@ -100,19 +102,34 @@ check_against_document = DocumentCheck()
 """The one check every end-to-end response goes through (per test process)."""
 
 
-def check_documented(session: requests.Session) -> requests.Session:
-    """``session`` with every response checked against its service's OpenAPI document."""
+def check_documented(session: requests.Session, source: str | None = None) -> requests.Session:
+    """``session`` with every response checked against its service's OpenAPI document.
+
+    It connects from ``source``, a loopback address of its own unless named: each client
+    a test makes is another caller to the auth service's per-address limits.
+    """
+    addresses.session_from(source or addresses.fresh(), session)
     session.trust_env = False  # never a proxy from the environment: everything is local
     session.hooks["response"].append(check_against_document)
     return session
 
 
 class Api:
-    """The three services by name, over HTTP, on 127.0.0.1 only."""
+    """The services by name, over HTTP, on 127.0.0.1 only, from a loopback address of its own.
 
-    def __init__(self, urls: Mapping[str, str]) -> None:
+    Each client is a caller of its own (``source``, a fresh address unless named), and each
+    user ``new_user`` makes registers and logs in from an address of their own: the auth
+    service's per-address limits then bound each test's callers, not the whole run's.
+    """
+
+    def __init__(self, urls: Mapping[str, str], source: str | None = None) -> None:
         self.urls = dict(urls)
-        self.session = check_documented(requests.Session())
+        self.source = source or addresses.fresh()
+        self.session = check_documented(requests.Session(), self.source)
+
+    def elsewhere(self) -> Api:
+        """A client of the same services from another address."""
+        return Api(self.urls)
 
     def request(
         self,
@@ -166,8 +183,9 @@ class Api:
     def new_user(self, prefix: str = "user") -> User:
         """A freshly registered user, logged in."""
         username = unique_username(prefix)
-        registered = self.register(username)
-        response = self.login(username)
+        own = self.elsewhere()
+        registered = own.register(username)
+        response = own.login(username)
         assert response.status_code == 200, response.text
         tokens = response.json()
         return User(registered["user_id"], username, PASSWORD, tokens["access_token"], tokens["refresh_token"])

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.e2e.api import Api, User, assert_error
+from tests.e2e.api import PASSWORD, Api, User, assert_error
 from tests.e2e.conftest import StackFactory
 from tools.localstack import LocalStack
 
@@ -116,7 +116,7 @@ def test_every_service_answers_503_quickly_when_dynamodb_is_down(
     me, profile_path, location_path = user.auth, f"/profiles/{user.user_id}", f"/locations/{user.user_id}"
     # Each call gets its own client: a requests.Session is not for sharing between threads.
     calls = {
-        "register": lambda a: a.post("auth", "/users", body={"username": "late-comer", "password": "p" * 12 + "q"}),
+        "register": lambda a: a.post("auth", "/users", body={"username": "late-comer", "password": PASSWORD}),
         "login": lambda a: a.login(user.username),
         "me": lambda a: a.get("auth", "/users/me", headers=me),
         "get location": lambda a: a.get("location", location_path, headers=me),

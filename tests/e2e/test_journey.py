@@ -97,17 +97,32 @@ def test_a_user_registers_logs_in_and_publishes_a_profile_with_a_location(api: A
 
 
 def test_a_refresh_rotates_the_tokens_and_a_reused_refresh_token_ends_the_login(api: Api, alice: User) -> None:
-    # WHEN alice refreshes
+    # WHEN alice refreshes, and refreshes again with the new refresh token
     rotated = api.refresh(alice.refresh_token)
     assert rotated.status_code == 200, rotated.text
     new = rotated.json()
     assert new["refresh_token"] != alice.refresh_token
+    again = api.refresh(new["refresh_token"])
+    assert again.status_code == 200, again.text
 
-    # THEN the new access token works and the old refresh token does not
+    # THEN the new access token works and the first refresh token, its successor used, does not
     assert api.get("auth", "/users/me", headers=bearer(new["access_token"])).status_code == 200
     assert_oauth_error(api.refresh(alice.refresh_token), 400, "invalid_grant")
-    # AND presenting the used one again revoked the whole login, the new refresh token too
-    assert_oauth_error(api.refresh(new["refresh_token"]), 400, "invalid_grant")
+    # AND presenting the used one again revoked the whole login, the newest refresh token too
+    assert_oauth_error(api.refresh(again.json()["refresh_token"]), 400, "invalid_grant")
+
+
+def test_a_refresh_whose_answer_was_lost_can_be_retried_within_30_seconds(api: Api, alice: User) -> None:
+    # GIVEN a refresh whose answer never reached alice (issue 20, finding 4)
+    lost = api.refresh(alice.refresh_token).json()["refresh_token"]
+
+    # WHEN her client retries with the same refresh token
+    retried = api.refresh(alice.refresh_token)
+
+    # THEN it gets a new pair that works; the lost one does not, and the login lives on
+    assert retried.status_code == 200, retried.text
+    assert_oauth_error(api.refresh(lost), 400, "invalid_grant")
+    assert api.refresh(retried.json()["refresh_token"]).status_code == 200
 
 
 def test_a_revoked_refresh_token_no_longer_refreshes(api: Api, alice: User) -> None:

@@ -181,5 +181,5 @@ def test_the_location_is_kept_in_the_services_own_table_by_user_id(
 
     item = aws.get_item(TableName="location-local", Key={"user_id": {"S": ALICE}})["Item"]
 
-    assert set(item) == {"user_id", "latitude", "longitude", "city", "country", "updated_at", "version"}
+    assert set(item) == {"user_id", "latitude", "longitude", "city", "country", "updated_at", "version", "write_id"}
     assert item["version"] == {"N": "1"}

@@ -437,3 +437,15 @@ def test_a_fresh_token_the_location_service_refuses_is_not_retried(
     # THEN a later read, refused with the cached token, retries once with a fresh one, no more
     assert json_body(get(profile, user_id))["location_status"] == "unavailable"
     assert (upstream.token_calls, upstream.location_calls) == (2, 3)
+
+
+def test_anonymous_reads_of_a_profile_that_does_not_exist_make_no_location_call(
+    profile: Any, upstream: FakeUpstream, user_id: str
+) -> None:
+    # GIVEN no profile for user_id (issue 20, finding 6: 20 reads made 20 location calls)
+    for _ in range(20):
+        # WHEN anybody reads it
+        assert get(profile, user_id).status_code == 404
+
+    # THEN the location service never hears of it
+    assert upstream.location_calls == 0
