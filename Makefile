@@ -40,21 +40,24 @@ $(INSTALLED): $(REQUIREMENTS)
 
 venv: $(INSTALLED)
 
-# Each service reaches the shared library through vendor/servicekit, a link to ../../shared/servicekit.
-# A source archive that lost its links (CodePipeline's zip can) leaves a small file holding the
-# link's target, or nothing: make makes the link again and says so. Anything else there (a copy
-# of the library, as the pipeline's build leaves before packaging) may hold edits: make stops
-# and says how to put the link back, so that the tests always run on the tree as a developer has it.
-SHARED_LINK := ../../shared/servicekit
+# Each service reaches the shared library through vendor/servicekit, a relative link to the
+# repository's shared/servicekit. A source archive that lost its links (CodePipeline's zip can)
+# leaves a small file holding the link's target, or nothing: make makes the link again and says
+# so. Anything else there (a copy of the library, as the pipeline's build leaves before
+# packaging) may hold edits: make stops and says how to put the link back, so that the tests
+# always run on the tree as a developer has it.
+# The link's target, from a service's vendor/ folder: two folders up, then shared/servicekit.
+UP := ..
+SHARED_LINK := $(UP)/$(UP)/shared/servicekit
 links:
-	@for service in $(SERVICES); do link=$$service/vendor/servicekit; \
-		if [ -L $$link ] && [ "$$(readlink $$link)" = $(SHARED_LINK) ]; then continue; fi; \
-		if [ -L $$link ] || { [ -e $$link ] && ! { [ -f $$link ] && [ "$$(cat $$link)" = $(SHARED_LINK) ]; }; }; then \
-			echo "make: $$link is not the link to $(SHARED_LINK) (a copy left by a build?): remove it (rm -rf $$link) and run make again" >&2; \
+	@for service in $(SERVICES); do link=$$service/vendor/servicekit; target=$(SHARED_LINK); \
+		if [ -L $$link ] && [ "$$(readlink $$link)" = "$$target" ]; then continue; fi; \
+		if [ -L $$link ] || { [ -e $$link ] && ! { [ -f $$link ] && [ "$$(cat $$link)" = "$$target" ]; }; }; then \
+			echo "make: $$link is not the link to $$target (a copy left by a build?): remove it (rm -rf $$link) and run make again" >&2; \
 			exit 1; \
 		fi; \
-		echo "make: $$link: the source had lost the link to $(SHARED_LINK): made it again"; \
-		rm -f $$link && mkdir -p $$service/vendor && ln -s $(SHARED_LINK) $$link || exit 1; \
+		echo "make: $$link: the source had lost the link to $$target: made it again"; \
+		rm -f $$link && mkdir -p $$service/vendor && ln -s $$target $$link || exit 1; \
 	done
 
 run: $(INSTALLED) links

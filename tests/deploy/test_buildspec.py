@@ -47,7 +47,7 @@ STAND_INS = {
     "AlarmEmail": "ops@example.com",
     "CFNDeployRole.Arn": "arn:aws:iam::123456789012:role/profiles-pipeline-CFNDeployRole-1A2B3C4D5E6F",
 }
-SERVICE_LINK = "../../shared/servicekit"
+SERVICE_LINK = os.path.join("..", "..", "shared", "servicekit")  # a service's vendor/servicekit
 
 
 @dataclass(frozen=True)
