@@ -104,6 +104,22 @@ class InvalidRefreshTokenError(InvalidGrantError):
     """The refresh token is unknown, expired, used already, or revoked."""
 
 
+class RefreshTokenOfAnotherClientError(InvalidGrantError):
+    """The refresh token was issued to another client, or to a client when none is presented (or none when one is)."""
+
+
+class InvalidScopeError(OAuthError):
+    """400 ``invalid_scope``: a scope the caller may not have, or an unknown one (RFC 6749 section 5.2)."""
+
+    ERROR = "invalid_scope"
+
+
+class UnsupportedTokenTypeError(OAuthError):
+    """400 ``unsupported_token_type``: an access token cannot be revoked (RFC 7009 section 2.2.1)."""
+
+    ERROR = "unsupported_token_type"
+
+
 class UnsupportedGrantTypeError(OAuthError):
     """400 ``unsupported_grant_type``."""
 

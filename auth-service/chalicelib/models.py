@@ -79,47 +79,66 @@ CLIENT_SECRET_NEEDS_ID: dict[str, object] = {"dependentRequired": {"client_secre
 # ``client_id=null``.
 
 
-class PasswordGrant(Model, tag_field="grant_type", tag="password"):
+# RFC 6749 section 3.3: scope tokens of printable ASCII but space, '"' and '\\', separated by one space.
+ScopeParam = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1,
+        max_length=1024,
+        pattern=r"^[\x21\x23-\x5b\x5d-\x7e]+( [\x21\x23-\x5b\x5d-\x7e]+)*$",
+        description="Space-separated scopes (RFC 6749 section 3.3); left out: all the caller may have",
+    ),
+]
+# RFC 6749 section 3.1: the token endpoints ignore parameters they do not know (their models,
+# unlike every other body of the services, let unknown fields pass); the documents say an
+# unknown parameter is a string, as a form's parameters are, each given once.
+TOKEN_ENDPOINT_RULES: dict[str, object] = {**CLIENT_SECRET_NEEDS_ID, "additionalProperties": {"type": "string"}}
+
+
+class PasswordGrant(Model, tag_field="grant_type", tag="password", forbid_unknown_fields=False):
     """A user logs in (RFC 6749 section 4.3)."""
 
-    json_schema_extra: ClassVar[dict[str, object]] = CLIENT_SECRET_NEEDS_ID
+    json_schema_extra: ClassVar[dict[str, object]] = TOKEN_ENDPOINT_RULES
 
     username: Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
     password: Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
     client_id: ClientId | UnsetType = UNSET
     client_secret: Secret | UnsetType = UNSET
+    scope: ScopeParam | UnsetType = UNSET
 
     def __post_init__(self) -> None:
         self.username = self.username.lower()
 
 
-class RefreshGrant(Model, tag_field="grant_type", tag="refresh_token"):
+class RefreshGrant(Model, tag_field="grant_type", tag="refresh_token", forbid_unknown_fields=False):
     """A refresh token is exchanged for a new pair (rotation; RFC 6749 section 6)."""
 
-    json_schema_extra: ClassVar[dict[str, object]] = CLIENT_SECRET_NEEDS_ID
+    json_schema_extra: ClassVar[dict[str, object]] = TOKEN_ENDPOINT_RULES
 
     refresh_token: Secret
     client_id: ClientId | UnsetType = UNSET
     client_secret: Secret | UnsetType = UNSET
+    scope: ScopeParam | UnsetType = UNSET
 
 
-class ClientCredentialsGrant(Model, tag_field="grant_type", tag="client_credentials"):
+class ClientCredentialsGrant(Model, tag_field="grant_type", tag="client_credentials", forbid_unknown_fields=False):
     """A service logs in (RFC 6749 section 4.4); its credentials may also come by HTTP Basic."""
 
-    json_schema_extra: ClassVar[dict[str, object]] = CLIENT_SECRET_NEEDS_ID
+    json_schema_extra: ClassVar[dict[str, object]] = TOKEN_ENDPOINT_RULES
 
     client_id: ClientId | UnsetType = UNSET
     client_secret: Secret | UnsetType = UNSET
+    scope: ScopeParam | UnsetType = UNSET
 
 
 Grant = PasswordGrant | RefreshGrant | ClientCredentialsGrant
 GRANT_TYPES = ("password", "refresh_token", "client_credentials")
 
 
-class Revocation(Model):
+class Revocation(Model, forbid_unknown_fields=False):
     """``POST /token/revoke`` (RFC 7009), the request its document describes."""
 
-    json_schema_extra: ClassVar[dict[str, object]] = CLIENT_SECRET_NEEDS_ID
+    json_schema_extra: ClassVar[dict[str, object]] = TOKEN_ENDPOINT_RULES
 
     token: Secret
     token_type_hint: Annotated[str, msgspec.Meta(max_length=64)] | UnsetType = UNSET
@@ -127,7 +146,7 @@ class Revocation(Model):
     client_secret: Secret | UnsetType = UNSET
 
 
-class LegacyRevocation(Model):
+class LegacyRevocation(Model, forbid_unknown_fields=False):
     """Revision 1's JSON ``{"refresh_token": ...}``, still accepted; the documents describe ``Revocation``."""
 
     refresh_token: Secret

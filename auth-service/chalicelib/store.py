@@ -6,7 +6,7 @@ One table, one string key ``pk`` prefixed by kind:
 | --- | --- | --- |
 | user | ``user#<user_id>`` | username, password_hash, created_at |
 | username claim | ``username#<username>`` | user_id (uniqueness: written in the same transaction) |
-| refresh token | ``refresh#<sha256 of the token>`` | family_id, user_id, used, expires_at (used: used_at, successor) |
+| refresh token | ``refresh#<sha256>`` | family_id, user_id, used, expires_at, scope, client_id, used_at, successor |
 | token family (one login) | ``family#<family_id>`` | user_id, revoked, expires_at |
 | a subject's failed logins from one address | ``lockout#<kind>#<address>#<name>`` | failures, window_ends, expires_at |
 | a subject's failed logins from anywhere | ``slowdown#<kind>#<name>`` | failures, window_ends, not_before, expires_at |
@@ -119,6 +119,8 @@ class RefreshItem(TypedDict, total=False):
     expires_at: Required[int]
     used_at: int  # when it was rotated
     successor: str  # the key of the token it was rotated to: its hash, never the token
+    scope: str  # what the login was granted: a refresh may ask for at most this (absent: the user scope)
+    client_id: str  # the client the login named or authenticated (absent: none); only it may refresh
 
 
 class ClientItem(TypedDict):
@@ -285,15 +287,18 @@ class AuthStore:
 
     # Refresh-token families
 
-    def start_family(self, family_id: str, user_id: str, token: str, expires_at: int) -> None:
-        """A login: a new family with its first refresh token."""
+    def start_family(
+        self, family_id: str, user_id: str, token: str, expires_at: int, *, scope: str, client_id: str | None
+    ) -> None:
+        """A login: a new family with its first refresh token, bound to ``client_id`` (or to no client)."""
+        first = {**self._refresh_item(token, family_id, user_id, expires_at), **_binding(scope, client_id)}
         self._table.transact(
             [
                 self._table.put_op(
                     {"pk": f"family#{family_id}", "user_id": user_id, "revoked": False, "expires_at": expires_at},
                     NOT_EXISTS,
                 ),
-                self._table.put_op(self._refresh_item(token, family_id, user_id, expires_at), NOT_EXISTS),
+                self._table.put_op(first, NOT_EXISTS),
             ]
         )
 
@@ -362,8 +367,10 @@ class AuthStore:
         family_alive = self._table.check_op(
             {"pk": f"family#{item['family_id']}"}, Condition("revoked = :false", values={":false": False})
         )
+        inherited: dict[str, Any] = {name: item[name] for name in ("scope", "client_id") if name in item}  # type: ignore[literal-required]
         store_new = self._table.put_op(
-            self._refresh_item(new, item["family_id"], item["user_id"], item["expires_at"]), NOT_EXISTS
+            {**self._refresh_item(new, item["family_id"], item["user_id"], item["expires_at"]), **inherited},
+            NOT_EXISTS,
         )
         return [family_alive, store_new]
 
@@ -400,6 +407,11 @@ class AuthStore:
             "used": False,
             "expires_at": expires_at,
         }
+
+
+def _binding(scope: str, client_id: str | None) -> dict[str, str]:
+    """What a login's refresh tokens carry: its scope, and its client unless it named none."""
+    return {"scope": scope, **({"client_id": client_id} if client_id is not None else {})}
 
 
 auth_store = Lazy(lambda: AuthStore(Table(dynamodb(), settings().table_name)))

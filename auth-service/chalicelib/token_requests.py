@@ -56,16 +56,20 @@ def grant(request: Request) -> tuple[Grant, ClientCredentials | None]:
     return parsed, _client(request, _given(parsed.client_id), _given(parsed.client_secret))
 
 
-def revocation(request: Request) -> tuple[str, ClientCredentials | None]:
-    """The token a ``POST /token/revoke`` request names (RFC 7009), and the client's credentials."""
+def revocation(request: Request) -> tuple[str, str | None, ClientCredentials | None]:
+    """The token a ``POST /token/revoke`` request names (RFC 7009), its type hint, the client's credentials."""
     params = _params(request)
     if LEGACY_TOKEN in params and "token" in params:
         raise InvalidRequestError("Exactly one of the token and refresh_token parameters is needed.")
+    parsed: Revocation | LegacyRevocation
     if LEGACY_TOKEN in params:
-        legacy = _convert(params, LegacyRevocation)
-        return legacy.refresh_token, _client(request, _given(legacy.client_id), _given(legacy.client_secret))
-    parsed = _convert(params, Revocation)
-    return parsed.token, _client(request, _given(parsed.client_id), _given(parsed.client_secret))
+        legacy: LegacyRevocation = _convert(params, LegacyRevocation)
+        parsed, token = legacy, legacy.refresh_token
+    else:
+        current: Revocation = _convert(params, Revocation)
+        parsed, token = current, current.token
+    client = _client(request, _given(parsed.client_id), _given(parsed.client_secret))
+    return token, _given(parsed.token_type_hint), client
 
 
 def _given(value: str | UnsetType) -> str | None:

@@ -11,7 +11,8 @@ import secrets
 import uuid
 from typing import NoReturn
 
-from msgspec import UNSET
+import jwt
+from msgspec import UNSET, UnsetType
 
 from servicekit import metrics
 from servicekit.clock import clock
@@ -21,9 +22,12 @@ from .errors import (
     InvalidClientError,
     InvalidCredentialsError,
     InvalidRefreshTokenError,
+    InvalidScopeError,
     LoginLockedError,
+    RefreshTokenOfAnotherClientError,
     TooManyRequestsError,
     UnauthorizedClientError,
+    UnsupportedTokenTypeError,
 )
 from .keys import key_ring, new_token_id
 from .models import ClientCredentialsGrant, Grant, PasswordGrant, RefreshGrant, TokenResponse
@@ -45,7 +49,9 @@ CLIENT_SUBJECT_PREFIX = "client:"
 # successor is unused, is the client retrying a request whose answer it lost (Auth0's
 # "reuse interval" and Okta's "grace period" are of this order).
 RETRY_WINDOW_S = 30
-ROTATION_TRIES = 3
+# Each try that finds the token changed lost to another use of it that succeeded: n concurrent
+# uses need up to n tries. Past this, a client is hammering one token, and its login ends.
+ROTATION_TRIES = 8
 
 
 def issue(grant: Grant, client: ClientCredentials | None, address: str) -> TokenResponse:
@@ -57,28 +63,60 @@ def issue(grant: Grant, client: ClientCredentials | None, address: str) -> Token
     only the client-credentials grant.
     """
     if isinstance(grant, ClientCredentialsGrant):
-        return _client_credentials(client, address)
+        return _client_credentials(grant, client, address)
     if client is not None and client.secret is not None:
         authenticate_client(client, address)
         raise UnauthorizedClientError("Service clients log in with the client_credentials grant only.")
+    named = client.client_id if client is not None else None
     if isinstance(grant, PasswordGrant):
-        return _password(grant, address)
-    return _refresh(grant)
+        return _password(grant, named, address)
+    return _refresh(grant, named)
 
 
-def revoke(refresh_token: str, client: ClientCredentials | None, address: str) -> None:
-    """Revoke the login the token belongs to; unknown tokens are ignored (RFC 7009).
+def revoke(token: str, hint: str | None, client: ClientCredentials | None, address: str) -> None:
+    """Revoke the login a refresh token belongs to; unknown tokens are ignored (RFC 7009).
 
-    A client that sends a secret must get it right; refresh tokens are not bound to
-    clients, so any client (or none) may revoke one it holds.
+    Access tokens cannot be revoked (``unsupported_token_type``): they are self-contained
+    JWTs that expire within 15 minutes. A refresh token is revoked only by the client it
+    was issued to (RFC 7009 section 2.1): a confidential client authenticates, a public
+    one names itself; one issued to no client, by anyone who is not a confidential client.
     """
-    if client is not None and client.secret is not None:
-        authenticate_client(client, address)
+    confidential = client is not None and client.secret is not None
+    if confidential:
+        authenticate_client(client, address)  # type: ignore[arg-type]
+    if hint == "access_token" or _is_jwt(token):
+        raise UnsupportedTokenTypeError("Access tokens cannot be revoked: they expire within 15 minutes.")
     try:
-        item = _stored_refresh_token(refresh_token, clock().now())
+        item = _stored_refresh_token(token, clock().now())
     except InvalidRefreshTokenError:
         return
+    issued_to = item.get("client_id")
+    presented = client.client_id if client is not None else None
+    if issued_to != presented and (issued_to is not None or confidential):
+        raise RefreshTokenOfAnotherClientError("The token was not issued to this client; it is not revoked.")
     auth_store().revoke_family(item["family_id"])
+
+
+def granted_scope(requested: str | None, allowed: str) -> str:
+    """What a grant gives: ``requested`` if every scope of it is ``allowed`` (all of ``allowed`` if None)."""
+    if requested is None:
+        return allowed
+    may = allowed.split()
+    asked = requested.split()
+    refused = [scope for scope in asked if scope not in may]
+    if refused:
+        raise InvalidScopeError(
+            f"The scope {' '.join(refused)[:100]!r} is not one this caller may have (it may have: {allowed})."
+        )
+    return " ".join(scope for scope in may if scope in asked)  # in a stable order, each once
+
+
+def _is_jwt(token: str) -> bool:
+    """Whether ``token`` is shaped as a signed JWT (our access tokens are; refresh tokens never are)."""
+    try:
+        return "alg" in jwt.get_unverified_header(token)
+    except (jwt.PyJWTError, UnicodeError, ValueError):
+        return False
 
 
 def access_token(subject: str, scope: str) -> str:
@@ -98,8 +136,9 @@ def access_token(subject: str, scope: str) -> str:
     )
 
 
-def _password(grant: PasswordGrant, address: str) -> TokenResponse:
+def _password(grant: PasswordGrant, client_id: str | None, address: str) -> TokenResponse:
     store, now = auth_store(), clock().now()
+    scope = granted_scope(_given(grant.scope), USER_SCOPE)
     attempt = _attempt(attempts.user(grant.username), address)
     user = store.user_by_name(grant.username)
     if not passwords.verify(user["password_hash"] if user else None, grant.password) or user is None:
@@ -109,16 +148,25 @@ def _password(grant: PasswordGrant, address: str) -> TokenResponse:
     if passwords.needs_rehash(user["password_hash"], grant.password):
         store.set_password_hash(user["user_id"], passwords.hash_password(grant.password))
     refresh = _new_refresh_token()
-    store.start_family(uuid.uuid4().hex, user["user_id"], refresh, now + REFRESH_TOKEN_TTL_S)
+    store.start_family(
+        uuid.uuid4().hex, user["user_id"], refresh, now + REFRESH_TOKEN_TTL_S, scope=scope, client_id=client_id
+    )
     metrics.count(metrics.LOGINS_SUCCEEDED)
-    return _response(user["user_id"], USER_SCOPE, refresh)
+    return _response(user["user_id"], scope, refresh)
 
 
-def _refresh(grant: RefreshGrant) -> TokenResponse:
-    """Rotate the refresh token; a retry within the window rotates it again; any other reuse is theft."""
+def _refresh(grant: RefreshGrant, client_id: str | None) -> TokenResponse:
+    """Rotate the refresh token; a retry within the window rotates it again; any other reuse is theft.
+
+    Only the client the login named (or no client, if it named none) may refresh, and it
+    may ask for at most the login's scope; otherwise nothing is rotated.
+    """
     store, now = auth_store(), clock().now()
     for _ in range(ROTATION_TRIES):
         item = _stored_refresh_token(grant.refresh_token, now)
+        if item.get("client_id") != client_id:
+            raise RefreshTokenOfAnotherClientError("The refresh token was issued to another client.")
+        scope = granted_scope(_given(grant.scope), item.get("scope", USER_SCOPE))
         refresh = _new_refresh_token()
         try:
             if not item["used"]:
@@ -136,7 +184,7 @@ def _refresh(grant: RefreshGrant) -> TokenResponse:
         except FamilyRevokedError:
             raise InvalidRefreshTokenError("The refresh token has been revoked.") from None
         metrics.count(metrics.REFRESH_ROTATIONS)
-        return _response(item["user_id"], USER_SCOPE, refresh)
+        return _response(item["user_id"], scope, refresh)
     # Still changing under this request after every try: a client hammering one token.
     _revoke_stolen(item)
 
@@ -159,15 +207,16 @@ def authenticate_client(client: ClientCredentials, address: str) -> ClientItem:
     return item
 
 
-def _client_credentials(client: ClientCredentials | None, address: str) -> TokenResponse:
+def _client_credentials(grant: ClientCredentialsGrant, client: ClientCredentials | None, address: str) -> TokenResponse:
     if client is None or client.secret is None:
         raise InvalidClientError(
             "The client_credentials grant needs client authentication (HTTP Basic, or client_id and client_secret).",
             basic=client is not None and client.basic,
         )
     item = authenticate_client(client, address)
+    scope = granted_scope(_given(grant.scope), item["scope"])
     metrics.count(metrics.CLIENT_CREDENTIALS_LOGINS)
-    return _response(CLIENT_SUBJECT_PREFIX + item["client_id"], item["scope"], None)
+    return _response(CLIENT_SUBJECT_PREFIX + item["client_id"], scope, None)
 
 
 def _attempt(subject: Subject, address: str) -> attempts.Attempt:
@@ -197,6 +246,10 @@ def _response(subject: str, scope: str, refresh_token: str | None) -> TokenRespo
         scope=scope,
         refresh_token=UNSET if refresh_token is None else refresh_token,
     )
+
+
+def _given(value: str | UnsetType) -> str | None:
+    return None if value is UNSET else value  # type: ignore[return-value]
 
 
 def _new_refresh_token() -> str:

@@ -228,8 +228,9 @@ def test_a_refresh_retried_within_30_seconds_gets_a_new_pair_and_the_lost_succes
     token = alice["tokens"]["refresh_token"]
     lost = json_body(refresh(auth, token))["refresh_token"]
 
-    # WHEN the client retries with the same refresh token 29 seconds later
-    _move_the_clock(29)
+    # WHEN the client retries with the same refresh token 20 seconds later (well inside the
+    # window: the real clock moves on too, by up to seconds on a busy machine)
+    _move_the_clock(20)
     retried = refresh(auth, token)
 
     # THEN it gets a new pair, which works; the successor it never saw does not, and the
@@ -286,8 +287,10 @@ def test_an_expired_refresh_token_is_invalid_grant(auth: Any, alice: dict[str, A
     assert "expired" in body["error_description"]
 
 
-def test_a_form_encoded_refresh_with_a_client_id_rotates(auth: Any, alice: dict[str, Any]) -> None:
-    params = {"grant_type": "refresh_token", "refresh_token": alice["tokens"]["refresh_token"], "client_id": "my-app"}
+def test_a_form_encoded_refresh_by_the_public_client_that_logged_in_rotates(auth: Any, alice: dict[str, Any]) -> None:
+    password_form = {"grant_type": "password", "username": "alice", "password": PASSWORD, "client_id": "my-app"}
+    login = post_form(auth, "/token", password_form)
+    params = {"grant_type": "refresh_token", "refresh_token": json_body(login)["refresh_token"], "client_id": "my-app"}
 
     assert post_form(auth, "/token", params).status_code == 200
 
@@ -449,7 +452,7 @@ def test_a_clients_lockout_is_not_a_users_of_the_same_name(auth: Any) -> None:
         ({"grant_type": "password", "username": "alice"}, "password"),
         ({"grant_type": "password", "username": "alice", "password": 12}, "password"),
         ({"grant_type": "refresh_token"}, "refresh_token"),
-        ({"grant_type": "password", "username": "a", "password": "b", "scope": "admin"}, "scope"),
+        ({"grant_type": "password", "username": "a", "password": "b", "scope": 'a"quote'}, "scope"),
     ],
 )
 def test_invalid_token_requests_are_invalid_request_naming_the_field(

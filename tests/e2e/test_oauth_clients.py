@@ -123,7 +123,10 @@ def test_requests_oauthlib_logs_in_and_refreshes(api: Api, metadata: dict[str, s
 
     token = session.fetch_token(metadata["token_endpoint"], username=user.username, password=PASSWORD, timeout=5)
     me = session.get(api.urls["auth"] + "/users/me", timeout=5)
-    refreshed = session.refresh_token(metadata["token_endpoint"], refresh_token=token["refresh_token"], timeout=5)
+    # A public client names itself on a refresh too (RFC 6749 section 3.2.1): the token is bound to it.
+    refreshed = session.refresh_token(
+        metadata["token_endpoint"], refresh_token=token["refresh_token"], client_id=PUBLIC_CLIENT, timeout=5
+    )
 
     assert me.status_code == 200 and me.json()["user_id"] == user.user_id
     assert refreshed["refresh_token"] != token["refresh_token"]
