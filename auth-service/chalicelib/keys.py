@@ -24,7 +24,7 @@ from jwt.algorithms import ECAlgorithm
 from servicekit import env, parameters
 from servicekit.authorizer import handed_over_jwks
 from servicekit.lazy import Lazy
-from servicekit.tokens import ALGORITHM, CURVE, KeySet, TokenVerifier
+from servicekit.tokens import ACCESS_TOKEN_TYPE, ALGORITHM, CURVE, KeySet, TokenVerifier
 
 from .settings import issuer, settings
 
@@ -116,8 +116,9 @@ class KeyRing:
         return KeyRing({k: v for k, v in self.keys.items() if k != kid}, self.active)
 
     def sign(self, claims: Mapping[str, Any]) -> str:
-        """A compact JWS of ``claims`` with the active key, its ``kid`` in the header."""
-        return jwt.encode(dict(claims), self.keys[self.active], algorithm=ALGORITHM, headers={"kid": self.active})
+        """An access token: a compact JWS of ``claims`` with the active key, ``kid`` and RFC 9068's ``typ``."""
+        headers = {"kid": self.active, "typ": ACCESS_TOKEN_TYPE}
+        return jwt.encode(dict(claims), self.keys[self.active], algorithm=ALGORITHM, headers=headers)
 
     def jwks(self) -> dict[str, list[dict[str, str]]]:
         """The public half of every key in the ring."""

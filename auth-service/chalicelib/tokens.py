@@ -45,6 +45,9 @@ from .store import (
 from .token_requests import ClientCredentials
 
 CLIENT_SUBJECT_PREFIX = "client:"
+# RFC 9068's client_id claim of a login that named no client. A registered client's id is
+# made of a-z, 0-9 and '-' only (clients.CLIENT_ID_PATTERN), so this one is never a client's.
+PUBLIC_CLIENT_ID = "public_client"
 # A refresh token presented again within this many seconds of its rotation, while its
 # successor is unused, is the client retrying a request whose answer it lost (Auth0's
 # "reuse interval" and Okta's "grace period" are of this order).
@@ -119,14 +122,15 @@ def _is_jwt(token: str) -> bool:
         return False
 
 
-def access_token(subject: str, scope: str) -> str:
-    """A signed access token for ``subject``, valid for 15 minutes."""
+def access_token(subject: str, scope: str, client_id: str | None) -> str:
+    """A signed access token (RFC 9068) for ``subject``, got by ``client_id``, valid for 15 minutes."""
     now = clock().now()
     return key_ring().sign(
         {
             "iss": issuer(),
             "aud": settings().audience,
             "sub": subject,
+            "client_id": client_id or PUBLIC_CLIENT_ID,
             "scope": scope,
             "iat": now,
             "nbf": now,
@@ -152,7 +156,7 @@ def _password(grant: PasswordGrant, client_id: str | None, address: str) -> Toke
         uuid.uuid4().hex, user["user_id"], refresh, now + REFRESH_TOKEN_TTL_S, scope=scope, client_id=client_id
     )
     metrics.count(metrics.LOGINS_SUCCEEDED)
-    return _response(user["user_id"], scope, refresh)
+    return _response(user["user_id"], scope, client_id, refresh)
 
 
 def _refresh(grant: RefreshGrant, client_id: str | None) -> TokenResponse:
@@ -184,7 +188,7 @@ def _refresh(grant: RefreshGrant, client_id: str | None) -> TokenResponse:
         except FamilyRevokedError:
             raise InvalidRefreshTokenError("The refresh token has been revoked.") from None
         metrics.count(metrics.REFRESH_ROTATIONS)
-        return _response(item["user_id"], scope, refresh)
+        return _response(item["user_id"], scope, client_id, refresh)
     # Still changing under this request after every try: a client hammering one token.
     _revoke_stolen(item)
 
@@ -216,7 +220,7 @@ def _client_credentials(grant: ClientCredentialsGrant, client: ClientCredentials
     item = authenticate_client(client, address)
     scope = granted_scope(_given(grant.scope), item["scope"])
     metrics.count(metrics.CLIENT_CREDENTIALS_LOGINS)
-    return _response(CLIENT_SUBJECT_PREFIX + item["client_id"], scope, None)
+    return _response(CLIENT_SUBJECT_PREFIX + item["client_id"], scope, item["client_id"], None)
 
 
 def _attempt(subject: Subject, address: str) -> attempts.Attempt:
@@ -238,9 +242,9 @@ def _stored_refresh_token(token: str, now: int) -> RefreshItem:
     return item
 
 
-def _response(subject: str, scope: str, refresh_token: str | None) -> TokenResponse:
+def _response(subject: str, scope: str, client_id: str | None, refresh_token: str | None) -> TokenResponse:
     return TokenResponse(
-        access_token=access_token(subject, scope),
+        access_token=access_token(subject, scope, client_id),
         token_type="Bearer",  # noqa: S106 - the RFC 6749 token type, not a secret
         expires_in=ACCESS_TOKEN_TTL_S,
         scope=scope,

@@ -22,9 +22,17 @@ from .text import clip
 logger = logging.getLogger(__name__)
 
 ALGORITHM = "ES256"
+# RFC 9068 section 2.1: an access token's header says what it is (section 4: either spelling).
+ACCESS_TOKEN_TYPE = "at+jwt"  # noqa: S105 - a media type, not a secret
+ACCESS_TOKEN_TYPES = frozenset({ACCESS_TOKEN_TYPE, "application/at+jwt"})
+# What the auth service signed before it followed RFC 9068: ``typ: JWT`` and no ``client_id``.
+# Still accepted in that shape only, so that nobody is turned away while the tokens issued
+# before a stage moved over expire (within 15 minutes; docs/security.md).
+LEGACY_TOKEN_TYPE = "jwt"  # noqa: S105 - a media type, not a secret
 CURVE = "secp256r1"  # P-256, the only curve ES256 allows (RFC 7518 section 3.4)
 MAX_LIFETIME_S = 15 * 60
 REQUIRED_CLAIMS = ["iss", "sub", "aud", "iat", "nbf", "exp", "jti", "scope"]
+RFC_9068_CLAIMS = [*REQUIRED_CLAIMS, "client_id"]
 JWKS_PATH = "/.well-known/jwks.json"
 # An unknown kid may mean the auth service rotated keys: refetch, but at most this often
 # after a successful fetch, so that a flood of forged kids cannot flood the auth service.
@@ -186,6 +194,10 @@ class TokenVerifier:
             raise InvalidTokenError(f"malformed token: {clip(str(exc))}") from exc
         if header.get("alg") != ALGORITHM:
             raise InvalidTokenError(f"algorithm {clip(header.get('alg'))} is not accepted")
+        typ = header.get("typ")
+        legacy = isinstance(typ, str) and typ.lower() == LEGACY_TOKEN_TYPE
+        if not legacy and (not isinstance(typ, str) or typ.lower() not in ACCESS_TOKEN_TYPES):
+            raise InvalidTokenError(f"the token's type {clip(typ)} is not an access token's (at+jwt)")
         kid = header.get("kid")
         if not isinstance(kid, str) or not kid:
             raise InvalidTokenError("the token has no key id")
@@ -197,10 +209,12 @@ class TokenVerifier:
                 issuer=self._issuer,
                 audience=self._audience,
                 leeway=LEEWAY_S,
-                options={"require": REQUIRED_CLAIMS},
+                options={"require": REQUIRED_CLAIMS if legacy else RFC_9068_CLAIMS},
             )
         except jwt.PyJWTError as exc:
             raise InvalidTokenError(clip(str(exc))) from exc
+        if legacy and "client_id" in claims:
+            raise InvalidTokenError("a token with a client_id must say it is an access token (typ at+jwt)")
         if (
             not all(isinstance(claims[c], int) for c in ("iat", "nbf", "exp"))
             or claims["exp"] - claims["iat"] > MAX_LIFETIME_S

@@ -195,3 +195,32 @@ def test_a_token_issued_to_no_client_is_revoked_by_whoever_presents_it(auth: Any
 
 def test_an_unknown_token_is_still_a_200(auth: Any) -> None:
     assert _revoke(auth, "no-such-token").status_code == 200
+
+
+# RFC 9068 access tokens
+
+
+def _header_and_claims(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    import jwt
+
+    return jwt.get_unverified_header(token), jwt.decode(token, options={"verify_signature": False})
+
+
+def test_access_tokens_say_at_jwt_and_name_the_client_that_got_them(
+    auth: Any, registered: dict[str, Any], service_client: tuple[str, str]
+) -> None:
+    client_id, secret = service_client
+    unnamed = json_body(_login(auth))
+    named = json_body(_login(auth, client_id="app-one"))
+    refreshed = json_body(_refresh(auth, named["refresh_token"], client_id="app-one"))
+    service = json_body(post_form(auth, "/token", {"grant_type": "client_credentials"}, basic(client_id, secret)))
+
+    tokens = {
+        "public_client": unnamed["access_token"],
+        "app-one": refreshed["access_token"],
+        client_id: service["access_token"],
+    }
+    for expected, token in tokens.items():
+        header, claims = _header_and_claims(token)
+        assert header["typ"] == "at+jwt"
+        assert claims["client_id"] == expected

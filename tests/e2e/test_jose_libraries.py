@@ -17,6 +17,7 @@ import jwcrypto.jwk
 import jwcrypto.jwt
 import jwt as pyjwt
 import pytest
+from authlib.oauth2.rfc9068 import JWTBearerTokenValidator
 
 from tests.e2e.api import Api, User
 from tools import stages
@@ -99,3 +100,23 @@ def test_a_token_from_another_issuer_is_refused_by_the_libraries(
         jose.jwt.decode(
             user.access_token, jwks, algorithms=["ES256"], issuer="https://elsewhere.example", audience=audience
         )
+
+
+def test_authlibs_rfc9068_validator_accepts_an_access_token_as_a_resource_server(
+    user: User, jwks: dict[str, Any], issuer: str, audience: str
+) -> None:
+    # GIVEN authlib's resource-server validator of RFC 9068 JWT access tokens, given the JWKS
+    class Validator(JWTBearerTokenValidator):  # type: ignore[misc]
+        def get_jwks(self) -> joserfc.jwk.KeySet:
+            return joserfc.jwk.KeySet.import_key_set(jwks)  # type: ignore[arg-type]
+
+    validator = Validator(issuer=issuer, resource_server=audience)
+
+    # WHEN it authenticates and validates a user's access token for one of its scopes
+    claims = validator.authenticate_token(user.access_token)
+    validator.validate_token(claims, scopes=["profile:write"], request=None)
+
+    # THEN the token is what RFC 9068 asks: its type, and the client that got it
+    assert claims.header["typ"] == "at+jwt"
+    assert claims["client_id"] == "public_client"
+    assert claims["sub"] == user.user_id

@@ -24,6 +24,7 @@ def claims(sub: str, scope: str = USER_SCOPE, **overrides: Any) -> dict[str, Any
         "iss": ISSUER,
         "aud": AUDIENCE,
         "sub": sub,
+        "client_id": "public_client",
         "scope": scope,
         "iat": now,
         "nbf": now,
