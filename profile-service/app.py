@@ -1,5 +1,11 @@
 """The profile service: public profiles and pages, each with the user's location."""
 
+# First of all, in Lambda's Init of the API function: the first read's service token and its
+# cold peers are started before the rest of this module is imported (chalicelib.early).
+from chalicelib import early
+
+early.start()
+
 from chalice import Chalice, Response
 
 from chalicelib import access, etags, pages, profiles

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tools import stages
-from tools.bench import costs, package
+from tools.bench import aws, costs, package, speed, world
 
 
 def test_a_million_invocations_cost_requests_plus_gb_seconds_billed_per_ms() -> None:
@@ -71,3 +71,89 @@ def test_each_function_has_the_memory_the_last_bench_chose() -> None:
         service, kind = name.split()
         config = json.loads((stages.folder(service) / ".chalice" / "config.json").read_text())
         assert config["lambda_functions"][handlers[kind]]["lambda_memory_size"] == memory, name
+
+
+# The all-cold model (issue 24): AWS's parameters, their sources, and the arithmetic.
+
+
+def test_every_aws_parameter_has_a_value_a_source_and_dates() -> None:
+    parameters = aws.load()
+
+    for name, parameter in parameters.table.items():
+        assert any(isinstance(v, int | float) and v > 0 for v in parameter.values()), name
+        assert parameter["source"].strip() and parameter["what"].strip(), name
+        assert parameter["published"].strip() and parameter["read"].strip(), name
+    for name in ("environment_creation", "runtime_init", "package_load", "api_gateway", "tls", "reference_speed"):
+        assert name in parameters.table
+
+
+def test_a_parameter_without_its_source_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "aws.toml"
+    path.write_text('[api_gateway]\nms_per_hop = 30\nwhat = "x"\npublished = "2025"\nread = "2026-12-04"\n')
+
+    with pytest.raises(ValueError, match="api_gateway"):
+        aws.load(path)
+
+
+def test_aws_adds_the_environment_the_runtime_and_the_package_before_app_py() -> None:
+    parameters = aws.load()
+    per_mb = parameters.value("package_load", "ms_per_mb")
+
+    assert parameters.platform_ms(9.0) == pytest.approx(
+        parameters.environment_ms + parameters.runtime_init_ms + 9.0 * per_mb
+    )
+    assert parameters.tls_ms == parameters.value("tls", "round_trips") * parameters.value("tls", "rtt_ms")
+
+
+def test_a_figure_from_a_faster_host_is_normalised_up_to_lambdas_speed() -> None:
+    # This host runs the reference workload in 290 ms, Lambda's vCPU in 386.1 ms.
+    assert aws.normalised(100.0, host_ms=290.0, reference_ms=386.1) == pytest.approx(133.14, abs=0.01)
+
+
+def test_the_margin_is_what_is_left_of_the_budget_from_the_lookups_start() -> None:
+    assert aws.margin_ms(1000.0, lookup_started=10.25, answered=11.0) == pytest.approx(250.0)
+    assert aws.margin_ms(1000.0, lookup_started=10.0, answered=None) == float("-inf")
+
+
+def test_provisioned_concurrency_costs_a_month_of_gb_seconds() -> None:
+    parameters = aws.load()
+
+    assert parameters.provisioned_usd_per_month(1024) == pytest.approx(
+        30 * 24 * 3600 * parameters.value("provisioned_concurrency", "usd_per_gb_s")
+    )
+
+
+def test_an_idle_environment_answers_warm_and_a_busy_one_makes_lambda_start_another_cold() -> None:
+    function = world.Environments(cold_ms=500.0, warm_ms=10.0)
+
+    first = function.invoke(0.0)  # cold: a new environment
+    meanwhile = function.invoke(0.1)  # the first is still starting: another, cold
+    later = function.invoke(1.0)  # both idle: warm
+
+    assert (first, meanwhile, later) == pytest.approx((0.5, 0.6, 1.01))
+    assert len(function.busy_until) == 2
+
+
+def test_a_location_read_pays_a_hop_for_the_authorizer_and_one_for_the_api_and_a_denied_token_stops_early() -> None:
+    def world_after_a_quiet_night() -> world.AllCold:
+        return world.AllCold(
+            auth=world.Environments(800.0, 50.0),
+            authorizer=world.Environments(300.0, 1.0),
+            location=world.Environments(400.0, 5.0),
+            hop_ms=30.0,
+            tls_ms=6.0,
+            valid_token="t",
+        )
+
+    answered, allowed = world_after_a_quiet_night().read(0.0, new_connection=True, bearer="t")
+    denied, let_through = world_after_a_quiet_night().read(0.0, new_connection=False, bearer="wake-up")
+
+    assert allowed and answered == pytest.approx((6 + 30 + 300 + 30 + 400) / 1000)
+    assert not let_through and denied == pytest.approx((30 + 300) / 1000)
+
+
+def test_the_reference_workload_is_the_published_one() -> None:
+    # The same million chained SHA-256 digests the published Lambda figure ran (aws.toml).
+    assert "sha256(data).digest()" in speed.WORKLOAD
+    assert b"benchmark data for Lambda ARM vs x86 performance testing".decode() in speed.WORKLOAD
+    assert aws.load().value("reference_speed", "iterations") == 1_000_000

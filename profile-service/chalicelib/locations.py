@@ -21,6 +21,7 @@ client lacks ``location:read``; retrying would only double the load on auth).
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import logging
 import threading
@@ -35,7 +36,7 @@ from servicekit.lazy import Lazy
 
 from .credentials import ServiceToken, TokenUnavailableError, new_service_token
 from .models import Location, LocationAnswer, LocationStatus
-from .settings import CONNECT_TIMEOUT_S, READ_BUDGET_S, READ_TIMEOUT_S, settings
+from .settings import COLD_PEER_READ_TIMEOUT_S, CONNECT_TIMEOUT_S, READ_BUDGET_S, READ_TIMEOUT_S, settings
 
 if TYPE_CHECKING:
     from concurrent.futures import Future, ThreadPoolExecutor
@@ -51,6 +52,9 @@ LOOKUP_WORKERS = 32
 # Below this much time left, a retry could not finish anyway.
 MIN_RETRY_S = 0.1
 REFUSED = (401, 403)
+# The wake-up's call to the authorizer: a bearer that is no token, for a user id that is none.
+WAKE_UP_TOKEN = "wake-up"  # noqa: S105 - not a secret: the string the authorizer is woken with
+WAKE_UP_USER = "wake-up"
 
 
 class LocationLookup(msgspec.Struct, frozen=True):
@@ -96,13 +100,72 @@ def unavailable(cause: str) -> LocationLookup:
     return LocationLookup("unavailable", cause=cause)
 
 
+class WakeUp:
+    """The location service's functions woken during this process's Init (``chalicelib.early``).
+
+    Until they have answered, a location call waits for them rather than start a second
+    cold environment of each; a process that woke nothing never waits.
+    """
+
+    def __init__(self) -> None:
+        self._answered: threading.Event | None = None
+
+    def begin(self) -> None:
+        """A wake-up is under way: calls wait for ``end``."""
+        self._answered = threading.Event()
+
+    def end(self) -> None:
+        """The wake-up's calls have answered (or failed)."""
+        if self._answered is not None:
+            self._answered.set()
+
+    def wait(self, timeout: float) -> None:
+        """Wait for a wake-up under way, at most ``timeout`` seconds."""
+        if self._answered is not None:
+            self._answered.wait(max(0.0, timeout))
+
+
+wake_up = WakeUp()
+"""This process's wake-up of the location service, if any."""
+
+
 class LocationReader:
     """``GET {LOCATION_URL}/locations/{user_id}`` with the service token; never raises."""
 
-    def __init__(self, http: JsonHttpClient, base_url: str, token: ServiceToken) -> None:
+    def __init__(
+        self, http: JsonHttpClient, base_url: str, token: ServiceToken, patient: JsonHttpClient | None = None
+    ) -> None:
         self._http = http
         self._base_url = base_url
         self._token = token
+        self._patient = patient or http  # for the wake-up, which may meet cold functions
+
+    def fetch_token(self, deadline: float) -> None:
+        """Get the service token now (shared with later reads); a failure is left for a read to retry."""
+        try:
+            self._token.get(deadline)
+        except TokenUnavailableError as exc:
+            logger.warning("no service token ahead of the first read: %s", exc)
+
+    def wake(self, deadline: float) -> None:
+        """Start the location service's API function and its authorizer, both at once; return when both answered.
+
+        ``/health`` runs the API function; a request with a token that is not one
+        (``WAKE_UP_TOKEN``) runs the authorizer, which denies it (API Gateway caches that
+        Deny for that string only). Neither reads a location. Any answer, or none, will do.
+        """
+        from servicekit.http import HttpCallError
+
+        def call(path: str, headers: dict[str, str]) -> None:
+            left = deadline - clock().monotonic()
+            if left > 0:
+                with contextlib.suppress(HttpCallError):
+                    self._patient.request("GET", self._base_url + path, headers=headers, timeout=left)
+
+        health = threading.Thread(target=call, args=("/health", {}), name="wake-location-api", daemon=True)
+        health.start()
+        call(f"/locations/{WAKE_UP_USER}", {"Authorization": f"Bearer {WAKE_UP_TOKEN}"})
+        health.join(max(0.0, deadline - clock().monotonic()))
 
     def read(self, user_id: str, deadline: float, gate: Gate | None = None) -> LocationLookup:
         """The user's location, or why there is none to show; with a ``gate``, called only once it opens."""
@@ -126,6 +189,9 @@ class LocationReader:
                 return unavailable("no_token")
             if gate is not None and not gate.wait(deadline - clock().monotonic()):
                 return unavailable("timeout") if gate.pending() else NOT_NEEDED
+            # While the location service's cold functions answer this process's wake-up, a
+            # call now would only start another cold environment of each: wait for them.
+            wake_up.wait(deadline - clock().monotonic())
             left = deadline - clock().monotonic()
             if left <= 0:
                 return unavailable("timeout")  # the token took what was left of the budget
@@ -195,8 +261,10 @@ def _new_http() -> JsonHttpClient:
 
 
 def _new_reader() -> LocationReader:
-    http = _new_http()
-    return LocationReader(http, settings().location_url, new_service_token(http))
+    from servicekit.http import JsonHttpClient
+
+    patient = JsonHttpClient(connect_timeout=CONNECT_TIMEOUT_S, read_timeout=COLD_PEER_READ_TIMEOUT_S, pool_size=4)
+    return LocationReader(_new_http(), settings().location_url, new_service_token(patient), patient)
 
 
 location_reader = Lazy(_new_reader)

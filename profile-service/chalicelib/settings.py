@@ -15,6 +15,11 @@ WRITE_SCOPE = "profile:write"
 READ_BUDGET_S = 1.0
 CONNECT_TIMEOUT_S = 0.25
 READ_TIMEOUT_S = 0.75
+# Calls that may meet a cold peer and that no read waits for beyond its own deadline (the
+# token fetch, the early wake-up) wait longer than a read: a cold auth service answers in
+# about a second on AWS (docs/performance.md, "after a quiet night"), and a call cut at
+# 0.75 s would only make Lambda start a second cold environment there, for nothing.
+COLD_PEER_READ_TIMEOUT_S = 3.0
 # A cached service token is renewed when it has less than this left to live.
 TOKEN_RENEWAL_MARGIN_S = 60
 

@@ -39,6 +39,12 @@ class Limit:
     memory_mb: int
     method: str
     join: Callable[[], None] | None
+    speed: float = 1.0  # the share's scale (``limited``)
+
+    @property
+    def cpus(self) -> float:
+        """The CPUs the process may use."""
+        return share(self.memory_mb) * self.speed
 
     @property
     def scaled(self) -> bool:
@@ -100,10 +106,16 @@ def _joiner(group: Path) -> Callable[[], None]:
 
 
 @contextlib.contextmanager
-def limited(memory_mb: int) -> Iterator[Limit]:
-    """A CPU limit for one process at ``memory_mb``."""
-    with _group(max(1000, round(PERIOD_US * share(memory_mb)))) as group:
-        yield Limit(memory_mb, method(), _joiner(group) if group else None)
+def limited(memory_mb: int, speed: float = 1.0) -> Iterator[Limit]:
+    """A CPU limit for one process at ``memory_mb``.
+
+    ``speed`` scales the share: a host whose single thread is faster than Lambda's vCPU
+    runs a process at Lambda's speed with ``speed`` = host's time / Lambda's time for the
+    reference workload (``tools.bench.speed``). A share above one CPU cannot make one thread
+    faster: a slower host cannot be normalised this way (the bench says so).
+    """
+    with _group(max(1000, round(PERIOD_US * share(memory_mb) * speed))) as group:
+        yield Limit(memory_mb, method(), _joiner(group) if group else None, speed)
 
 
 @contextlib.contextmanager

@@ -44,12 +44,32 @@ class Run:
     import_s: float
     answer: dict[str, Any]
     warm: dict[str, list[dict[str, float]]] = field(default_factory=dict)
+    marks: dict[str, float] = field(default_factory=dict)  # perf_counter() of marked calls (coldpath.py)
 
 
-def run_once(function: Function, limit: cpu.Limit, env: dict[str, str], warm: int) -> Run:
-    """Start the function's process, invoke it cold, then ``warm`` times per event."""
-    spec = {"handler": function.handler, "events": function.events, "warm": warm, "memory_mb": limit.memory_mb}
+def run_once(
+    function: Function,
+    limit: cpu.Limit,
+    env: dict[str, str],
+    warm: int,
+    *,
+    marks: dict[str, str] | None = None,
+    lambda_handler: bool = True,
+) -> Run:
+    """Start the function's process, invoke it cold, then ``warm`` times per event.
+
+    ``lambda_handler``: set ``_HANDLER`` as Lambda's runtime does (``app.app``, ``app.jwt_auth``).
+    """
+    spec = {
+        "handler": function.handler,
+        "events": function.events,
+        "warm": warm,
+        "memory_mb": limit.memory_mb,
+        "marks": marks or {},
+    }
     env = {**env, "PYTHONPATH": str(function.package)}
+    if lambda_handler:
+        env["_HANDLER"] = f"app.{function.handler}"
     with tempfile.TemporaryFile(mode="w+") as errors:
         started = time.perf_counter()
         process = subprocess.Popen(
@@ -82,14 +102,21 @@ def run_once(function: Function, limit: cpu.Limit, env: dict[str, str], warm: in
     wall = answered - started
     if limit.scaled:
         # No controller: CPU time at the memory's share, plus the time spent waiting.
-        wall = cold["cpu_s"] / cpu.share(limit.memory_mb) + max(0.0, wall - cold["cpu_s"])
+        wall = cold["cpu_s"] / limit.cpus + max(0.0, wall - cold["cpu_s"])
     marked = [line.removeprefix(MARK) for line in rest.splitlines() if line.startswith(MARK)]
     warm_runs = json.loads(marked[0])["warm"] if marked else {}
     if limit.scaled:
         for runs in warm_runs.values():
             for r in runs:
-                r["wall_s"] = r["cpu_s"] / cpu.share(limit.memory_mb) + max(0.0, r["wall_s"] - r["cpu_s"])
-    return Run(started_at=started, cold_s=wall, import_s=cold["import_s"], answer=cold["answer"], warm=warm_runs)
+                r["wall_s"] = r["cpu_s"] / limit.cpus + max(0.0, r["wall_s"] - r["cpu_s"])
+    return Run(
+        started_at=started,
+        cold_s=wall,
+        import_s=cold["import_s"],
+        answer=cold["answer"],
+        warm=warm_runs,
+        marks=cold.get("marks", {}),
+    )
 
 
 @dataclass
@@ -98,6 +125,7 @@ class Figures:
 
     cold_ms: float
     cold_range_ms: tuple[float, float]
+    colds_ms: list[float]  # each run's, in order
     warm_ms: dict[str, float]
     units: dict[str, dict[str, float]]
     answers: list[Any]
@@ -114,6 +142,7 @@ def summarize(runs: list[Run]) -> Figures:
     return Figures(
         cold_ms=statistics.median(colds),
         cold_range_ms=(min(colds), max(colds)),
+        colds_ms=colds,
         warm_ms=warm_ms,
         units=units,
         answers=[r.answer for r in runs],

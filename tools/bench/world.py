@@ -13,8 +13,10 @@ import json
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
+from dataclasses import dataclass, field
 from typing import Any
 
 from tools import stages
@@ -71,13 +73,85 @@ class Moto:
             self._process.wait(timeout=10)
 
 
+@dataclass
+class Environments:
+    """One function's execution environments in the all-cold world, each busy until a time (seconds)."""
+
+    cold_ms: float  # a new environment's first answer: AWS's platform costs and the measured cold start
+    warm_ms: float
+    busy_until: list[float] = field(default_factory=list)
+
+    def invoke(self, at: float) -> float:
+        """When an invocation arriving ``at`` answers: in an idle environment warm, else in a new one cold.
+
+        Lambda never queues an invocation behind an environment still busy (initialising or
+        serving): it starts another, cold.
+        """
+        for number, until in enumerate(self.busy_until):
+            if until <= at:
+                self.busy_until[number] = at + self.warm_ms / 1000
+                return self.busy_until[number]
+        self.busy_until.append(at + self.cold_ms / 1000)
+        return self.busy_until[-1]
+
+
+@dataclass
+class AllCold:
+    """The peers after a quiet night: the auth API, the location authorizer and API cold, API Gateway between.
+
+    Every call pays API Gateway's latency (``hop_ms``), a location read once more for its
+    authorizer's invocation, and a new connection TLS's handshakes (``tls_ms``).
+    """
+
+    auth: Environments
+    authorizer: Environments
+    location: Environments
+    hop_ms: float
+    tls_ms: float
+    valid_token: str
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    answers: list[float] = field(default_factory=list)  # perf_counter() of each location answered to the token
+    calls: list[tuple[str, float, float]] = field(default_factory=list)  # (what, arrived, answered)
+
+    def arrive(self, at: float, new_connection: bool) -> float:
+        return at + (self.tls_ms if new_connection else 0.0) / 1000 + self.hop_ms / 1000
+
+    def token(self, at: float, new_connection: bool) -> float:
+        """When ``POST /token`` arriving ``at`` answers."""
+        with self.lock:
+            answered = self.auth.invoke(self.arrive(at, new_connection))
+            self.calls.append(("token", at, answered))
+            return answered
+
+    def health(self, at: float, new_connection: bool) -> float:
+        """When the location service's ``GET /health`` (its API function, no authorizer) answers."""
+        with self.lock:
+            answered = self.location.invoke(self.arrive(at, new_connection))
+            self.calls.append(("health", at, answered))
+            return answered
+
+    def read(self, at: float, new_connection: bool, bearer: str) -> tuple[float, bool]:
+        """When a ``GET /locations/{id}`` answers, and whether its token was let through."""
+        with self.lock:
+            authorized = self.authorizer.invoke(self.arrive(at, new_connection))
+            if bearer != self.valid_token:
+                self.calls.append(("denied", at, authorized))
+                return authorized, False
+            answered = self.location.invoke(authorized + self.hop_ms / 1000)
+            self.calls.append(("location", at, answered))
+            return answered, True
+
+
 class Peers:
     """The auth and location services as a function sees them, answering at once (or late)."""
+
+    TOKEN = "bench-token"  # noqa: S105 - the stand-in's service token
 
     def __init__(self, jwks: dict[str, Any], location: dict[str, Any]) -> None:
         self.jwks = jwks
         self.location = location
         self.location_delay_s = 0.0
+        self.all_cold: AllCold | None = None  # when set, the peers answer as after a quiet night
         self.calls: dict[str, int] = {"jwks": 0, "token": 0, "location": 0}
         self.location_arrivals: list[float] = []  # time.perf_counter() of each location request
         self._server = Server(_handler(self), name="peers")
@@ -88,24 +162,51 @@ class Peers:
         self._server.stop()
 
 
+def _sleep_until(moment: float) -> None:
+    time.sleep(max(0.0, moment - time.perf_counter()))
+
+
 def _handler(peers: Peers) -> type[JsonHandler]:
     class Handler(JsonHandler):
+        served = False  # one handler serves one connection: its first request pays TLS's handshakes
+
+        def _new_connection(self) -> bool:
+            new, self.served = not self.served, True
+            return new
+
         def do_GET(self) -> None:
+            arrived, new = time.perf_counter(), self._new_connection()
+            cold = peers.all_cold
             if self.path == "/.well-known/jwks.json":
                 peers.calls["jwks"] += 1
                 self.send_json(200, peers.jwks)
+            elif self.path == "/health" and cold is not None:
+                _sleep_until(cold.health(arrived, new))
+                self.send_json(200, {"status": "ok", "service": "location"})
             elif self.path.startswith("/locations/"):
                 peers.calls["location"] += 1
-                peers.location_arrivals.append(time.perf_counter())
-                time.sleep(peers.location_delay_s)
+                peers.location_arrivals.append(arrived)
+                if cold is not None:
+                    bearer = (self.headers.get("Authorization") or "").removeprefix("Bearer ")
+                    answered, allowed = cold.read(arrived, new, bearer)
+                    _sleep_until(answered)
+                    if not allowed:
+                        self.send_json(403, {"Message": "User is not authorized to access this resource"})
+                        return
+                    cold.answers.append(time.perf_counter())
+                else:
+                    time.sleep(peers.location_delay_s)
                 self.send_json(200, {**peers.location, "user_id": self.path.rsplit("/", 1)[1]})
             else:
                 self.send_json(404, {"Code": "NotFoundError", "Message": self.path})
 
         def do_POST(self) -> None:
+            arrived, new = time.perf_counter(), self._new_connection()
             self.read_body()
             peers.calls["token"] += 1
-            grant = {"access_token": "bench-token", "token_type": "Bearer", "expires_in": 900, "scope": "location:read"}
+            if peers.all_cold is not None:
+                _sleep_until(peers.all_cold.token(arrived, new))
+            grant = {"access_token": Peers.TOKEN, "token_type": "Bearer", "expires_in": 900, "scope": "location:read"}
             self.send_json(200, grant)
 
     return Handler
