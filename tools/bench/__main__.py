@@ -73,6 +73,7 @@ def _claims(subject: str, scope: str, issuer: str) -> dict[str, Any]:
         "iss": issuer,
         "aud": env["TOKEN_AUDIENCE"],
         "sub": subject,
+        "client_id": "public_client",  # RFC 9068: the client of a login that named none (docs/api.md)
         "scope": scope,
         "iat": now,
         "nbf": now,
