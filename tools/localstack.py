@@ -790,11 +790,6 @@ def is_running(state_dir: Path) -> bool:
     return True
 
 
-def state_dir_from_env(environ: Mapping[str, str]) -> Path:
-    """The state folder of the `make run` that ``environ`` describes (``LOCAL_STATE_DIR``, else ``.local/``)."""
-    return _state_dir(environ)
-
-
 def request_restart(state_dir: Path, service: str, timeout: float) -> tuple[bool, str]:
     """Ask the `make run` keeping its state in ``state_dir`` to restart ``service``: (ok, message)."""
     path = state_dir / CONTROL_SOCKET
@@ -914,7 +909,8 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
-def _state_dir(environ: Mapping[str, str]) -> Path:
+def state_dir_from_env(environ: Mapping[str, str]) -> Path:
+    """The state folder of the `make run` that ``environ`` describes (``LOCAL_STATE_DIR``, else ``.local/``)."""
     return Path(environ.get("LOCAL_STATE_DIR") or LOCAL_STATE_DIR)
 
 
@@ -940,7 +936,7 @@ def stack_from_env(environ: Mapping[str, str], without: Sequence[str] = ()) -> L
     """The stack `make run` starts, with the environment's overrides."""
     return LocalStack(
         Ports.from_env(environ),
-        _state_dir(environ),
+        state_dir_from_env(environ),
         dynamodb_endpoint=environ.get("AWS_ENDPOINT_URL_DYNAMODB") or None,
         without=without,
         progress=_print,
@@ -954,7 +950,7 @@ def _restart(service: str) -> int:
     except StackError as exc:
         print(exc, file=sys.stderr)
         return 1
-    ok, message = request_restart(_state_dir(os.environ).resolve(), service, timeout)
+    ok, message = request_restart(state_dir_from_env(os.environ).resolve(), service, timeout)
     print(message, file=sys.stdout if ok else sys.stderr, flush=True)
     return 0 if ok else 1
 

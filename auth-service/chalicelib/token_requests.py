@@ -53,7 +53,7 @@ def grant(request: Request) -> tuple[Grant, ClientCredentials | None]:
     if grant_type not in GRANT_TYPES:
         raise UnsupportedGrantTypeError(f"The grant type {str(grant_type)[:40]!r} is not supported.")
     parsed: Grant = _convert(params, Grant)  # type: ignore[arg-type]
-    return parsed, _client(request, _given(parsed.client_id), _given(parsed.client_secret))
+    return parsed, _client(request, given(parsed.client_id), given(parsed.client_secret))
 
 
 def revocation(request: Request) -> tuple[str, str | None, ClientCredentials | None]:
@@ -68,11 +68,12 @@ def revocation(request: Request) -> tuple[str, str | None, ClientCredentials | N
     else:
         current: Revocation = _convert(params, Revocation)
         parsed, token = current, current.token
-    client = _client(request, _given(parsed.client_id), _given(parsed.client_secret))
-    return token, _given(parsed.token_type_hint), client
+    client = _client(request, given(parsed.client_id), given(parsed.client_secret))
+    return token, given(parsed.token_type_hint), client
 
 
-def _given(value: str | UnsetType) -> str | None:
+def given(value: str | UnsetType) -> str | None:
+    """A parameter's value, or None when the request left it out."""
     return None if value is UNSET else value  # type: ignore[return-value]
 
 

@@ -12,7 +12,7 @@ import uuid
 from typing import NoReturn
 
 import jwt
-from msgspec import UNSET, UnsetType
+from msgspec import UNSET
 
 from servicekit import metrics
 from servicekit.clock import clock
@@ -42,7 +42,7 @@ from .store import (
     SuccessorUsedError,
     auth_store,
 )
-from .token_requests import ClientCredentials
+from .token_requests import ClientCredentials, given
 
 CLIENT_SUBJECT_PREFIX = "client:"
 # RFC 9068's client_id claim of a login that named no client. A registered client's id is
@@ -85,8 +85,8 @@ def revoke(token: str, hint: str | None, client: ClientCredentials | None, addre
     one names itself; one issued to no client, by anyone who is not a confidential client.
     """
     confidential = client is not None and client.secret is not None
-    if confidential:
-        authenticate_client(client, address)  # type: ignore[arg-type]
+    if client is not None and confidential:
+        authenticate_client(client, address)
     if hint == "access_token" or _is_jwt(token):
         raise UnsupportedTokenTypeError("Access tokens cannot be revoked: they expire within 15 minutes.")
     try:
@@ -142,7 +142,7 @@ def access_token(subject: str, scope: str, client_id: str | None) -> str:
 
 def _password(grant: PasswordGrant, client_id: str | None, address: str) -> TokenResponse:
     store, now = auth_store(), clock().now()
-    scope = granted_scope(_given(grant.scope), USER_SCOPE)
+    scope = granted_scope(given(grant.scope), USER_SCOPE)
     attempt = _attempt(attempts.user(grant.username), address)
     user = store.user_by_name(grant.username)
     if not passwords.verify(user["password_hash"] if user else None, grant.password) or user is None:
@@ -170,7 +170,7 @@ def _refresh(grant: RefreshGrant, client_id: str | None) -> TokenResponse:
         item = _stored_refresh_token(grant.refresh_token, now)
         if item.get("client_id") != client_id:
             raise RefreshTokenOfAnotherClientError("The refresh token was issued to another client.")
-        scope = granted_scope(_given(grant.scope), item.get("scope", USER_SCOPE))
+        scope = granted_scope(given(grant.scope), item.get("scope", USER_SCOPE))
         refresh = _new_refresh_token()
         try:
             if not item["used"]:
@@ -218,7 +218,7 @@ def _client_credentials(grant: ClientCredentialsGrant, client: ClientCredentials
             basic=client is not None and client.basic,
         )
     item = authenticate_client(client, address)
-    scope = granted_scope(_given(grant.scope), item["scope"])
+    scope = granted_scope(given(grant.scope), item["scope"])
     metrics.count(metrics.CLIENT_CREDENTIALS_LOGINS)
     return _response(CLIENT_SUBJECT_PREFIX + item["client_id"], scope, item["client_id"], None)
 
@@ -250,10 +250,6 @@ def _response(subject: str, scope: str, client_id: str | None, refresh_token: st
         scope=scope,
         refresh_token=UNSET if refresh_token is None else refresh_token,
     )
-
-
-def _given(value: str | UnsetType) -> str | None:
-    return None if value is UNSET else value  # type: ignore[return-value]
 
 
 def _new_refresh_token() -> str:

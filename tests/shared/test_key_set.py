@@ -9,6 +9,7 @@ from cryptography.hazmat.primitives import serialization
 
 from servicekit.tokens import REFETCH_INTERVAL_S, RETRY_BACKOFF_S, InvalidTokenError, KeySet, KeysUnavailableError
 from tests.support import services
+from tests.support.clocks import ManualClock
 
 
 class Clock:
@@ -169,17 +170,17 @@ def test_a_kid_the_handed_over_keys_lack_is_fetched_at_once(ring: Any) -> None:
 
 def test_a_retired_key_stops_verifying_once_the_keys_are_older_than_their_max_age(ring: Any) -> None:
     # GIVEN keys handed over with a max age, then the key ring adds a key, activates it and retires the old one
-    clock = Clock()
+    clock = ManualClock()
     jwks = Jwks(ring)
-    keys = KeySet(jwks, clock=clock, initial=ring.jwks(), max_age_s=600)
+    keys = KeySet(jwks, clock=clock.monotonic, initial=ring.jwks(), max_age_s=600)
     old_kid = ring.active
     newer = ring.with_new_key()
     jwks.ring = newer.activate(next(kid for kid in newer.keys if kid != old_kid)).without(old_kid)
 
     # WHEN tokens signed by the old key arrive before and after the max age
-    clock.now += 599
+    clock.advance(599)
     before = keys.key(old_kid)
-    clock.now += 1
+    clock.advance(1)
 
     # THEN the old key verifies until then, without a fetch, and is unknown after the one fetch
     assert before is not None and jwks.calls == 0
@@ -189,78 +190,71 @@ def test_a_retired_key_stops_verifying_once_the_keys_are_older_than_their_max_ag
 
 
 def test_old_keys_keep_verifying_when_their_refetch_fails(ring: Any) -> None:
-    clock = Clock()
+    clock = ManualClock()
     jwks = Jwks(ring)
-    keys = KeySet(jwks, clock=clock, initial=ring.jwks(), max_age_s=600)
+    keys = KeySet(jwks, clock=clock.monotonic, initial=ring.jwks(), max_age_s=600)
     jwks.down = True
-    clock.now += 600
+    clock.advance(600)
 
     # The refetch fails: the known key still verifies, and the next try waits for the backoff
     assert keys.key(ring.active) is not None
     assert keys.key(ring.active) is not None
     assert jwks.calls == 1
-    clock.now += RETRY_BACKOFF_S[0]
+    clock.advance(RETRY_BACKOFF_S[0])
     jwks.down = False
     assert keys.key(ring.active) is not None
     assert jwks.calls == 2
 
 
-class WallClock:
-    def __init__(self) -> None:
-        self.now = 1_796_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
+def _fetched_once(ring: Any) -> tuple[ManualClock, Jwks, KeySet]:
+    """Keys fetched for their first token, on a clock of the test's (both the monotonic and the wall time)."""
+    clock = ManualClock()
+    jwks = Jwks(ring)
+    keys = KeySet(jwks, clock=clock.monotonic, wall_clock=clock.timestamp)
+    keys.key(ring.active)
+    return clock, jwks, keys
 
 
 def test_a_key_activated_after_the_last_fetch_is_fetched_on_its_first_token(ring: Any) -> None:
-    # GIVEN keys fetched a moment ago (an unknown kid then found nothing new)
-    clock, wall = Clock(), WallClock()
-    jwks = Jwks(ring)
-    keys = KeySet(jwks, clock=clock, wall_clock=wall)
-    keys.key(ring.active)
+    # GIVEN keys fetched a moment ago (an unknown kid of an older token then found nothing new)
+    clock, jwks, keys = _fetched_once(ring)
     with pytest.raises(InvalidTokenError):
-        keys.key("not-yet-a-key", issued_at=wall.now - 100)
+        keys.key("not-yet-a-key", issued_at=clock.timestamp() - 100)
     assert jwks.calls == 1
 
     # WHEN the auth service adds and activates a key, and a token it signed after the fetch arrives
     newer = ring.with_new_key()
     new_kid = next(kid for kid in newer.keys if kid != ring.active)
     jwks.ring = newer.activate(new_kid)
-    clock.now += 2
-    wall.now += 2
+    clock.advance(2)
 
     # THEN its key is fetched at once, not a minute later
-    assert keys.key(new_kid, issued_at=wall.now) is not None
+    assert keys.key(new_kid, issued_at=clock.timestamp()) is not None
     assert jwks.calls == 2
 
 
 def test_tokens_claiming_to_be_new_force_at_most_one_fetch_a_second(ring: Any) -> None:
-    clock, wall = Clock(), WallClock()
-    jwks = Jwks(ring)
-    keys = KeySet(jwks, clock=clock, wall_clock=wall)
-    keys.key(ring.active)
+    clock, jwks, keys = _fetched_once(ring)
 
     # A flood of forged tokens, each with an unknown kid and an issue time after the fetch
     for step in range(50):
-        clock.now += 0.1
-        wall.now += 0.1
+        clock.advance(0.1)
         with pytest.raises(InvalidTokenError):
-            keys.key(f"forged-{step}", issued_at=wall.now)
+            keys.key(f"forged-{step}", issued_at=clock.timestamp())
 
     # 5 s of them: the first fetch, then at most one per second
     assert jwks.calls <= 1 + 5
 
 
-def test_an_unknown_kid_on_a_token_older_than_the_keys_waits_for_the_minute(ring: Any) -> None:
-    clock, wall = Clock(), WallClock()
-    jwks = Jwks(ring)
-    keys = KeySet(jwks, clock=clock, wall_clock=wall)
-    keys.key(ring.active)
-    clock.now += 5
-    wall.now += 5
+def test_an_unknown_kid_on_a_token_older_than_the_keys_waits_for_the_refetch_interval(ring: Any) -> None:
+    clock, jwks, keys = _fetched_once(ring)
+    clock.advance(5)
 
     with pytest.raises(InvalidTokenError):
-        keys.key("unknown", issued_at=wall.now - 60)
+        keys.key("unknown", issued_at=clock.timestamp() - 60)
     assert jwks.calls == 1
-    assert REFETCH_INTERVAL_S == 60.0
+
+    clock.advance(REFETCH_INTERVAL_S)
+    with pytest.raises(InvalidTokenError):
+        keys.key("unknown", issued_at=clock.timestamp() - 60)
+    assert jwks.calls == 2

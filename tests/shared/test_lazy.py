@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from servicekit.lazy import Lazy
-from tests.shared.test_key_set import Clock
+from tests.support.clocks import ManualClock
 
 
 class Source:
@@ -24,11 +24,11 @@ class Source:
 
 
 def test_a_value_is_built_once_without_a_max_age() -> None:
-    source, clock = Source(), Clock()
-    thing = Lazy(source, clock=clock)
+    source, clock = Source(), ManualClock()
+    thing = Lazy(source, clock=clock.monotonic)
 
     thing()
-    clock.now += 10**6
+    clock.advance(10**6)
     source.value = "second"
 
     assert thing() == "first"
@@ -36,30 +36,30 @@ def test_a_value_is_built_once_without_a_max_age() -> None:
 
 
 def test_a_change_made_outside_the_process_is_seen_once_the_value_is_older_than_its_max_age() -> None:
-    source, clock = Source(), Clock()
-    thing = Lazy(source, max_age_s=60, clock=clock)
+    source, clock = Source(), ManualClock()
+    thing = Lazy(source, max_age_s=60, clock=clock.monotonic)
     assert thing() == "first"
     source.value = "second"
 
-    clock.now += 59
+    clock.advance(59)
     assert thing() == "first"
-    clock.now += 1
+    clock.advance(1)
     assert thing() == "second"
     assert source.reads == 2
 
 
 def test_a_failed_rebuild_keeps_the_old_value_until_the_next_max_age() -> None:
-    source, clock = Source(), Clock()
-    thing = Lazy(source, max_age_s=60, clock=clock)
+    source, clock = Source(), ManualClock()
+    thing = Lazy(source, max_age_s=60, clock=clock.monotonic)
     thing()
     source.fails = True
-    clock.now += 60
+    clock.advance(60)
 
     assert thing() == "first"
     assert thing() == "first"
     assert source.reads == 2  # one failed try, then none until the value is old again
     source.fails, source.value = False, "second"
-    clock.now += 60
+    clock.advance(60)
     assert thing() == "second"
 
 
@@ -72,10 +72,10 @@ def test_a_first_build_that_fails_raises() -> None:
 
 
 def test_an_overridden_value_is_never_rebuilt_by_age() -> None:
-    source, clock = Source(), Clock()
-    thing = Lazy(source, max_age_s=60, clock=clock)
+    source, clock = Source(), ManualClock()
+    thing = Lazy(source, max_age_s=60, clock=clock.monotonic)
     thing.override("test value")
-    clock.now += 10**6
+    clock.advance(10**6)
 
     assert thing() == "test value"
     assert source.reads == 0
