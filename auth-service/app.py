@@ -27,7 +27,7 @@ app = Chalice(app_name="auth-service")
 log_requests(app)
 secure_headers(app)
 limit_request_time(app)
-jwt_auth = jwt_authorizer(app, keys.verifier)
+jwt_auth = jwt_authorizer(app, keys.verifier_for)
 
 PUBLIC_CACHE = {"Cache-Control": "public, max-age=300"}
 # RFC 6749 section 5.2 errors of the two token endpoints, and their headers.

@@ -136,8 +136,9 @@ def _one_or_list(values: list[Any]) -> Any:
 def parameters_read(service: Service, function: str) -> list[str]:
     """The names (under /profiles/<stage>/<service>/) of the SSM parameters ``function`` reads.
 
-    The API function reads the service's secrets; the issuer's functions both read its own
-    URL, and its authorizer verifies tokens against its own key ring (its secrets) where
+    The API function reads the service's secrets; the issuer's functions may both read its
+    own URL (its authorizer only in a partition ``servicekit.authorizer.api_url`` does not
+    know), and its authorizer verifies tokens against its own key ring (its secrets) where
     the other services' authorizers verify against the issuer's published keys.
     """
     if function != "APIHandler" and not service.issuer:

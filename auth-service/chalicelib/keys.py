@@ -165,3 +165,17 @@ def _own_verifier() -> TokenVerifier:
 
 
 verifier = Lazy(_own_verifier)
+"""The auth service's own token verifier."""
+
+
+def verifier_for(own_api_url: str | None) -> TokenVerifier:
+    """The verifier of the auth service's authorizer, for tokens presented to the API at ``own_api_url``.
+
+    Deployed, the issuer is this API's URL, which the function cannot be handed (a
+    parameter holds it); the authorizer knows it from its request, so its first token is
+    verified without reading the parameter: no boto3, no SSM call on its cold start
+    (docs/performance.md).
+    """
+    if own_api_url is not None:
+        issuer.provide(env.token_issuer(own_api_url))
+    return verifier()

@@ -67,14 +67,39 @@ def _new_verifier() -> TokenVerifier:
 verifier = Lazy(_new_verifier)
 """The process's token verifier, with its cached JWKS."""
 
+# The domain suffix of API Gateway's default endpoints in each partition (CloudFormation's
+# AWS::URLSuffix, with which the issuer's stack writes its URL parameter).
+URL_SUFFIXES = {"aws": "amazonaws.com", "aws-us-gov": "amazonaws.com", "aws-cn": "amazonaws.com.cn"}
 
-def jwt_authorizer(app: Chalice, verify: Callable[[], TokenVerifier] = verifier) -> ChaliceAuthorizer:
+
+def api_url(method_arn: str) -> str | None:
+    """The default URL of the API stage a TOKEN authorizer's ``methodArn`` names (None if it names none).
+
+    ``arn:<partition>:execute-api:<region>:<account>:<api-id>/<stage>/<method>/<path>`` is
+    the API at ``https://<api-id>.execute-api.<region>.<suffix>/<stage>``.
+    """
+    arn, partition, service, region, _account, resource = (method_arn.split(":", 5) + [""] * 6)[:6]
+    api_id, _, rest = resource.partition("/")
+    stage = rest.partition("/")[0]
+    suffix = URL_SUFFIXES.get(partition)
+    if arn != "arn" or service != "execute-api" or suffix is None or not (region and api_id and stage):
+        return None
+    return f"https://{api_id}.execute-api.{region}.{suffix}/{stage}"
+
+
+def shared_verifier(_api_url: str | None) -> TokenVerifier:
+    """The verifier of every service but the issuer: one per process, whichever API a token came to."""
+    return verifier()
+
+
+def jwt_authorizer(app: Chalice, verify: Callable[[str | None], TokenVerifier] = shared_verifier) -> ChaliceAuthorizer:
     """Register the JWT authorizer on ``app`` and return it for ``authorizer=`` on routes.
 
     A valid token is allowed on every route of the API (so API Gateway's cached
     answer fits any route); the route itself checks ownership and scope. Anything
     else is denied: API Gateway answers 403 (401 when the header is missing). When
     the keys cannot be fetched, there is no answer to cache: a 500 the client may retry.
+    ``verify`` is given the URL of the API the token was presented to (``api_url``).
     """
 
     # API Gateway caches each token's answer this long, even past the token's exp: a minute
@@ -85,7 +110,7 @@ def jwt_authorizer(app: Chalice, verify: Callable[[], TokenVerifier] = verifier)
         if scheme.lower() != "bearer" or not token.strip():
             return AuthResponse(routes=[], principal_id=ANONYMOUS)
         try:
-            claims = verify().verify(token.strip())
+            claims = verify(api_url(auth_request.method_arn)).verify(token.strip())
         except InvalidTokenError as exc:
             logger.info("token rejected: %s", clip(str(exc), MAX_LOGGED_REASON))
             return AuthResponse(routes=[], principal_id=ANONYMOUS)

@@ -58,6 +58,12 @@ class Lazy[T]:
             logger.warning("could not build %s again; keeping the one built earlier", self._factory, exc_info=True)
         self._built_at = self._clock()
 
+    def provide(self, value: T) -> None:
+        """Use ``value`` if none is built yet: a caller that has it at hand spares the factory its work."""
+        with self._lock:
+            if not self._built:
+                self._value, self._built, self._built_at = value, True, self._clock()
+
     def override(self, value: T) -> None:
         """Use ``value`` from now on instead of building one (never rebuilt by age)."""
         with self._lock:

@@ -92,3 +92,21 @@ def test_a_token_signed_by_a_second_key_of_the_ring_verifies(auth: Any, alice: d
     new = _me(auth, rotated.sign(tokens.claims(alice["user"]["user_id"])))
 
     assert old.status_code == new.status_code == 200
+
+
+def test_deployed_the_authorizer_takes_its_api_s_url_for_the_issuer_without_reading_the_parameter(
+    auth: Any, alice: dict[str, Any], key_ring: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As deployed: TOKEN_ISSUER refers to a parameter, which does not exist here: reading it
+    # would fail the authorizer. Chalice's local gateway names its API in the methodArn
+    # (LocalARNBuilder) as API Gateway does.
+    monkeypatch.setenv("TOKEN_ISSUER", "ssm:/profiles/local/auth/url")
+    auth_module = services.load("auth")
+    auth_module.module("settings").issuer.reset()
+    auth_module.module("keys").verifier.reset()
+    own_url = "https://ymy8tbxw7b.execute-api.mars-west-1.amazonaws.com/api"
+    user_id = alice["user"]["user_id"]
+
+    assert _me(auth, key_ring.sign(tokens.claims(user_id, iss=own_url))).status_code == 200
+    assert _me(auth, key_ring.sign(tokens.claims(user_id, iss=own_url + "/"))).status_code == 403
+    assert _me(auth, key_ring.sign(tokens.claims(user_id))).status_code == 403  # the local stage's issuer

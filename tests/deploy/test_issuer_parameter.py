@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from servicekit.authorizer import api_url
 from tests.deploy.conftest import STAGE, Packaged
 from tests.support import services
 from tools import registry
@@ -36,3 +37,16 @@ def test_the_dev_stage_reads_it_too() -> None:
     for policy in ("policy-dev.json", "policy-dev-authorizer.json"):
         assert f"parameter/profiles/dev/{ISSUER}/url" in (folder / policy).read_text()
     assert services.load(ISSUER).stage_env("dev")["TOKEN_ISSUER"] == f"ssm:/profiles/dev/{ISSUER}/url"
+
+
+def test_the_authorizer_knows_the_url_the_parameter_holds_from_its_method_arn(packaged: dict[str, Packaged]) -> None:
+    # The issuer's authorizer reads nothing on its cold start: the parameter's value is its
+    # API's default URL, which API Gateway's methodArn names (servicekit.authorizer.api_url).
+    value = packaged[ISSUER].resources["OwnUrlParameter"]["Properties"]["Value"]["Fn::Sub"]
+    written = (
+        value.replace("${RestAPI}", "a1b2c3d4e5")
+        .replace("${AWS::Region}", "eu-central-1")
+        .replace("${AWS::URLSuffix}", "amazonaws.com")
+    )
+
+    assert written.rstrip("/") == api_url("arn:aws:execute-api:eu-central-1:123456789012:a1b2c3d4e5/api/GET/users/me")

@@ -1,4 +1,4 @@
-"""The tokens' issuer: the auth service's URL, given directly or through the parameter its stack writes."""
+"""The tokens' issuer: the auth service's URL, given, read from its stack's parameter, or known from the request."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import pytest
 from moto import mock_aws
 
 from servicekit import env, parameters
+from servicekit.authorizer import api_url
 
 URL = "https://abc123.execute-api.eu-west-1.amazonaws.com/api"
 
@@ -46,3 +47,47 @@ def test_a_missing_parameter_fails_with_its_name(monkeypatch: pytest.MonkeyPatch
 
     with pytest.raises(parameters.ParameterNotFoundError, match="/profiles/prod/auth/url"):
         env.token_issuer()
+
+
+def test_the_own_api_s_url_stands_for_the_parameter_that_holds_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    # No parameter exists: were it read, ParameterNotFoundError.
+    monkeypatch.setenv("TOKEN_ISSUER", "ssm:/profiles/prod/auth/url")
+
+    assert env.token_issuer(own_api_url=URL) == URL
+
+
+def test_the_own_api_s_url_never_replaces_an_issuer_given_as_a_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A custom domain: the API's default URL is not the issuer.
+    monkeypatch.setenv("TOKEN_ISSUER", "https://auth.example.com")
+
+    assert env.token_issuer(own_api_url=URL) == "https://auth.example.com"
+
+
+def test_nor_the_auth_url_of_a_service_that_is_not_the_issuer(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AUTH_URL", URL)
+
+    assert env.token_issuer(own_api_url="https://location.execute-api.eu-west-1.amazonaws.com/api") == URL
+
+
+@pytest.mark.parametrize(
+    ("method_arn", "url"),
+    [
+        pytest.param(
+            "arn:aws:execute-api:eu-west-1:123456789012:abc123/api/GET/users/me",
+            "https://abc123.execute-api.eu-west-1.amazonaws.com/api",
+            id="aws",
+        ),
+        pytest.param(
+            "arn:aws-cn:execute-api:cn-north-1:123456789012:abc123/api/POST/users/me/erasure",
+            "https://abc123.execute-api.cn-north-1.amazonaws.com.cn/api",
+            id="aws-cn",
+        ),
+        pytest.param("arn:aws:execute-api:eu-west-1:123456789012:abc123/api/GET/", URL, id="root route"),
+        pytest.param("arn:aws-iso:execute-api:us-iso-east-1:1:abc123/api/GET/x", None, id="unknown partition"),
+        pytest.param("arn:aws:lambda:eu-west-1:123456789012:function:f", None, id="not an API"),
+        pytest.param("arn:aws:execute-api:eu-west-1:123456789012:abc123", None, id="no stage"),
+        pytest.param("", None, id="empty"),
+    ],
+)
+def test_an_authorizer_knows_its_api_s_url_from_the_method_arn(method_arn: str, url: str | None) -> None:
+    assert api_url(method_arn) == url

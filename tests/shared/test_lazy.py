@@ -79,3 +79,23 @@ def test_an_overridden_value_is_never_rebuilt_by_age() -> None:
 
     assert thing() == "test value"
     assert source.reads == 0
+
+
+def test_a_value_provided_before_the_first_use_spares_the_build() -> None:
+    source = Source()
+    thing = Lazy(source)
+
+    thing.provide("at hand")
+
+    assert thing() == "at hand"
+    assert source.reads == 0
+
+
+def test_a_value_provided_once_one_is_built_changes_nothing() -> None:
+    source = Source()
+    thing = Lazy(source)
+    thing()
+
+    thing.provide("at hand")
+
+    assert thing() == "first"

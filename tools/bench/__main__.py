@@ -86,7 +86,7 @@ def _functions(
     root: Path, ring: Any, user_id: str, username: str, issuer: str, *, bytecode: bool = True
 ) -> list[Function]:
     """The six functions (an API function and an authorizer per service) and their invocations."""
-    # The issuer is the auth service's URL (settings.token_issuer): the stand-in's here.
+    # The issuer is the auth API's URL as deployed (world.ISSUER).
     token = ring.sign(_claims(user_id, "profile:write location:write", issuer))
     user = {"principalId": user_id, "scope": "location:write profile:write"}
     location = {"latitude": 52.52, "longitude": 13.405, "city": "Berlin", "country": "DE"}
@@ -474,12 +474,12 @@ def _measure(ring: Any, sizes: tuple[int, ...], runs: int, host: Host) -> tuple[
         },
     )
     try:
-        world.create_resources(moto, ring.dumps(), client_secret=uuid.uuid4().hex, auth_url=peers.url)
+        world.create_resources(moto, ring.dumps(), client_secret=uuid.uuid4().hex)
         # As `chalice deploy` deploys them (the JWKS fetched), and as the pipeline's stacks (handed over).
         fetched = {s: world.environment(s, moto, peers, STARTING_ENVIRONMENT) for s in stages.SERVICES}
         handed = {s: {**env, "JWKS": json.dumps(ring.jwks())} for s, env in fetched.items()}
         with tempfile.TemporaryDirectory(prefix="bench-package-") as root:
-            functions = _functions(Path(root), ring, user_id, username, peers.url)
+            functions = _functions(Path(root), ring, user_id, username, world.ISSUER)
             _setup(functions, handed, user_id, username)
             print(f"Lambda CPU model ({cpu.method()}), {runs} runs per function and size, cold ms:")
             model = _model(functions, handed, sizes, runs)
@@ -491,7 +491,7 @@ def _measure(ring: Any, sizes: tuple[int, ...], runs: int, host: Host) -> tuple[
             scene = Scene(functions, handed, peers, model, runs, packages_mb, host)
             all_cold = _fit_all_cold(scene, chosen, reasons, sizes)
             print("for comparison, the package as `chalice deploy` ships it (sources, the JWKS fetched) ...")
-            compared = _compared(Path(root), ring, user_id, username, peers.url, fetched, sizes, runs)
+            compared = _compared(Path(root), ring, user_id, username, world.ISSUER, fetched, sizes, runs)
     finally:
         peers.stop()
         moto.stop()

@@ -506,6 +506,12 @@ service's path measured without any lever below):
   without it: {late_measured}). Without it the read waits, one after the other, for the auth API
   ({auth_cold:.0f} ms cold with AWS's costs), then the location authorizer
   ({authorizer_cold:.0f} ms) and API function ({location_cold:.0f} ms).
+- **Authorizers that read nothing on their first token** (built): every authorizer
+  verifies with the JWKS its stack hands it, and the auth service's own no longer reads
+  its URL (its tokens' issuer) from SSM, which cost it boto3's import and a call: API
+  Gateway's `methodArn` names the API it guards, and that API's default URL is what the
+  URL parameter holds (`servicekit.authorizer.api_url`). The table above has their cold
+  starts.
 - **A cached token** (from an earlier process): tokens live 15 minutes, a quiet night
   longer; it would never be valid when this read needs it. Not built.
 - **API Gateway's authorizer cache** (TTL 60 s here; at most 3,600 s): empty after a quiet

@@ -24,6 +24,11 @@ from tools.jsonserver import HOST, JsonHandler, Server
 
 REGION = "us-east-1"
 STAGE = "dev"  # a deployed stage's configuration: secrets in SSM, not in files
+# The auth API as deployed: the API every authorizer event names, and its default URL, the
+# tokens' issuer (what its stack writes to the URL parameter, and what the other services'
+# AUTH_URL would be; theirs point at the stand-in here, so they are told the issuer apart).
+METHOD_ARN = f"arn:aws:execute-api:{REGION}:123456789012:bench/api/GET/locations/x"
+ISSUER = f"https://bench.execute-api.{REGION}.amazonaws.com/api"
 
 
 def free_port() -> int:
@@ -212,7 +217,7 @@ def _handler(peers: Peers) -> type[JsonHandler]:
     return Handler
 
 
-def create_resources(moto: Moto, signing_keys: str, client_secret: str, auth_url: str) -> None:
+def create_resources(moto: Moto, signing_keys: str, client_secret: str) -> None:
     """The deployed stage's tables, its two secrets and the auth service's own URL (its issuer), in moto."""
     from tools import tables
 
@@ -223,7 +228,7 @@ def create_resources(moto: Moto, signing_keys: str, client_secret: str, auth_url
     for service, variable, value in (
         ("auth", "SIGNING_KEYS", signing_keys),
         ("profile", "CLIENT_SECRET", client_secret),
-        ("auth", "TOKEN_ISSUER", auth_url),
+        ("auth", "TOKEN_ISSUER", ISSUER),
     ):
         name = stages.stage_env(service, STAGE)[variable].removeprefix("ssm:")
         ssm.put_parameter(Name=name, Value=value, Type="SecureString", Overwrite=True)
@@ -232,6 +237,7 @@ def create_resources(moto: Moto, signing_keys: str, client_secret: str, auth_url
 def environment(service: str, moto: Moto, peers: Peers, base: dict[str, str]) -> dict[str, str]:
     """A function's environment: the deployed stage's variables, AWS served by moto."""
     env = {k: v for k, v in base.items() if not k.startswith(("AWS_", "PYTHON"))}
+    env.update(TOKEN_ISSUER=ISSUER)
     env.update(stages.stage_env(service, STAGE))
     env.update(
         AWS_ENDPOINT_URL=moto.url,
@@ -291,5 +297,5 @@ def authorizer_event(token: str) -> dict[str, Any]:
     return {
         "type": "TOKEN",
         "authorizationToken": f"Bearer {token}",
-        "methodArn": "arn:aws:execute-api:us-east-1:123456789012:bench/api/GET/locations/x",
+        "methodArn": METHOD_ARN,
     }
