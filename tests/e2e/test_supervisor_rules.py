@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 from pathlib import Path
 
 import pytest
@@ -119,15 +120,57 @@ def test_restarting_without_a_running_stack_says_so(tmp_path: Path) -> None:
     assert f"no `make run` is running with its state in {tmp_path}" in message
 
 
-def test_chalice_local_is_given_a_listen_queue_of_at_least_128() -> None:
+@pytest.fixture
+def configured(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``chalice_local.configure()`` in this process, undone after the test (chalice.test uses these classes)."""
+    from chalice import local
+
+    for owner, name in (
+        (local.ThreadedHTTPServer, "request_queue_size"),
+        (local.ChaliceRequestHandler, "setup"),
+        (local.ChaliceRequestHandler, "_send_error_response"),
+        (local.LocalGateway, "handle_request"),
+    ):
+        monkeypatch.setattr(owner, name, getattr(owner, name))
+    chalice_local.configure()
+
+
+def test_chalice_local_is_given_a_listen_queue_of_at_least_128(configured: None) -> None:
     from chalice.local import ThreadedHTTPServer
 
-    default = ThreadedHTTPServer.request_queue_size
-    try:
-        chalice_local.configure()
-        assert ThreadedHTTPServer.request_queue_size >= 128
-    finally:
-        ThreadedHTTPServer.request_queue_size = default
+    assert ThreadedHTTPServer.request_queue_size >= 128
+
+
+def test_chalice_local_runs_at_most_its_concurrency_of_requests_at_once(
+    monkeypatch: pytest.MonkeyPatch, configured: None
+) -> None:
+    from chalice.local import LocalGateway
+
+    limit, callers = chalice_local.CONCURRENCY, 3 * chalice_local.CONCURRENCY
+    inside, most, done = 0, 0, []
+    turn = threading.Condition()
+
+    def handle(*_: object) -> None:  # stands in for the request: holds its turn until a full round is in
+        nonlocal inside, most
+        with turn:
+            inside += 1
+            most = max(most, inside)
+            turn.notify_all()
+            turn.wait_for(lambda: inside >= limit, timeout=2)
+        with turn:
+            inside -= 1
+        done.append(1)
+
+    monkeypatch.setattr(LocalGateway, "handle_request", handle)
+    chalice_local.configure()  # wraps the stand-in as it wraps chalice's own
+    threads = [threading.Thread(target=LocalGateway.handle_request, args=(None,)) for _ in range(callers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert len(done) == callers
+    assert most == limit
 
 
 @pytest.mark.parametrize(
