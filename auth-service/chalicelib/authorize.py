@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import http.cookies
 import re
 import secrets
 import urllib.parse
@@ -202,6 +201,8 @@ def _authorization_request(params: dict[str, list[str]]) -> AuthorizationRequest
 
 def _browser(request: Request) -> str | None:
     """This browser's CSRF cookie, if it sent one that we could have made."""
+    import http.cookies  # the login page's routes only: not at every route's cold start
+
     jar = http.cookies.SimpleCookie()
     try:
         jar.load(request.headers.get("cookie") or "")
@@ -213,6 +214,8 @@ def _browser(request: Request) -> str | None:
 
 def _cookie(value: str) -> str:
     """The ``Set-Cookie`` value that hands the browser its CSRF cookie (for the browser's session)."""
+    import http.cookies
+
     jar = http.cookies.SimpleCookie()
     name = cookie_name()
     jar[name] = value
