@@ -144,3 +144,8 @@ def test_key_ids_are_hex_thumbprints_that_never_look_like_a_command_line_option(
 
     assert all(len(kid) == 64 and set(kid) <= set("0123456789abcdef") for kid in kids)
     assert len(set(kids)) == 50
+
+
+def test_importing_the_app_loads_neither_jinja2_nor_the_cookie_parser() -> None:
+    # Both serve the login page only: importing app.py is every route's and the authorizer's cold start.
+    assert services.imported_with_app("auth", ("jinja2", "http.cookies")) == []
