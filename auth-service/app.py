@@ -2,12 +2,14 @@
 
 from chalice import Chalice, Response
 
-from chalicelib import discovery, keys, token_requests, tokens, users
+from chalicelib import authorize, discovery, keys, token_requests, tokens, users
 from chalicelib.errors import NO_STORE, OAuthError, TooManyRequestsError
 from chalicelib.models import (
+    AuthorizationRequest,
     Grant,
     Health,
     Jwks,
+    LoginForm,
     Metadata,
     OAuthErrorBody,
     Registration,
@@ -17,7 +19,7 @@ from chalicelib.models import (
 )
 from servicekit.authorizer import Caller, jwt_authorizer
 from servicekit.bodies import parse, to_builtins
-from servicekit.cors import PUBLIC_READ, answer_preflights
+from servicekit.cors import PUBLIC_READ, answer_preflights, navigated
 from servicekit.deadline import limit_request_time
 from servicekit.headers import secure_headers
 from servicekit.observability import log_requests
@@ -36,6 +38,18 @@ PUBLIC_CACHE = {"Cache-Control": "public, max-age=300"}
 JSON_TOO = (
     "JSON bodies with the same parameter names are accepted too (`Content-Type: application/json`). "
     "A client authenticates with HTTP Basic or with `client_id` and `client_secret`, never both."
+)
+AUTHORIZE = (
+    "For a browser: an unknown `client_id`, or a `redirect_uri` not registered for it exactly, is a 400 page, "
+    "never a redirect. Any other problem is sent back with a 302 to the `redirect_uri`, with RFC 6749 section "
+    "4.1.2.1's `error` and `error_description`, the `state` and `iss` (RFC 9207). A good request gets the login "
+    "page, and a cookie that binds its form to this browser."
+)
+LOGIN_FORM = (
+    "Posted by the login page with the cookie it set. A successful login: 302 to the client's `redirect_uri` "
+    "with `code` (usable once, within 60 seconds), `state` and `iss`. A wrong password or unknown user: the "
+    "page again with the error (200), counted like any failed login. Locked out: a 429 page. An unknown or "
+    "expired request: a 400 page; a form without the page's cookie, or posted from another site: a 403 page."
 )
 REVOCATION = JSON_TOO + ' Revision 1\'s JSON body `{"refresh_token": ...}` is read as `token`.'
 OAUTH_ERRORS = {
@@ -61,9 +75,47 @@ def register_user() -> Response:
     return Response(body=to_builtins(user), status_code=201)
 
 
+@app.route("/authorize", methods=["GET"])
+@navigated
+@documented(
+    "The login page of the authorization code flow with PKCE: RFC 6749 section 4.1, RFC 7636",
+    description=AUTHORIZE,
+    query=AuthorizationRequest,
+    responses={
+        200: Answer("text/html", ("Set-Cookie",)),
+        302: Answer(None, ("Location",)),
+        400: "text/html",
+        503: Error,
+    },
+)
+def authorization_page() -> Response:
+    return authorize.start(app.current_request)
+
+
+@app.route("/authorize", methods=["POST"], content_types=[token_requests.FORM])
+@navigated
+@documented(
+    "The login page's form: a redirect to the client with a code, or the page again",
+    description=LOGIN_FORM,
+    request=LoginForm,
+    request_media_types=(token_requests.FORM,),
+    responses={
+        200: "text/html",
+        302: Answer(None, ("Location",)),
+        400: "text/html",
+        403: "text/html",
+        413: "text/html",
+        429: Answer("text/html", ("Retry-After",)),
+        503: Error,
+    },
+)
+def authorization_login() -> Response:
+    return authorize.log_in(app.current_request)
+
+
 @app.route("/token", methods=["POST"], content_types=token_requests.CONTENT_TYPES)
 @documented(
-    "Log in (password), rotate a refresh token, or log a service in (client credentials): RFC 6749",
+    "Log in (authorization code, password), rotate a refresh token, or log a service in (client credentials): RFC 6749",
     description=JSON_TOO,
     request=Grant,  # type: ignore[arg-type]
     request_media_types=(token_requests.FORM,),

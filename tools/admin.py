@@ -9,6 +9,8 @@
     python -m tools.admin activate-signing-key KID --stage prod
     python -m tools.admin retire-signing-key KID --stage prod
     python -m tools.admin create-client profile-service --scope location:read --stage dev   # a new secret
+    python -m tools.admin create-client my-app --public --redirect-uri http://localhost:5173/callback
+                                                         # a browser app (no secret): authorization code + PKCE
     python -m tools.admin tear-down --stage dev --yes    # stacks or Chalice deployments, tables, secrets
 
 Deployed stages use your AWS credentials and region; the local stage talks to the local
@@ -341,7 +343,7 @@ def _client_matches(stage: str, client_id: str, scope: str, secret: str) -> bool
     from chalicelib.store import auth_store
 
     client = auth_store().client(client_id)
-    return client is not None and client["scope"] == scope and passwords.verify(client["secret_hash"], secret)
+    return client is not None and client["scope"] == scope and passwords.verify(client.get("secret_hash"), secret)
 
 
 def create_service_clients(stage: str) -> None:
@@ -372,12 +374,20 @@ def create_service_clients(stage: str) -> None:
 
 def check_client_scope(scope: str) -> None:
     """Refuse a scope that is not made of the client scopes the services declare (services.toml)."""
-    declared = registry.load().client_scopes
+    _check_scope(scope, registry.load().client_scopes, "client")
+
+
+def check_user_scope(scope: str) -> None:
+    """Refuse a public app's scope that is not made of the user scopes the services declare (services.toml)."""
+    _check_scope(scope, registry.load().user_scopes, "user")
+
+
+def _check_scope(scope: str, declared: tuple[str, ...], kind: str) -> None:
     unknown = [s for s in scope.split() if s not in declared]
     if unknown or not scope.split():
         raise SystemExit(
-            f"scope {scope!r}: {', '.join(unknown) or 'empty'} is not a client scope any service declares; "
-            f"choose from {', '.join(declared)} (services.toml's scopes.client)"
+            f"scope {scope!r}: {', '.join(unknown) or 'empty'} is not a {kind} scope any service declares; "
+            f"choose from {', '.join(declared)} (services.toml's scopes.{kind})"
         )
 
 
@@ -417,6 +427,43 @@ def new_client(stage: str, client_id: str, scope: str, *, replace: bool = False)
         f"client {client_id} ({scope}) created; its new secret is in {reference}: "
         f"restart (or redeploy) {service}-service so that it reads it"
     )
+
+
+def new_public_client(
+    stage: str, client_id: str, redirect_uris: list[str], scope: str | None = None, *, replace: bool = False
+) -> None:
+    """Register a public app (``create-client --public``): its exact redirect URIs, its users' scopes, no secret.
+
+    Its users log in on the auth service's page (``GET /authorize``) and it exchanges the
+    code with PKCE; ``scope`` (default: every user scope) bounds what it may ask for.
+    """
+    scope = scope or " ".join(registry.load().user_scopes)
+    check_user_scope(scope)
+    if not redirect_uris:
+        raise SystemExit("a public client needs at least one --redirect-uri (the exact address of its callback)")
+    if not replace and _client_exists(stage, client_id):
+        raise SystemExit(f"client {client_id} exists already: add --replace to change its redirect URIs and scope")
+    _enter(stage)
+    from chalicelib.clients import create_public_client
+
+    try:
+        create_public_client(client_id, scope, redirect_uris)
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from None
+    print(f"public client {client_id} ({scope}) registered with the redirect URIs: {' '.join(redirect_uris)}")
+
+
+def _create_client_command(args: argparse.Namespace) -> None:
+    if args.public:
+        new_public_client(args.stage, args.client_id, args.redirect_uri, args.scope, replace=args.replace)
+        return
+    if args.redirect_uri:
+        raise SystemExit(
+            "--redirect-uri is for a public app (add --public): service clients log in with client credentials"
+        )
+    if args.scope is None:
+        raise SystemExit("a service client needs --scope (client scopes of services.toml, e.g. location:read)")
+    new_client(args.stage, args.client_id, args.scope, replace=args.replace)
 
 
 def bootstrap(stage: str, *, in_stacks: bool = False) -> None:
@@ -666,12 +713,30 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_argument("kid")
     sub = command(
         "create-client",
-        "a client with a new secret",
-        lambda a: new_client(a.stage, a.client_id, a.scope, replace=a.replace),
+        "a service client with a new secret, or (--public) a browser or mobile app with its redirect URIs",
+        _create_client_command,
     )
     sub.add_argument("client_id")
-    sub.add_argument("--scope", required=True, help="client scopes of services.toml, e.g. location:read")
-    sub.add_argument("--replace", action="store_true", help="give an existing client a new secret")
+    sub.add_argument(
+        "--scope",
+        help="a service client: client scopes of services.toml, e.g. location:read; "
+        "a public app: user scopes it may ask for (default: all)",
+    )
+    sub.add_argument(
+        "--public",
+        action="store_true",
+        help="a public app (no secret) whose users log in with the authorization code flow and PKCE",
+    )
+    sub.add_argument(
+        "--redirect-uri",
+        action="append",
+        default=[],
+        metavar="URI",
+        help="with --public: an exact redirect URI of the app (repeat for more)",
+    )
+    sub.add_argument(
+        "--replace", action="store_true", help="give an existing client a new secret (or new redirect URIs)"
+    )
     sub = command("tear-down", "delete the stage: stacks or deployments, tables, secrets", _tear_down_command)
     sub.add_argument("--yes", action="store_true", help="really delete the stage and its data")
     return parser

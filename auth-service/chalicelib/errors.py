@@ -104,6 +104,10 @@ class InvalidRefreshTokenError(InvalidGrantError):
     """The refresh token is unknown, expired, used already, or revoked."""
 
 
+class InvalidCodeError(InvalidGrantError):
+    """The authorization code is unknown, expired, used already, or not for this client, redirect URI or verifier."""
+
+
 class RefreshTokenOfAnotherClientError(InvalidGrantError):
     """The refresh token was issued to another client, or to a client when none is presented (or none when one is)."""
 
@@ -124,6 +128,12 @@ class UnsupportedGrantTypeError(OAuthError):
     """400 ``unsupported_grant_type``."""
 
     ERROR = "unsupported_grant_type"
+
+
+class UnsupportedResponseTypeError(OAuthError):
+    """``unsupported_response_type``: ``GET /authorize`` gives codes only (RFC 6749 section 4.1.2.1)."""
+
+    ERROR = "unsupported_response_type"
 
 
 class UnauthorizedClientError(OAuthError):

@@ -131,8 +131,82 @@ class ClientCredentialsGrant(Model, tag_field="grant_type", tag="client_credenti
     scope: ScopeParam | UnsetType = UNSET
 
 
-Grant = PasswordGrant | RefreshGrant | ClientCredentialsGrant
-GRANT_TYPES = ("password", "refresh_token", "client_credentials")
+# RFC 7636 section 4.1: 43 to 128 characters of the URI's unreserved set.
+CodeVerifier = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=r"^[A-Za-z0-9._~-]{43,128}$",
+        min_length=43,
+        max_length=128,
+        description="The PKCE verifier whose S256 challenge `GET /authorize` was given (RFC 7636 section 4.5)",
+    ),
+]
+# RFC 7636 section 4.2: S256's challenge is a SHA-256 digest in base64url without padding, 43 characters.
+CodeChallenge = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=r"^[A-Za-z0-9_-]{43}$",
+        min_length=43,
+        max_length=43,
+        description="BASE64URL(SHA256(code_verifier)) without padding (RFC 7636 section 4.2)",
+    ),
+]
+RedirectUri = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1,
+        max_length=2000,
+        description="Exactly one of the redirect URIs registered for the client (`tools.admin create-client`)",
+    ),
+]
+# The client's value, given back as it came; bounded so that the redirect stays a URL browsers take.
+MAX_STATE = 1024
+State = Annotated[
+    str, msgspec.Meta(min_length=1, max_length=MAX_STATE, description="Given back in the redirect as it came")
+]
+
+
+class AuthorizationCodeGrant(Model, tag_field="grant_type", tag="authorization_code", forbid_unknown_fields=False):
+    """A browser or mobile app exchanges the code its user's login gave it (RFC 6749 section 4.1.3, RFC 7636)."""
+
+    json_schema_extra: ClassVar[dict[str, object]] = TOKEN_ENDPOINT_RULES
+
+    code: Secret
+    redirect_uri: RedirectUri
+    code_verifier: CodeVerifier
+    client_id: ClientId | UnsetType = UNSET
+    client_secret: Secret | UnsetType = UNSET
+
+
+Grant = AuthorizationCodeGrant | PasswordGrant | RefreshGrant | ClientCredentialsGrant
+GRANT_TYPES = ("authorization_code", "password", "refresh_token", "client_credentials")
+
+
+class AuthorizationRequest(Model, forbid_unknown_fields=False):
+    """``GET /authorize``'s query (RFC 6749 section 4.1.1, RFC 7636 section 4.3); other parameters are ignored."""
+
+    response_type: Literal["code"]
+    client_id: ClientId
+    redirect_uri: RedirectUri
+    code_challenge: CodeChallenge
+    code_challenge_method: Literal["S256"]
+    state: State | UnsetType = UNSET
+    scope: ScopeParam | UnsetType = UNSET
+
+
+# A login request's id, as the login page's form carries it back: 32 random bytes in base64url.
+RequestId = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{43}$", min_length=43, max_length=43)]
+
+
+class LoginForm(Model):
+    """``POST /authorize``: the login page's form (its cookie is the browser's half of the CSRF check)."""
+
+    request: RequestId
+    username: Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
+    password: Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
+
+    def __post_init__(self) -> None:
+        self.username = self.username.lower()
 
 
 class Revocation(Model, forbid_unknown_fields=False):
@@ -166,6 +240,7 @@ class Metadata(msgspec.Struct):
     """RFC 8414 authorization server metadata."""
 
     issuer: str
+    authorization_endpoint: str
     token_endpoint: str
     jwks_uri: str
     revocation_endpoint: str
@@ -174,6 +249,8 @@ class Metadata(msgspec.Struct):
     revocation_endpoint_auth_methods_supported: list[str]
     scopes_supported: list[str]
     response_types_supported: list[str]
+    code_challenge_methods_supported: list[str]
+    authorization_response_iss_parameter_supported: bool
 
 
 class User(Model):

@@ -9,6 +9,10 @@ from servicekit.lazy import Lazy
 
 ACCESS_TOKEN_TTL_S = 15 * 60
 REFRESH_TOKEN_TTL_S = 30 * 24 * 3600
+# An authorization code works once, within this many seconds of the login that made it.
+CODE_TTL_S = 60
+# How long a login page may stay open before its form is refused (its request is forgotten).
+AUTHORIZATION_REQUEST_TTL_S = 10 * 60
 USER_SCOPE = "profile:write location:write"
 SERVICE_SCOPES = ("location:read",)  # what a service client may be given
 SCOPES = (*USER_SCOPE.split(), *SERVICE_SCOPES)

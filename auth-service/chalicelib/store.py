@@ -11,7 +11,11 @@ One table, one string key ``pk`` prefixed by kind:
 | a subject's failed logins from one address | ``lockout#<kind>#<address>#<name>`` | failures, window_ends, expires_at |
 | a subject's failed logins from anywhere | ``slowdown#<kind>#<name>`` | failures, window_ends, not_before, expires_at |
 | an address's anonymous expensive work | ``budget#<address>#<window end>`` | spent, expires_at |
-| service client | ``client#<client_id>`` | secret_hash, scope, created_at |
+| client | ``client#<client_id>`` | scope, created_at; secret_hash (a service), or redirect_uris (a public app) |
+| a login page's request (r3) | ``authorize#<sha256 of its id>`` | client_id, redirect_uri, scope, code_challenge, |
+| | | state, browser, expires_at |
+| authorization code (r3) | ``code#<sha256>`` | client_id, redirect_uri, code_challenge, user_id, scope, |
+| | | family_id, used, valid_until, expires_at |
 
 A subject's ``kind`` is ``user`` or ``client``, chosen by the code path (the password grant,
 client authentication), never by the text typed: ``client:profile-service`` typed as a
@@ -87,6 +91,14 @@ class AttemptsDelayedError(Exception):
         self.not_before = not_before
 
 
+class AuthorizationRequestGoneError(Exception):
+    """The login page's request was used already, or has expired; nothing was written."""
+
+
+class CodeUsedError(Exception):
+    """The authorization code was used already (or expired in the meantime); nothing was written."""
+
+
 class RefreshTokenUsedError(Exception):
     """The refresh token was used already (or expired in the meantime); nothing was written."""
 
@@ -123,17 +135,56 @@ class RefreshItem(TypedDict, total=False):
     client_id: str  # the client the login named or authenticated (absent: none); only it may refresh
 
 
-class ClientItem(TypedDict):
+class ClientItem(TypedDict, total=False):
+    pk: Required[str]
+    client_id: Required[str]
+    scope: Required[str]
+    created_at: Required[str]
+    secret_hash: str  # a service client (client credentials); absent for a public app
+    redirect_uris: list[str]  # a public app's exact redirect URIs (authorization code grant)
+
+
+class AuthorizationRequestItem(TypedDict, total=False):
+    """A login page's ``GET /authorize``, valid as it was checked, until its form is posted or it expires."""
+
+    pk: Required[str]
+    client_id: Required[str]
+    redirect_uri: Required[str]
+    scope: Required[str]
+    code_challenge: Required[str]
+    browser: Required[str]  # SHA-256 of the browser's cookie: only that browser may post the form
+    expires_at: Required[int]
+    state: str  # absent when the client sent none
+
+
+class CodeItem(TypedDict):
+    """An authorization code, stored by hash; what its first use issues is the family ``family_id``."""
+
     pk: str
     client_id: str
-    secret_hash: str
+    redirect_uri: str
+    code_challenge: str
+    user_id: str
     scope: str
-    created_at: str
+    family_id: str
+    used: bool
+    valid_until: int  # a code works before this time only
+    expires_at: int  # kept longer (the TTL), so that a second use is still recognised as theft
 
 
 def refresh_key(token: str) -> dict[str, str]:
     """Refresh tokens are stored by hash: a leaked table does not leak usable tokens."""
     return {"pk": "refresh#" + hashlib.sha256(token.encode()).hexdigest()}
+
+
+def authorization_request_key(request_id: str) -> dict[str, str]:
+    """A login page's request, by the hash of the id its form carries."""
+    return {"pk": "authorize#" + hashlib.sha256(request_id.encode()).hexdigest()}
+
+
+def code_key(code: str) -> dict[str, str]:
+    """Authorization codes are stored by hash, as refresh tokens are."""
+    return {"pk": "code#" + hashlib.sha256(code.encode()).hexdigest()}
 
 
 class AuthStore:
@@ -291,16 +342,19 @@ class AuthStore:
         self, family_id: str, user_id: str, token: str, expires_at: int, *, scope: str, client_id: str | None
     ) -> None:
         """A login: a new family with its first refresh token, bound to ``client_id`` (or to no client)."""
+        self._table.transact(self._new_family(family_id, user_id, token, expires_at, scope=scope, client_id=client_id))
+
+    def _new_family(
+        self, family_id: str, user_id: str, token: str, expires_at: int, *, scope: str, client_id: str | None
+    ) -> list[dict[str, Any]]:
         first = {**self._refresh_item(token, family_id, user_id, expires_at), **_binding(scope, client_id)}
-        self._table.transact(
-            [
-                self._table.put_op(
-                    {"pk": f"family#{family_id}", "user_id": user_id, "revoked": False, "expires_at": expires_at},
-                    NOT_EXISTS,
-                ),
-                self._table.put_op(first, NOT_EXISTS),
-            ]
-        )
+        return [
+            self._table.put_op(
+                {"pk": f"family#{family_id}", "user_id": user_id, "revoked": False, "expires_at": expires_at},
+                NOT_EXISTS,
+            ),
+            self._table.put_op(first, NOT_EXISTS),
+        ]
 
     def refresh_token(self, token: str) -> RefreshItem | None:
         """The stored refresh token, expired or not; None if unknown."""
@@ -385,10 +439,72 @@ class AuthStore:
         except ConditionFailedError:
             pass  # expired and gone already: nothing left to revoke
 
-    # Service clients
+    # Login pages and authorization codes (r3)
+
+    def put_authorization_request(self, item: AuthorizationRequestItem) -> None:
+        """Remember a login page's request (keyed by ``authorization_request_key``)."""
+        self._table.put(dict(item))
+
+    def authorization_request(self, request_id: str) -> AuthorizationRequestItem | None:
+        """The login page's request, expired or not; None if unknown (or used)."""
+        try:
+            return self._table.get(authorization_request_key(request_id))  # type: ignore[return-value]
+        except ItemNotFoundError:
+            return None
+
+    def issue_code(self, request_id: str, code: CodeItem, now: int) -> None:
+        """Store ``code`` and forget the request it answers, in one transaction.
+
+        ``AuthorizationRequestGoneError`` if the request was used meanwhile (two posts of one
+        form) or has expired: one login page gives at most one code.
+        """
+        try:
+            self._table.transact(
+                [
+                    self._table.delete_op(
+                        authorization_request_key(request_id), Condition("expires_at > :now", values={":now": now})
+                    ),
+                    self._table.put_op(dict(code), NOT_EXISTS),
+                ]
+            )
+        except ConditionFailedError:
+            raise AuthorizationRequestGoneError() from None
+
+    def code(self, code: str) -> CodeItem | None:
+        """The stored authorization code, used, expired or not; None if unknown."""
+        try:
+            return self._table.get(code_key(code))  # type: ignore[return-value]
+        except ItemNotFoundError:
+            return None
+
+    def redeem_code(self, code: str, item: CodeItem, refresh_token: str, refresh_expires_at: int, now: int) -> None:
+        """Mark the code used and start its login (``item``'s family, with ``refresh_token``) in one transaction.
+
+        Of concurrent uses exactly one wins; the others get ``CodeUsedError``, and the family
+        they would revoke as theft exists already.
+        """
+        use = self._table.update_op(
+            code_key(code),
+            Condition("SET used = :true, used_at = :now", values={":true": True, ":now": now}),
+            Condition("used = :false AND valid_until > :now", values={":false": False, ":now": now}),
+        )
+        family = self._new_family(
+            item["family_id"],
+            item["user_id"],
+            refresh_token,
+            refresh_expires_at,
+            scope=item["scope"],
+            client_id=item["client_id"],
+        )
+        try:
+            self._table.transact([use, *family])
+        except ConditionFailedError:
+            raise CodeUsedError() from None
+
+    # Clients
 
     def put_client(self, client: ClientItem) -> None:
-        """Create or replace a service client."""
+        """Create or replace a client."""
         self._table.put(dict(client))
 
     def client(self, client_id: str) -> ClientItem | None:

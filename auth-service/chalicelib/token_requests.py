@@ -93,6 +93,15 @@ def _params(request: Request) -> dict[str, Any]:
             raise RequestTooLargeError(str(exc)) from None
         except BadRequestError as exc:
             raise InvalidRequestError(str(exc)) from None
+    return form_params(request)
+
+
+def form_params(request: Request) -> dict[str, str]:
+    """A form-encoded body's parameters, each given once; a parameter without a value is left out.
+
+    ``InvalidRequestError`` for a body that is not form-encoded UTF-8 or repeats a name,
+    ``RequestTooLargeError`` over the size limit.
+    """
     raw = request.raw_body or b""
     raw = raw.encode() if isinstance(raw, str) else raw
     if len(raw) > MAX_BODY_BYTES:

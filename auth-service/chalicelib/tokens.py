@@ -1,4 +1,4 @@
-"""Issuing tokens for the three grants, rotating refresh tokens, and revoking them.
+"""Issuing tokens for the four grants, rotating refresh tokens, and revoking them.
 
 The policy lives here, once: what the store reports (attempts exhausted, a refresh token
 used again, a login revoked) becomes the client's error, the lockout's 429, and the
@@ -17,7 +17,7 @@ from msgspec import UNSET
 from servicekit import metrics
 from servicekit.clock import clock
 
-from . import attempts, passwords
+from . import attempts, codes, passwords
 from .errors import (
     InvalidClientError,
     InvalidCredentialsError,
@@ -30,7 +30,7 @@ from .errors import (
     UnsupportedTokenTypeError,
 )
 from .keys import key_ring, new_token_id
-from .models import ClientCredentialsGrant, Grant, PasswordGrant, RefreshGrant, TokenResponse
+from .models import AuthorizationCodeGrant, ClientCredentialsGrant, Grant, PasswordGrant, RefreshGrant, TokenResponse
 from .settings import ACCESS_TOKEN_TTL_S, REFRESH_TOKEN_TTL_S, USER_SCOPE, issuer, settings
 from .store import (
     ClientItem,
@@ -40,6 +40,7 @@ from .store import (
     RefreshTokenUsedError,
     Subject,
     SuccessorUsedError,
+    UserItem,
     auth_store,
 )
 from .token_requests import ClientCredentials, given
@@ -60,10 +61,11 @@ ROTATION_TRIES = 8
 def issue(grant: Grant, client: ClientCredentials | None, address: str) -> TokenResponse:
     """The token response for any grant (an ``OAuthError`` on bad credentials, 429 when locked out).
 
-    On the user's grants (password, refresh token) a client is optional: a public client
-    may name itself with ``client_id`` alone, and is let through without being looked up.
-    A client that authenticates with a secret there is a service client, which may use
-    only the client-credentials grant.
+    On the password and refresh grants a client is optional: a public client may name
+    itself with ``client_id`` alone, and is let through without being looked up. The
+    authorization code grant needs the public client the code was issued to, named. A
+    client that authenticates with a secret on a user's grant is a service client, which
+    may use only the client-credentials grant.
     """
     if isinstance(grant, ClientCredentialsGrant):
         return _client_credentials(grant, client, address)
@@ -71,6 +73,8 @@ def issue(grant: Grant, client: ClientCredentials | None, address: str) -> Token
         authenticate_client(client, address)
         raise UnauthorizedClientError("Service clients log in with the client_credentials grant only.")
     named = client.client_id if client is not None else None
+    if isinstance(grant, AuthorizationCodeGrant):
+        return _authorization_code(grant, named)
     if isinstance(grant, PasswordGrant):
         return _password(grant, named, address)
     return _refresh(grant, named)
@@ -140,23 +144,49 @@ def access_token(subject: str, scope: str, client_id: str | None) -> str:
     )
 
 
-def _password(grant: PasswordGrant, client_id: str | None, address: str) -> TokenResponse:
-    store, now = auth_store(), clock().now()
-    scope = granted_scope(given(grant.scope), USER_SCOPE)
-    attempt = _attempt(attempts.user(grant.username), address)
-    user = store.user_by_name(grant.username)
-    if not passwords.verify(user["password_hash"] if user else None, grant.password) or user is None:
+def authenticate_user(username: str, password: str, address: str) -> UserItem:
+    """The user, if the password is right: counted like every login, wherever it is typed.
+
+    ``InvalidCredentialsError`` for a wrong password or an unknown user (the same), 429
+    ``LoginLockedError`` when the username may not log in from ``address`` now.
+    """
+    store = auth_store()
+    attempt = _attempt(attempts.user(username), address)
+    user = store.user_by_name(username)
+    if not passwords.verify(user["password_hash"] if user else None, password) or user is None:
         metrics.count(metrics.LOGINS_FAILED)
         raise InvalidCredentialsError("The username or password is wrong.")
     attempt.succeeded()
-    if passwords.needs_rehash(user["password_hash"], grant.password):
-        store.set_password_hash(user["user_id"], passwords.hash_password(grant.password))
-    refresh = _new_refresh_token()
-    store.start_family(
-        uuid.uuid4().hex, user["user_id"], refresh, now + REFRESH_TOKEN_TTL_S, scope=scope, client_id=client_id
-    )
+    if passwords.needs_rehash(user["password_hash"], password):
+        store.set_password_hash(user["user_id"], passwords.hash_password(password))
     metrics.count(metrics.LOGINS_SUCCEEDED)
+    return user
+
+
+def _password(grant: PasswordGrant, client_id: str | None, address: str) -> TokenResponse:
+    scope = granted_scope(given(grant.scope), USER_SCOPE)
+    user = authenticate_user(grant.username, grant.password, address)
+    refresh = _new_refresh_token()
+    auth_store().start_family(
+        uuid.uuid4().hex,
+        user["user_id"],
+        refresh,
+        clock().now() + REFRESH_TOKEN_TTL_S,
+        scope=scope,
+        client_id=client_id,
+    )
     return _response(user["user_id"], scope, client_id, refresh)
+
+
+def _authorization_code(grant: AuthorizationCodeGrant, client_id: str | None) -> TokenResponse:
+    """Exchange a code (RFC 6749 section 4.1.3) for the login its user made; once, as ``codes`` checks it."""
+    if client_id is None:
+        raise InvalidClientError(
+            "The authorization_code grant needs the client's client_id (RFC 6749 section 4.1.3).", basic=False
+        )
+    refresh = _new_refresh_token()
+    item = codes.redeem(grant, client_id, refresh, clock().now() + REFRESH_TOKEN_TTL_S)
+    return _response(item["user_id"], item["scope"], client_id, refresh)
 
 
 def _refresh(grant: RefreshGrant, client_id: str | None) -> TokenResponse:
@@ -205,7 +235,7 @@ def authenticate_client(client: ClientCredentials, address: str) -> ClientItem:
     """The client, if its secret is right; counted like a user's login, in the clients' own counters."""
     attempt = _attempt(attempts.client(client.client_id), address)
     item = auth_store().client(client.client_id)
-    if not passwords.verify(item["secret_hash"] if item else None, client.secret or "") or item is None:
+    if not passwords.verify(item.get("secret_hash") if item else None, client.secret or "") or item is None:
         raise InvalidClientError("The client id or secret is wrong.", basic=client.basic)
     attempt.succeeded()
     return item

@@ -13,6 +13,10 @@
   route of their own, answered by the function (``answer_preflights``), and the answers of
   their other routes get their headers here, in one middleware.
 
+- **Pages a browser navigates to** (a login page and its form, marked ``@navigated``) are
+  no API: a browser never fetches them across origins, so they get no CORS headers and no
+  preflight route, and no other origin can read them (their forms' CSRF defence relies on it).
+
 ``ALLOWED_ORIGINS`` is a comma-separated list of origins (``https://app.example.com``); an
 origin may end in ``:*`` for any port of that scheme and host (``http://localhost:*``).
 No credentials mode (``Access-Control-Allow-Credentials``): the APIs take bearer tokens,
@@ -22,6 +26,7 @@ never cookies, so a browser app sends the ``Authorization`` header itself.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from chalice import Chalice, CORSConfig, Response
 from chalice.app import Request, RouteEntry
@@ -39,6 +44,17 @@ PUBLIC_READ = CORSConfig(
 )
 """Chalice's CORS configuration of a route that any origin may read."""
 _READS = frozenset({"GET", "HEAD"})
+
+
+def navigated[F: Callable[..., Any]](view: F) -> F:
+    """Mark a view as a page a browser navigates to (under ``@app.route``): no CORS for it."""
+    view.__navigated__ = True  # type: ignore[attr-defined]
+    return view
+
+
+def is_navigated(entry: RouteEntry) -> bool:
+    """Whether the route is a page a browser navigates to (``@navigated``)."""
+    return bool(getattr(entry.view_function, "__navigated__", False))
 
 
 class Origins:
@@ -83,7 +99,7 @@ def answer_preflights(app: Chalice) -> None:
     Call it after the last route: it answers preflights for the routes defined so far.
     """
     for path, entries in list(app.routes.items()):
-        if "OPTIONS" in entries or any(entry.cors for entry in entries.values()):
+        if "OPTIONS" in entries or any(entry.cors or is_navigated(entry) for entry in entries.values()):
             continue
         app.route(path, methods=["OPTIONS"])(_preflight_view(app, path))
 
@@ -94,8 +110,8 @@ def answer_preflights(app: Chalice) -> None:
         # this and every outer middleware would otherwise change for all later requests.
         response.headers = dict(response.headers)
         entry = app.routes.get(request.path, {}).get(request.method)
-        if entry is None or entry.cors or request.method == "OPTIONS":
-            return response  # Chalice's own CORS, or a preflight (answered whole by its view)
+        if entry is None or entry.cors or request.method == "OPTIONS" or is_navigated(entry):
+            return response  # Chalice's own CORS, a preflight (answered whole by its view), or a page
         response.headers.update(_actual_headers(entry, request.headers.get("origin")))
         return response
 

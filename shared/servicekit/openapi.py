@@ -24,6 +24,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 _STATUS_TEXT = {
     200: "OK",
     201: "Created",
+    302: "Found: the browser is sent on, to the address in `Location`",
     204: "No Content",
     400: "Invalid request",
     401: "Unauthorized",
@@ -90,6 +91,8 @@ HEADERS: dict[str, dict[str, Any]] = {
         "schema": {"type": "string"},
     },
     "Cache-Control": {"description": "`no-store` (RFC 6749 sections 5.1, 5.2).", "schema": {"type": "string"}},
+    "Location": {"description": "Where the browser is sent.", "required": True, "schema": {"type": "string"}},
+    "Set-Cookie": {"description": "A cookie the browser keeps for the next request.", "schema": {"type": "string"}},
 }
 
 # Request headers a view may declare by name (``@documented(..., headers=(...))``).
@@ -135,6 +138,7 @@ class Operation(msgspec.Struct, frozen=True):
     headers: tuple[str, ...] = ()
     description: str = ""
     security: tuple[str, ...] = ()
+    query: type | None = None
 
 
 def documented(
@@ -146,15 +150,17 @@ def documented(
     headers: tuple[str, ...] = (),
     description: str = "",
     security: tuple[str, ...] = (),
+    query: type | None = None,
 ) -> Callable[[F], F]:
     """Attach the route's request and response bodies (a model, a media type, an ``Answer``, or None).
 
     ``security`` names the schemes of ``SECURITY_SCHEMES`` a caller may use on a public route
-    (optional: the operation is callable without them too).
+    (optional: the operation is callable without them too). ``query`` is a model of flat
+    fields whose each field is a query parameter.
     """
 
     def attach(view: F) -> F:
-        operation = Operation(summary, request, responses, request_media_types, headers, description, security)
+        operation = Operation(summary, request, responses, request_media_types, headers, description, security, query)
         view.__openapi__ = operation  # type: ignore[attr-defined]
         return view
 
@@ -208,6 +214,24 @@ def _security(entry: Any, operation: Operation) -> list[dict[str, list[str]]]:
         optional: list[dict[str, list[str]]] = [{}]
         return optional + [{name: []} for name in operation.security]
     return []
+
+
+def _query_parameters(model: type | None) -> list[dict[str, Any]]:
+    """One query parameter per field of ``model`` (flat: strings and enums), each with its field's schema."""
+    if model is None:
+        return []
+    schema = msgspec.json.schema(model)
+    (name,) = schema["$defs"]
+    fields = schema["$defs"][name]
+    required = set(fields.get("required", []))
+    parameters = []
+    for field, field_schema in fields["properties"].items():
+        parameter: dict[str, Any] = {"name": field, "in": "query", "required": field in required}
+        if "description" in field_schema:
+            parameter["description"] = field_schema["description"]
+        parameter["schema"] = {key: value for key, value in field_schema.items() if key != "description"}
+        parameters.append(parameter)
+    return parameters
 
 
 def _without_null_defaults(schema: Any) -> Any:
@@ -266,6 +290,7 @@ def document(app: Chalice, *, title: str, version: str, description: str = "") -
         parameters = [
             {"name": name, "in": "path", "required": True, "schema": {"type": "string"}} for name in entry.view_args
         ] + [{"name": name, "in": "header", **REQUEST_HEADERS[name]} for name in operation.headers]
+        parameters += _query_parameters(operation.query)
         if parameters:
             spec["parameters"] = parameters
         spec["security"] = _security(entry, operation)

@@ -48,6 +48,7 @@ def test_openapi_documents_every_route_with_its_schemas(auth: Any) -> None:
 
     assert document["openapi"].startswith("3.")
     assert set(document["paths"]) == {
+        "/authorize",
         "/users",
         "/token",
         "/token/revoke",
@@ -121,14 +122,17 @@ def test_metadata_names_the_endpoints_under_the_issuer(auth: Any) -> None:
     issuer = "http://127.0.0.1:8001"
     assert metadata == {
         "issuer": issuer,
+        "authorization_endpoint": f"{issuer}/authorize",
         "token_endpoint": f"{issuer}/token",
         "jwks_uri": f"{issuer}/.well-known/jwks.json",
         "revocation_endpoint": f"{issuer}/token/revoke",
-        "grant_types_supported": ["password", "refresh_token", "client_credentials"],
+        "grant_types_supported": ["authorization_code", "password", "refresh_token", "client_credentials"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "scopes_supported": ["profile:write", "location:write", "location:read"],
-        "response_types_supported": [],
+        "response_types_supported": ["code"],
+        "code_challenge_methods_supported": ["S256"],
+        "authorization_response_iss_parameter_supported": True,
     }
     assert json_body(auth.http.get("/.well-known/openid-configuration")) == metadata
 
@@ -140,3 +144,8 @@ def test_key_ids_are_hex_thumbprints_that_never_look_like_a_command_line_option(
 
     assert all(len(kid) == 64 and set(kid) <= set("0123456789abcdef") for kid in kids)
     assert len(set(kids)) == 50
+
+
+def test_importing_the_app_loads_neither_jinja2_nor_the_cookie_parser() -> None:
+    # Both serve the login page only: importing app.py is every route's and the authorizer's cold start.
+    assert services.imported_with_app("auth", ("jinja2", "http.cookies")) == []

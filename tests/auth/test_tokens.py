@@ -467,9 +467,7 @@ def test_a_missing_grant_type_is_invalid_request(auth: Any) -> None:
     assert_oauth_error(post_form(auth, "/token", {"username": "alice"}), 400, "invalid_request")
 
 
-@pytest.mark.parametrize(
-    "grant_type", ["implicit", "authorization_code", "urn:ietf:params:oauth:grant-type:jwt-bearer"]
-)
+@pytest.mark.parametrize("grant_type", ["implicit", "device_code", "urn:ietf:params:oauth:grant-type:jwt-bearer"])
 def test_an_unknown_grant_type_is_unsupported_grant_type(auth: Any, grant_type: str) -> None:
     assert_oauth_error(post_form(auth, "/token", {"grant_type": grant_type}), 400, "unsupported_grant_type")
 

@@ -9,6 +9,9 @@ process groups.
 from __future__ import annotations
 
 import contextlib
+import os
+import subprocess
+import sys
 from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 
@@ -16,6 +19,7 @@ import pytest
 
 from tests.e2e.api import Api, User
 from tools.localstack import LocalStack, PortInUseError, Ports
+from tools.registry import ROOT
 
 StackFactory = Callable[[], LocalStack]
 
@@ -100,6 +104,34 @@ def bob(api: Api) -> User:
     return api.new_user("bob")
 
 
+@pytest.fixture
+def plain_http_on_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Let the OAuth libraries speak http: the local stack has no TLS, and listens on 127.0.0.1 only."""
+    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")  # oauthlib (requests-oauthlib)
+    monkeypatch.setenv("AUTHLIB_INSECURE_TRANSPORT", "1")  # authlib, reading a redirect's code
+
+
 def client_secret(stack: LocalStack) -> str:
     """The profile service's client secret, as the stack wrote it."""
     return Path(stack.secret("profile", "CLIENT_SECRET").removeprefix("file:")).read_text().strip()
+
+
+def admin(stack: LocalStack, *arguments: str) -> subprocess.CompletedProcess[str]:
+    """``python -m tools.admin ARGUMENTS --stage local`` against ``stack``, with only the variables `make run` took."""
+    moved = {f"{name.upper()}_PORT": str(port) for name, port in stack.ports.as_dict().items()}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    return subprocess.run(
+        [sys.executable, "-m", "tools.admin", *arguments, "--stage", "local"],
+        cwd=ROOT,
+        env={**env, **moved, "LOCAL_STATE_DIR": str(stack.state_dir)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def register_public_client(stack: LocalStack, client_id: str, *redirect_uris: str) -> None:
+    """Register a browser app with its redirect URIs, as the README says: the admin command, on this stack."""
+    uris = [argument for uri in redirect_uris for argument in ("--redirect-uri", uri)]
+    result = admin(stack, "create-client", client_id, "--public", *uris)
+    assert result.returncode == 0, result.stderr

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
 import requests
 
-from tests.e2e.conftest import StackFactory
-from tools.registry import ROOT
+from tests.e2e.conftest import StackFactory, admin
 
 pytestmark = [pytest.mark.e2e]
 
@@ -18,19 +13,9 @@ pytestmark = [pytest.mark.e2e]
 def test_create_client_reaches_a_make_run_on_moved_ports_through_the_same_variables(own_stack: StackFactory) -> None:
     # GIVEN a stack on ports other than the contract's, keeping its state in a folder of its own
     stack = own_stack()
-    moved = {f"{name.upper()}_PORT": str(port) for name, port in stack.ports.as_dict().items()}
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
 
     # WHEN a client is created on the local stage with the variables `make run` was given, and nothing else
-    command = ["create-client", "reporting-job", "--scope", "location:read", "--stage", "local"]
-    result = subprocess.run(
-        [sys.executable, "-m", "tools.admin", *command],
-        cwd=ROOT,
-        env={**env, **moved, "LOCAL_STATE_DIR": str(stack.state_dir)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = admin(stack, "create-client", "reporting-job", "--scope", "location:read")
 
     # THEN it lands in that stack's table: the printed secret logs in at that stack's auth service
     assert result.returncode == 0, result.stderr

@@ -15,6 +15,7 @@ import subprocess
 import tempfile
 import threading
 import urllib.parse
+import uuid
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
@@ -22,7 +23,9 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.api import PASSWORD, Api, User
-from tests.support import toolchain
+from tests.e2e.conftest import register_public_client
+from tests.support import devtools, toolchain
+from tools.localstack import LocalStack
 from tools.stages import ROOT
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.xdist_group("e2e")]
@@ -31,18 +34,8 @@ ARTIFACTS = ROOT / "test-artifacts"
 SCRIPT_NAME = "<script>document.title='pwned'</script>"
 IMG_BIO = "<img src=x onerror=\"document.title='pwned-img'\"> likes maps"
 CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-    "--no-proxy-server",
+    *devtools.HEADLESS,
     "--hide-scrollbars",
-    "--window-size=1024,768",
     # Let the page's load, error and timer tasks run before the DOM is dumped.
     "--virtual-time-budget=3000",
 ]
@@ -190,3 +183,48 @@ def test_a_browser_app_on_another_origin_reads_a_profile_and_writes_it_with_a_to
     # THEN every call went through, its answers readable by the app (ETag included), a refusal too
     assert rendered.body == 'read=200:Alice:"1" login=200 write=200:Written from another origin:"2" refused=403'
     assert api.get("profile", f"/profiles/{alice.user_id}").json()["display_name"] == "Written from another origin"
+
+
+CODE_FLOW_APP = Path(__file__).with_name("clients") / "code_flow_app.html"
+
+
+@pytest.mark.timeout(toolchain.APT_TIMEOUT_S * 2 + 120)
+def test_a_browser_app_logs_its_user_in_with_a_code_and_pkce_and_calls_the_apis(
+    api: Api, stack: LocalStack, alice: User, chromium: str, tmp_path: Path
+) -> None:
+    # GIVEN an app on an origin of its own, registered with its exact redirect URI by the admin command
+    shutil.copy(CODE_FLOW_APP, tmp_path / "app.html")
+    with _served(tmp_path) as origin, devtools.chromium(chromium) as browser:
+        client_id = f"browser-app-{uuid.uuid4().hex[:8]}"
+        register_public_client(stack, client_id, f"{origin}/app.html")
+        query = urllib.parse.urlencode({"auth": api.urls["auth"], "profile": api.urls["profile"], "client": client_id})
+        tab = browser.new_tab()
+
+        # WHEN the user opens the app, which sends them to the login page (PKCE made by WebCrypto)
+        tab.open(f"{origin}/app.html?{query}")
+        tab.wait_for(
+            "the login page", lambda: tab.url.startswith(api.urls["auth"] + "/authorize?") and tab.node("#password")
+        )
+        assert tab.text("h1") == "Log in" and client_id in (tab.text("main") or "")
+
+        # AND types a wrong password first, then the right one, pressing Enter each time
+        tab.type_into("#username", alice.username)
+        tab.type_into("#password", "not the password at all")
+        tab.press_enter()
+        error = tab.wait_for("the page's error", lambda: tab.text("#error"))
+        assert error == "The username or password is wrong."
+        assert tab.url.startswith(api.urls["auth"])  # no redirect on a failed login
+        tab.type_into("#password", PASSWORD)
+        tab.press_enter()
+
+        # THEN the app got a code on its redirect URI, exchanged it with its verifier from JavaScript,
+        # and called the APIs with the token; the same code used again is refused
+        outcome = tab.wait_for(
+            "the app's outcome", lambda: (tab.text("#outcome") or "running") != "running" and tab.text("#outcome")
+        )
+        assert tab.url.startswith(f"{origin}/app.html?code=")
+    assert outcome == (
+        "state=true iss=true token=200:profile:write:true me=200 write=200 "
+        "read=200:Logged in by code again=400:invalid_grant"
+    )
+    assert api.get("profile", f"/profiles/{alice.user_id}").json()["display_name"] == "Logged in by code"

@@ -38,6 +38,9 @@ OAUTH_MALFORMED = "invalid_request"
 # common passwords (and the patterns of one), and blankness after Unicode normalisation.
 # Like 409, they are about the world, not the request's shape (docs/api.md).
 PASSWORD_REFUSALS = ("commonly used", "only spaces")
+# The login pages' refusals about the world: a client or redirect URI that is not registered,
+# a login page's request that does not exist (or expired).
+PAGE_REFUSALS = ("is not registered", "has expired")
 
 
 def accepts_what_the_document_allows(ctx: CheckContext, response: Any, case: Any) -> bool | None:
@@ -50,6 +53,9 @@ def accepts_what_the_document_allows(ctx: CheckContext, response: Any, case: Any
         body = None
     if response.status_code == 400 and isinstance(body, dict) and body.get("error", OAUTH_MALFORMED) != OAUTH_MALFORMED:
         return None
+    if response.status_code == 400 and response.text.startswith("<!doctype html>"):
+        if any(refusal in response.text for refusal in PAGE_REFUSALS):
+            return None
     message = body.get("Message", "") if isinstance(body, dict) else ""
     if response.status_code == 400 and any(refusal in message for refusal in PASSWORD_REFUSALS):
         return None

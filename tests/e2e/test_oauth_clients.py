@@ -21,7 +21,7 @@ from tests.e2e.conftest import client_secret
 from tools import stages
 from tools.localstack import LocalStack
 
-pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e"), pytest.mark.usefixtures("plain_http_on_loopback")]
 
 PUBLIC_CLIENT = "my-app"  # a public client names itself; it has no secret
 
@@ -43,12 +43,6 @@ def user(api: Api) -> User:
     return api.new_user("oauth")
 
 
-@pytest.fixture(autouse=True)
-def _plain_http_on_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
-    # oauthlib refuses http:// unless told; the local stack has no TLS, and listens on 127.0.0.1 only.
-    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
-
-
 @pytest.fixture
 def authlib_public() -> Iterator[AuthlibSession]:
     with check_documented(AuthlibSession(client_id=PUBLIC_CLIENT)) as session:
@@ -64,22 +58,29 @@ def test_authlib_logs_in_refreshes_and_revokes(
     # WHEN a user logs in with authlib's password grant (form-encoded, client_secret_basic)
     token = authlib_public.fetch_token(metadata["token_endpoint"], username=user.username, password=PASSWORD)
 
-    # THEN the token works on the API through the same session
+    # THEN the token works on the API through the same session, rotates, and is revoked
+    assert_works_refreshes_and_revokes(authlib_public, api, metadata, user, token)
+
+
+def assert_works_refreshes_and_revokes(
+    session: AuthlibSession, api: Api, metadata: dict[str, str], user: User, token: dict[str, str]
+) -> None:
+    """The user's token works on the API through ``session``, its refresh token rotates, and revocation ends it."""
     assert token["token_type"] == "Bearer" and token["refresh_token"]
-    me = authlib_public.get(api.urls["auth"] + "/users/me", timeout=5)
+    me = session.get(api.urls["auth"] + "/users/me", timeout=5)
     assert me.status_code == 200 and me.json()["user_id"] == user.user_id
 
-    # AND the refresh token rotates
-    refreshed = authlib_public.refresh_token(metadata["token_endpoint"], refresh_token=token["refresh_token"])
+    # The refresh token rotates
+    refreshed = session.refresh_token(metadata["token_endpoint"], refresh_token=token["refresh_token"])
     assert refreshed["refresh_token"] != token["refresh_token"]
 
-    # AND revocation (RFC 7009) answers 200 and ends the login
-    revoked = authlib_public.revoke_token(
+    # Revocation (RFC 7009) answers 200 and ends the login
+    revoked = session.revoke_token(
         metadata["revocation_endpoint"], refreshed["refresh_token"], token_type_hint="refresh_token"
     )
     assert revoked.status_code == 200
     with pytest.raises(OAuthError) as failure:
-        authlib_public.refresh_token(metadata["token_endpoint"], refresh_token=refreshed["refresh_token"])
+        session.refresh_token(metadata["token_endpoint"], refresh_token=refreshed["refresh_token"])
     assert failure.value.error == "invalid_grant"
 
 

@@ -14,6 +14,7 @@ import itertools
 import json
 import os
 import pkgutil
+import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ from chalice.test import Client
 from tools.registry import ROOT, SERVICES
 from tools.stages import folder, stage_env
 
-__all__ = ["ROOT", "SERVICES", "Service", "json_body", "load", "table_name", "unused_name"]
+__all__ = ["ROOT", "SERVICES", "Service", "imported_with_app", "json_body", "load", "table_name", "unused_name"]
 
 
 @dataclass
@@ -104,3 +105,17 @@ def json_body(response: Any) -> Any:
 def unused_name(base: str = "billing") -> str:
     """A name no service has yet, for a test that adds one (``billing``, else ``billing2``, ...)."""
     return next(name for i in itertools.count(1) if (name := base if i == 1 else f"{base}{i}") not in SERVICES)
+
+
+def imported_with_app(name: str, modules: tuple[str, ...]) -> list[str]:
+    """Which of ``modules`` importing the service's ``app.py`` loads, in a fresh process (its cold start)."""
+    code = (
+        "import sys\n"
+        "sys.path[:0] = ['.', 'vendor']\n"
+        "import app\n"
+        f"print(','.join(m for m in {modules!r} if m in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=folder(name), capture_output=True, text=True, check=True, timeout=60
+    )
+    return [module for module in result.stdout.strip().split(",") if module]
