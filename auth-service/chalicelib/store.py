@@ -12,6 +12,7 @@ One table, one string key ``pk`` prefixed by kind:
 | a subject's failed logins from anywhere | ``slowdown#<kind>#<name>`` | failures, window_ends, not_before, expires_at |
 | an address's anonymous expensive work | ``budget#<address>#<window end>`` | spent, expires_at |
 | service client | ``client#<client_id>`` | secret_hash, scope, created_at |
+| an erasure (the outbox of its event) | ``erasure#<user_id>`` | erasure_id, correlation_id, requested_at, expires_at |
 
 A subject's ``kind`` is ``user`` or ``client``, chosen by the code path (the password grant,
 client authentication), never by the text typed: ``client:profile-service`` typed as a
@@ -103,6 +104,10 @@ class FamilyRevokedError(Exception):
     """The refresh token's login was revoked (or has expired and gone); nothing was written."""
 
 
+class UserGoneError(Exception):
+    """The user was deleted already (a concurrent erasure); nothing was written."""
+
+
 class UserItem(TypedDict):
     pk: str
     user_id: str
@@ -121,6 +126,15 @@ class RefreshItem(TypedDict, total=False):
     successor: str  # the key of the token it was rotated to: its hash, never the token
     scope: str  # what the login was granted: a refresh may ask for at most this (absent: the user scope)
     client_id: str  # the client the login named or authenticated (absent: none); only it may refresh
+
+
+class ErasureItem(TypedDict):
+    pk: str
+    user_id: str
+    erasure_id: str
+    correlation_id: str
+    requested_at: float  # seconds since the epoch, to the millisecond
+    expires_at: int
 
 
 class ClientItem(TypedDict):
@@ -165,6 +179,32 @@ class AuthStore:
         try:
             claim = self._table.get({"pk": f"username#{username}"})
             return self.user(claim["user_id"])
+        except ItemNotFoundError:
+            return None
+
+    def erase_user(self, user: UserItem, record: ErasureItem) -> None:
+        """Delete the user and free the username, writing the erasure's record, in one transaction.
+
+        The record is the outbox of the ``UserErased`` event: the table's stream carries it
+        to the publisher, so the event cannot be lost once the user is gone. ``UserGoneError``
+        if the user was deleted already.
+        """
+        claim = Condition("user_id = :user_id", values={":user_id": user["user_id"]})
+        try:
+            self._table.transact(
+                [
+                    self._table.delete_op({"pk": user["pk"]}, EXISTS),
+                    self._table.delete_op({"pk": f"username#{user['username']}"}, claim),
+                    self._table.put_op(dict(record)),
+                ]
+            )
+        except ConditionFailedError:
+            raise UserGoneError(user["user_id"]) from None
+
+    def erasure(self, user_id: str) -> ErasureItem | None:
+        """The record of the user's erasure, or None."""
+        try:
+            return self._table.get({"pk": f"erasure#{user_id}"})  # type: ignore[return-value]
         except ItemNotFoundError:
             return None
 
@@ -299,6 +339,8 @@ class AuthStore:
                     NOT_EXISTS,
                 ),
                 self._table.put_op(first, NOT_EXISTS),
+                # A login racing the user's erasure starts no login of a user who is gone.
+                self._table.check_op({"pk": f"user#{user_id}"}, EXISTS),
             ]
         )
 
@@ -372,7 +414,9 @@ class AuthStore:
             {**self._refresh_item(new, item["family_id"], item["user_id"], item["expires_at"]), **inherited},
             NOT_EXISTS,
         )
-        return [family_alive, store_new]
+        # An erased user's refresh tokens all stop working with the user (erasure.py).
+        user_exists = self._table.check_op({"pk": f"user#{item['user_id']}"}, EXISTS)
+        return [family_alive, store_new, user_exists]
 
     def revoke_family(self, family_id: str) -> None:
         """Every refresh token of the login stops working."""

@@ -42,6 +42,9 @@ METRICS: dict[tuple[str, str], list[set[str]]] = {
     ("AWS/Lambda", "Throttles"): [{"FunctionName"}, {"FunctionName", "Resource"}],
     ("AWS/ApiGateway", "5XXError"): [{"ApiName"}, {"ApiName", "Stage"}],
     ("AWS/ApiGateway", "Latency"): [{"ApiName"}, {"ApiName", "Stage"}],
+    ("AWS/Lambda", "IteratorAge"): [{"FunctionName"}, {"FunctionName", "Resource"}],
+    ("AWS/SQS", "ApproximateNumberOfMessagesVisible"): [{"QueueName"}],
+    ("AWS/SQS", "ApproximateAgeOfOldestMessage"): [{"QueueName"}],
 }
 # The services' own metrics (EMF), with the dimension set each is emitted with.
 METRICS.update({(metrics.NAMESPACE, m.name): [{*metrics.BASE_DIMENSIONS, *m.dimensions}] for m in metrics.ALL})
@@ -174,16 +177,26 @@ def test_the_table_expires_items_by_the_attribute_the_registry_names(name: str) 
 
 
 @pytest.mark.parametrize("name", services.SERVICES)
-def test_only_the_services_own_table_policy_reaches_its_table_and_only_from_the_api_handler(
+def test_only_the_services_own_policies_reach_its_table_from_the_api_handler_and_its_event_functions(
     packaged: dict[str, Packaged], name: str
 ) -> None:
     package = packaged[name]
     table_id = _table_id(package)
+    service = registry.service(name)
 
     reaching = [policy for policy, (_, document) in _policies(package).items() if _references(document, table_id)]
 
-    assert reaching == ["TableAccessPolicy"]
+    events = {"PublisherPolicy": f"{infra.PUBLISHER}Role"} if service.publishes else {}
+    events |= {"ConsumerPolicy": f"{infra.SUBSCRIBER}Role"} if service.subscribes else {}
+    assert reaching == ["TableAccessPolicy", *events]
     assert package.resources["TableAccessPolicy"]["Properties"]["Roles"] == [{"Ref": "ApiHandlerRole"}]
+    for policy, role in events.items():
+        assert package.resources[policy]["Properties"]["Roles"] == [{"Ref": role}]
+    if service.subscribes:  # Table.erase: one PutItem of the tombstone, nothing else of the table
+        consumer = statements(package.resources["ConsumerPolicy"]["Properties"]["PolicyDocument"])
+        assert [a for st in consumer for a in as_list(st["Action"]) if a.startswith("dynamodb:")] == [
+            "dynamodb:PutItem"
+        ]
     for policy, (_, document) in _policies(package).items():
         for statement in statements(document):
             for resource in as_list(statement["Resource"]):
@@ -277,7 +290,7 @@ def test_every_function_gets_every_variable_the_code_requires_and_its_tables_nam
     package = packaged[name]
     functions = package.of_type("AWS::Serverless::Function")
 
-    assert set(functions) == {"APIHandler", "JwtAuth"}
+    assert set(functions) == set(infra.functions(registry.service(name)))
     for function in functions.values():
         variables = function["Properties"]["Environment"]["Variables"]
         assert _required_variables(name) <= set(variables)
