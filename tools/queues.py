@@ -38,11 +38,6 @@ def topic_arn(stage: str) -> str:
     return f"arn:aws:sns:{LOCAL_REGION}:{LOCAL_ACCOUNT}:{topic_name(stage)}"
 
 
-def queue_name(service: registry.Service, stage: str) -> str:
-    """The subscriber's queue on ``stage``, as its ``app.py`` names it (``servicekit.events.queue_name``)."""
-    return f"{service.app_name}-{stage}-user-erased"
-
-
 def dead_letter_name(queue: str) -> str:
     """The dead-letter queue of a subscriber's queue."""
     return f"{queue}-dead"
@@ -62,7 +57,7 @@ def create(sns: Any, sqs: Any, stage: str) -> list[str]:
     for service in registry.load().services.values():
         if events.USER_ERASED not in service.subscribes:
             continue
-        queue = queue_name(service, stage)
+        queue = events.queue_name(service.app_name, stage)
         dead = sqs.create_queue(
             QueueName=dead_letter_name(queue),
             Attributes={"MessageRetentionPeriod": str(_properties(service, DEAD_LETTER_ID)["MessageRetentionPeriod"])},

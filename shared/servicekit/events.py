@@ -84,9 +84,9 @@ def publish(event: UserErased) -> None:
         metrics.count(metrics.ERASURES_PUBLISHED)
 
 
-def queue_name(app_name: str) -> str:
-    """The name of ``app_name``'s queue of ``UserErased`` on the stage Chalice imports ``app.py`` for."""
-    return f"{app_name}-{os.environ.get(env.STAGE) or env.LOCAL_STAGE}-user-erased"
+def queue_name(app_name: str, stage: str | None = None) -> str:
+    """The name of ``app_name``'s queue of ``UserErased`` on ``stage`` (the one Chalice imports ``app.py`` for)."""
+    return f"{app_name}-{stage or os.environ.get(env.STAGE) or env.LOCAL_STAGE}-user-erased"
 
 
 def queue_arn(app_name: str) -> str:

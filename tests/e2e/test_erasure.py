@@ -8,14 +8,17 @@ stack of its own while the event is in flight.
 
 from __future__ import annotations
 
+import json
 import time
+import uuid
 from collections.abc import Callable
 
+import boto3
 import requests
 
 from tests.e2e.api import PASSWORD, Api, User, bearer
 from tests.e2e.conftest import StackFactory, client_secret
-from tools.localstack import LocalStack
+from tools.localstack import LOCAL_REGION, LocalStack
 
 WITHIN_S = 60.0  # the contract: every trace gone within 60 seconds of the 202
 POLL_S = 0.1
@@ -30,8 +33,9 @@ def _with_data(api: Api, user: User) -> None:
     )
 
 
-def _erase(api: Api, user: User) -> float:
-    response = api.post("auth", "/users/me/erasure", body={"password": PASSWORD}, headers=user.auth)
+def _erase(api: Api, user: User, correlation_id: str | None = None) -> float:
+    headers = {**user.auth, **({"X-Correlation-Id": correlation_id} if correlation_id else {})}
+    response = api.post("auth", "/users/me/erasure", body={"password": PASSWORD}, headers=headers)
     assert response.status_code == 202, response.text
     assert response.json() == {"user_id": user.user_id, "status": "erasing"}
     return time.monotonic()
@@ -65,13 +69,16 @@ def test_an_erasure_reaches_every_service_within_a_minute_and_no_write_brings_da
     assert {name: read().status_code for name, read in reads.items()} == dict.fromkeys(reads, 200)
 
     # WHEN the user erases their account, and writes again at once with their still-valid token
-    answered = _erase(api, user)
+    correlation_id = f"erasure-{uuid.uuid4().hex}"
+    answered = _erase(api, user, correlation_id)
     racing = api.put("location", f"/locations/{user.user_id}", body={"latitude": 1, "longitude": 2}, headers=user.auth)
     assert racing.status_code in (200, 403), racing.text  # landed before the event (then erased), or refused
 
     # THEN within the minute every read is 404 (the time to the last 404 is printed: `pytest -s`)
     _all_gone_within(reads, answered + WITHIN_S)
     print(f"erasure: from the 202 to the last 404 in {time.monotonic() - answered:.2f} s")
+    # AND the erasure's correlation id is in every service's log, as an HTTP call's would be
+    assert _logged_everywhere(stack, correlation_id, time.monotonic() + 10) == set(stack.services)
 
     # AND the token that is still valid writes nothing any more, and the data stays gone
     assert (
@@ -113,3 +120,36 @@ def test_an_erasure_completes_when_a_subscriber_killed_with_the_event_in_flight_
     # AND once the location service is back, it consumes the event and the location is gone
     stack.restart("location")
     _all_gone_within({"location": reads["location"]}, time.monotonic() + WITHIN_S)
+
+
+def _logged_everywhere(stack: LocalStack, identifier: str, deadline: float) -> set[str]:
+    """The services whose log has a line with ``identifier`` by ``deadline`` (a log line follows its write)."""
+    found: set[str] = set()
+    while True:
+        found = {s for s in stack.services if identifier in (stack.logs_dir / f"{s}.log").read_text(errors="replace")}
+        if found == set(stack.services) or time.monotonic() > deadline:
+            return found
+        time.sleep(POLL_S)
+
+
+def test_a_poison_message_is_retried_and_ends_in_the_dead_letter_queue_as_the_log_says(stack: LocalStack) -> None:
+    # GIVEN a message on the location service's queue that is no event at all
+    session = boto3.session.Session(aws_access_key_id="local", aws_secret_access_key="local", region_name=LOCAL_REGION)
+    sqs = session.client("sqs", endpoint_url=stack.dynamodb_endpoint)
+    queue = sqs.get_queue_url(QueueName="location-service-local-user-erased")["QueueUrl"]
+    dead = sqs.get_queue_url(QueueName="location-service-local-user-erased-dead")["QueueUrl"]
+    marker = f"poison-{uuid.uuid4().hex}"
+    sqs.send_message(QueueUrl=queue, MessageBody=json.dumps({"type": "UserErased", "user_id": marker}))
+
+    # WHEN its consumer fails on it at each receive
+    deadline = time.monotonic() + WITHIN_S
+    dead_letters: list[str] = []
+    while marker not in "".join(dead_letters) and time.monotonic() < deadline:
+        answer = sqs.receive_message(QueueUrl=dead, MaxNumberOfMessages=10, VisibilityTimeout=0)
+        dead_letters = [m["Body"] for m in answer.get("Messages", [])]
+        time.sleep(POLL_S * 5)
+
+    # THEN after its last attempt SQS moved it to the dead-letter queue, and the log says so
+    assert marker in "".join(dead_letters)
+    log = (stack.logs_dir / "location.log").read_text(errors="replace")
+    assert "moves it to the dead-letter queue" in log and "ErasuresDeadLettered" in log

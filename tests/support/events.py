@@ -24,8 +24,7 @@ class Plumbing:
 
     def source(self, service: str, client: Any) -> SqsSource:
         """The subscriber's queue feeding its ``erase_user`` function (``client``: its chalice.test.Client)."""
-        app = client._app  # the handler Lambda would run: Chalice's own
-        return SqsSource(self.sqs, self.queues[service], _with_stage(client, "erase_user", app), "erase_user")
+        return SqsSource(self.sqs, self.queues[service], _with_stage(client, "erase_user"), "erase_user")
 
     def send(self, service: str, body: str) -> None:
         """Put ``body`` on the subscriber's queue, as the topic would."""
@@ -38,8 +37,8 @@ class Plumbing:
         return [m["Body"] for m in answer.get("Messages", [])]
 
 
-def _with_stage(client: Any, name: str, app: Any) -> Any:
-    """The function as chalice.test runs it: with its stage's variables."""
+def _with_stage(client: Any, name: str) -> Any:
+    """The function as chalice.test runs it: Chalice's own handler, with its stage's variables."""
 
     def handler(event: dict[str, Any], context: Any) -> Any:
         return client.lambda_.invoke(name, event).payload
@@ -76,4 +75,4 @@ def stream(session: Any, region: str, client: Any) -> StreamSource:
     streams = session.client(
         "dynamodbstreams", region_name=region, endpoint_url=f"https://streams.dynamodb.{region}.amazonaws.com"
     )
-    return StreamSource(streams, arn, _with_stage(client, "publish_erasures", client._app), "publish_erasures")
+    return StreamSource(streams, arn, _with_stage(client, "publish_erasures"), "publish_erasures")
