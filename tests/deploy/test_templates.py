@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from servicekit import metrics
+from servicekit import events, metrics
 from tests.deploy.conftest import (
     BIN,
     STAGE,
@@ -174,6 +174,20 @@ def test_the_table_expires_items_by_the_attribute_the_registry_names(name: str) 
 
     expected = {"AttributeName": ttl, "Enabled": True} if ttl else None
     assert table["Properties"].get("TimeToLiveSpecification") == expected
+
+
+@pytest.mark.parametrize("name", [s for s in services.SERVICES if registry.service(s).subscribes])
+def test_a_subscribers_queue_hides_a_message_six_times_as_long_as_its_consumer_may_run(
+    packaged: dict[str, Packaged], name: str
+) -> None:
+    # Lambda's advice for an SQS event source: a message taken by an invocation that is still
+    # running must not come back to another one; and tombstones expire by the table's TTL.
+    queue = packaged[name].resources[infra.QUEUE_ID]["Properties"]
+    consumer = packaged[name].resources[infra.SUBSCRIBER]["Properties"]
+
+    assert queue["VisibilityTimeout"] >= 6 * consumer["Timeout"]
+    assert queue["RedrivePolicy"]["maxReceiveCount"] == events.MAX_RECEIVES
+    assert registry.service(name).table.ttl == "expires_at"
 
 
 @pytest.mark.parametrize("name", services.SERVICES)
