@@ -1,8 +1,9 @@
 """The auth service: users, tokens and the keys that verify them."""
 
 from chalice import Chalice, Response
+from chalice.app import DynamoDBEvent
 
-from chalicelib import authorize, discovery, keys, token_requests, tokens, users
+from chalicelib import authorize, discovery, erasure, keys, token_requests, tokens, users
 from chalicelib.errors import NO_STORE, OAuthError, TooManyRequestsError
 from chalicelib.models import (
     AuthorizationRequest,
@@ -17,6 +18,7 @@ from chalicelib.models import (
     TokenResponse,
     User,
 )
+from servicekit import events
 from servicekit.authorizer import Caller, jwt_authorizer
 from servicekit.bodies import parse, to_builtins
 from servicekit.cors import PUBLIC_READ, answer_preflights, navigated
@@ -181,6 +183,37 @@ def openid_configuration() -> Response:
 @documented("The calling user", responses={200: User, 403: Error, 404: Error, 503: Error})
 def me() -> dict:
     return to_builtins(users.current_user(Caller.from_request(app.current_request)))
+
+
+@app.route("/users/me/erasure", methods=["POST"], authorizer=jwt_auth)
+@documented(
+    "Erase your account, here at once and in every service within a minute",
+    description="Confirmed with the password, checked as a login: a wrong one counts as a failed login.",
+    request=erasure.ErasureRequest,
+    responses={
+        202: erasure.Erasure,
+        400: Error,
+        403: Error,
+        413: Error,
+        429: Answer(Error, ("Retry-After",)),
+        503: Error,
+    },
+)
+def erase_me() -> Response:
+    request = app.current_request
+    try:
+        erased = erasure.erase(
+            Caller.from_request(request), parse(request, erasure.ErasureRequest), token_requests.caller_address(request)
+        )
+    except TooManyRequestsError as refused:
+        return Response(body=refused.body(), status_code=refused.STATUS_CODE, headers=refused.headers())
+    return Response(body=to_builtins(erased), status_code=202)
+
+
+# The auth table's stream: each erasure's record becomes its UserErased event (chalicelib.erasure).
+@app.on_dynamodb_record(stream_arn=events.stream_arn("auth"), batch_size=10, starting_position="TRIM_HORIZON")
+def publish_erasures(event: DynamoDBEvent) -> None:
+    erasure.publish(event)
 
 
 @app.route("/health", methods=["GET"], cors=PUBLIC_READ)

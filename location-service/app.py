@@ -1,9 +1,11 @@
 """The location service: each user's one location, written only by that user."""
 
 from chalice import Chalice, Response
+from chalice.app import SQSEvent
 
 from chalicelib import access, locations
 from chalicelib.models import Health, Location, LocationChange
+from servicekit import events
 from servicekit.authorizer import Caller, jwt_authorizer
 from servicekit.bodies import parse, to_builtins
 from servicekit.cors import PUBLIC_READ, answer_preflights
@@ -50,6 +52,12 @@ def delete_location(user_id: str) -> Response:
     access.authorize_delete(Caller.from_request(app.current_request), user_id)
     locations.delete(user_id)
     return Response(body="", status_code=204)
+
+
+# This service's queue of UserErased events (services.toml: subscribes).
+@app.on_sqs_message(queue_arn=events.queue_arn("location-service"), batch_size=events.BATCH_SIZE)
+def erase_user(event: SQSEvent) -> None:
+    events.each_user_erased(event, locations.erase)
 
 
 @app.route("/health", methods=["GET"], cors=PUBLIC_READ)

@@ -7,10 +7,12 @@ from chalicelib import early
 early.start()
 
 from chalice import Chalice, Response
+from chalice.app import SQSEvent
 
 from chalicelib import access, etags, pages, profiles
 from chalicelib.errors import ProfileNotFoundError
 from chalicelib.models import Health, Profile, ProfileChange
+from servicekit import events
 from servicekit.authorizer import Caller, jwt_authorizer
 from servicekit.bodies import parse, to_builtins
 from servicekit.cors import PUBLIC_READ, answer_preflights
@@ -76,6 +78,12 @@ def profile_page(user_id: str) -> Response:
         return Response(body=pages.page(user_id), headers=pages.headers())
     except ProfileNotFoundError:
         return Response(body=pages.not_found(), status_code=404, headers=pages.headers())
+
+
+# This service's queue of UserErased events (services.toml: subscribes).
+@app.on_sqs_message(queue_arn=events.queue_arn("profile-service"), batch_size=events.BATCH_SIZE)
+def erase_user(event: SQSEvent) -> None:
+    events.each_user_erased(event, profiles.erase)
 
 
 @app.route("/health", methods=["GET"], cors=PUBLIC_READ)

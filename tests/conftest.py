@@ -86,6 +86,16 @@ def aws(key_ring: Any, boto_session: boto3.session.Session) -> Iterator[Any]:
 
 
 @pytest.fixture
+def plumbing(aws: Any, boto_session: boto3.session.Session, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Under moto: the UserErased topic, each subscriber's queues; the publisher is told the topic."""
+    from tests.support.events import plumbing as make
+
+    made = make(boto_session, REGION)
+    monkeypatch.setenv("EVENTS_TOPIC_ARN", made.topic_arn)
+    return made
+
+
+@pytest.fixture
 def dynamodb_calls(aws: Any) -> list[str]:
     """The name of every DynamoDB operation the services call from now on, in order.
 

@@ -35,6 +35,8 @@ def test_the_registry_lists_the_services_in_deployment_order_each_calling_only_e
         (ENTRY + 'scopes = { user = ["Write"] }\n', "'Write' is not a scope of the form <service>:<verb>"),
         (ENTRY + 'scopes = { admin = ["one:write"] }\n', "one.scopes: must be a table of user and client"),
         (ENTRY + 'issuer = true\nclient = "two:read"\n', "'two:read' is not among the client scopes"),
+        (ENTRY + 'subscribes = ["UserDeleted"]\n', "'UserDeleted' is not an event the services know"),
+        (ENTRY + 'issuer = true\nsubscribes = ["UserErased"]\n', "exactly one service publishes it, got []"),
     ],
     ids=[
         "name",
@@ -47,6 +49,8 @@ def test_the_registry_lists_the_services_in_deployment_order_each_calling_only_e
         "scope form",
         "scope kind",
         "undeclared client scope",
+        "unknown event",
+        "event without its publisher",
     ],
 )
 def test_a_registry_that_tools_cannot_work_with_is_refused_naming_the_problem(text: str, problem: str) -> None:

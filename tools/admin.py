@@ -466,9 +466,21 @@ def _create_client_command(args: argparse.Namespace) -> None:
     new_client(args.stage, args.client_id, args.scope, replace=args.replace)
 
 
+def create_event_queues(stage: str) -> None:
+    """The local stack's topic and queues of the events (``tools.queues``); deployed stacks make their own."""
+    _enter(stage)
+    if stage != LOCAL_STAGE or not os.environ.get("AWS_ENDPOINT_URL_SQS"):
+        return  # the pipeline's stacks hold them; an external local DynamoDB comes without them
+    from tools import queues
+
+    for line in queues.create(_aws("sns"), _aws("sqs"), stage):
+        print(line)
+
+
 def bootstrap(stage: str, *, in_stacks: bool = False) -> None:
     """Everything a stage needs before (and just after) its services are deployed."""
     create_tables(stage, in_stacks=in_stacks)
+    create_event_queues(stage)
     create_signing_keys(stage)
     create_service_clients(stage)
 

@@ -15,7 +15,7 @@ import json
 import sys
 from typing import Any
 
-from tools import stages
+from tools import registry, stages
 
 if str(stages.ROOT / "shared") not in sys.path:
     sys.path.insert(0, str(stages.ROOT / "shared"))
@@ -95,6 +95,7 @@ def widgets() -> list[dict[str, Any]]:
     every_function = _functions()
     cause = metrics.LOCATION_CALL_FAILURES.dimensions["cause"]
     status = metrics.PROFILE_READS.dimensions["location_status"]
+    subscribers = [s for s in services if registry.service(s).subscribes]
     return [
         {
             "type": "text",
@@ -172,6 +173,20 @@ def widgets() -> list[dict[str, Any]]:
             0,
             32,
             width=24,
+        ),
+        _widget(
+            "Erasures: requested, published, completed and dead-lettered per subscriber",
+            [_own(m) for m in (metrics.ERASURES_REQUESTED, metrics.ERASURES_PUBLISHED)]
+            + [_own(m, s) for s in subscribers for m in (metrics.ERASURES_COMPLETED, metrics.ERASURES_DEAD_LETTERED)],
+            0,
+            38,
+        ),
+        _widget(
+            "Erasure latency per subscriber, from the 202 (ms, max)",
+            [_own(metrics.ERASURE_LATENCY, s) for s in subscribers],
+            12,
+            38,
+            stat="Maximum",
         ),
     ]
 

@@ -66,6 +66,22 @@ ON_TOPIC = {"TreatMissingData": "notBreaching", "AlarmActions": [TOPIC], "OKActi
 AT_LEAST = "GreaterThanOrEqualToThreshold"
 FUNCTIONS = {"APIHandler": "API handler", "JwtAuth": "authorizer"}  # logical id: what the alarms call it
 ROLES = {"APIHandler": "ApiHandlerRole", "JwtAuth": "JwtAuthRole"}
+# The event functions (app.py's ``publish_erasures`` and ``erase_user``), as Chalice names them
+# in its template: the function, its role, its event source.
+PUBLISHER = "PublishErasures"
+SUBSCRIBER = "EraseUser"
+EVENT_FUNCTIONS = {PUBLISHER: "UserErased publisher", SUBSCRIBER: "UserErased consumer"}
+EVENT_SOURCES = {PUBLISHER: "PublishErasuresDynamodbEventSource", SUBSCRIBER: "EraseUserSqsEventSource"}
+TOPIC_ID = "UserErasedTopic"
+QUEUE_ID, DEAD_LETTER_ID = "UserErasedQueue", "UserErasedDeadLetterQueue"
+# A consumer's message becomes visible again this long after a failed attempt; Lambda wants
+# at least six times the function's timeout (erase_user's lambda_timeout in config.json).
+VISIBILITY_TIMEOUT_S = 60
+DEAD_LETTER_RETENTION_S = 14 * 24 * 3600  # SQS's longest: two weeks to look at what failed
+# The contract's promise: every trace gone within 60 s of the 202.
+OLDEST_MESSAGE_ALARM_S = 60
+# Only the erasure records of the auth table reach the publisher (Lambda's event filtering).
+ERASURE_RECORDS = {"eventName": ["INSERT"], "dynamodb": {"Keys": {"pk": {"S": [{"prefix": "erasure#"}]}}}}
 
 ISSUER = registry.issuer().name
 # AWS WAF's rate-based rule: requests of one address to one API in the window, past which
@@ -146,6 +162,16 @@ def parameters_read(service: Service, function: str) -> list[str]:
     return [parameter for _, parameter in service.secrets] + ([OWN_URL] if service.issuer else [])
 
 
+def functions(service: Service) -> dict[str, str]:
+    """The service's functions by logical id: what the alarms call each."""
+    found = dict(FUNCTIONS)
+    if service.publishes:
+        found[PUBLISHER] = EVENT_FUNCTIONS[PUBLISHER]
+    if service.subscribes:
+        found[SUBSCRIBER] = EVENT_FUNCTIONS[SUBSCRIBER]
+    return found
+
+
 def _parameters_sid(service: Service) -> str:
     secrets = "".join(_camel(parameter) for _, parameter in service.secrets)
     if service.issuer:
@@ -165,6 +191,8 @@ def _table(service: Service) -> Json:
     }
     if service.table.ttl:
         properties["TimeToLiveSpecification"] = {"AttributeName": service.table.ttl, "Enabled": True}
+    if service.publishes:  # the outbox: its stream carries each event's record to the publishing function
+        properties["StreamSpecification"] = {"StreamViewType": "NEW_IMAGE"}
     properties["PointInTimeRecoverySpecification"] = {"PointInTimeRecoveryEnabled": True}
     properties["SSESpecification"] = {"SSEEnabled": True}
     return {
@@ -321,7 +349,7 @@ def _alarms(service: Service) -> Json:
         ),
         "TableSystemErrorsAlarm": _system_errors(service),
     }
-    for function, called in FUNCTIONS.items():
+    for function, called in functions(service).items():
         for metric, happened in (("Errors", "failed"), ("Throttles", "was throttled")):
             alarms[f"{function}{metric}Alarm"] = _on_one_event(
                 f"The {called} function of the {name} service {happened}",
@@ -409,6 +437,12 @@ def _outputs(service: Service, services: list[Service]) -> Json:
     }
     if any(service.name in other.calls for other in services):
         outputs["EndpointURL"] = {"Export": {"Name": {"Fn::Sub": export(service.name, "url")}}}
+    if service.publishes:
+        outputs["UserErasedTopicArn"] = {
+            "Description": "The topic of UserErased events; each subscriber's stack subscribes its queue",
+            "Value": {"Ref": TOPIC_ID},
+            "Export": {"Name": {"Fn::Sub": _topic_export(service.name)}},
+        }
     home = services[-1]
     if service is not home:  # the dashboard's stack shows these functions by the names exported here
         outputs["APIHandlerName"] = {"Export": {"Name": {"Fn::Sub": export(service.name, "api-function")}}}
@@ -442,6 +476,196 @@ def merged(base: Any, extra: Any) -> Any:
     if isinstance(base, dict) and isinstance(extra, dict):
         return {**base, **{key: merged(base.get(key), value) for key, value in extra.items()}}
     return extra
+
+
+# Events: the publisher's topic and stream, each subscriber's queues.
+
+
+def _topic_export(publisher: str) -> str:
+    return export(publisher, "user-erased-topic")
+
+
+def _publisher(service: Service) -> Json:
+    """The topic, the publishing function's stream and variables, its policy and its alarm on lag."""
+    table = table_id(service)
+    stream = {"Fn::GetAtt": [table, "StreamArn"]}
+    return {
+        TOPIC_ID: {
+            "Type": "AWS::SNS::Topic",
+            "Properties": {"DisplayName": {"Fn::Sub": "UserErased ${Stage}"}},
+        },
+        PUBLISHER: {
+            "Properties": {
+                # The API function's variables (it runs the same app.py), and the topic.
+                "Environment": {
+                    "Variables": {
+                        **_variables(service, "APIHandler")["Properties"]["Environment"]["Variables"],
+                        "EVENTS_TOPIC_ARN": {"Ref": TOPIC_ID},
+                    }
+                },
+                "Events": {
+                    EVENT_SOURCES[PUBLISHER]: {
+                        "Properties": {
+                            "Stream": stream,
+                            "BisectBatchOnFunctionError": True,
+                            "FilterCriteria": {"Filters": [{"Pattern": json.dumps(ERASURE_RECORDS)}]},
+                        }
+                    }
+                },
+            }
+        },
+        "PublisherPolicy": {
+            "Type": "AWS::IAM::Policy",
+            "Properties": {
+                "PolicyName": f"{service.name}-publish-user-erased",
+                "Roles": [{"Ref": f"{PUBLISHER}Role"}],
+                "PolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "ReadOwnStream",
+                            "Effect": "Allow",
+                            "Action": [
+                                "dynamodb:DescribeStream",
+                                "dynamodb:GetRecords",
+                                "dynamodb:GetShardIterator",
+                                "dynamodb:ListStreams",
+                            ],
+                            "Resource": stream,
+                        },
+                        {
+                            "Sid": "PublishUserErased",
+                            "Effect": "Allow",
+                            "Action": "sns:Publish",
+                            "Resource": {"Ref": TOPIC_ID},
+                        },
+                    ],
+                },
+            },
+        },
+        "PublisherIteratorAgeAlarm": alarm(
+            {
+                "AlarmDescription": f"The {service.name} table's erasure records waited 60 s or more for their "
+                "UserErased event (docs/operations.md: UserErased)",
+                "Namespace": "AWS/Lambda",
+                "MetricName": "IteratorAge",
+                "Dimensions": [{"Name": "FunctionName", "Value": {"Ref": PUBLISHER}}],
+                "Statistic": "Maximum",
+                "Period": 60,
+                "EvaluationPeriods": 1,
+                "Threshold": 60_000,
+                "ComparisonOperator": AT_LEAST,
+            }
+        ),
+    }
+
+
+def _subscriber(service: Service, publisher: Service) -> Json:
+    """The service's queue of UserErased and its dead-letter queue, subscribed to the topic; the consumer's access."""
+    table = table_id(service)
+    queue_arn = {"Fn::GetAtt": [QUEUE_ID, "Arn"]}
+    topic = {"Fn::ImportValue": {"Fn::Sub": _topic_export(publisher.name)}}
+    from servicekit import events  # the redrive's count is the consumer's too (it counts the last failure)
+
+    def queue_alarm(description: str, queue: str, metric: str, threshold: int) -> Json:
+        return alarm(
+            {
+                "AlarmDescription": description,
+                "Namespace": "AWS/SQS",
+                "MetricName": metric,
+                "Dimensions": [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue, "QueueName"]}}],
+                "Statistic": "Maximum",
+                "Period": 60,
+                "EvaluationPeriods": 1,
+                "Threshold": threshold,
+                "ComparisonOperator": AT_LEAST,
+            }
+        )
+
+    return {
+        DEAD_LETTER_ID: {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {"MessageRetentionPeriod": DEAD_LETTER_RETENTION_S, "SqsManagedSseEnabled": True},
+        },
+        QUEUE_ID: {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {
+                "VisibilityTimeout": VISIBILITY_TIMEOUT_S,
+                "SqsManagedSseEnabled": True,
+                "RedrivePolicy": {
+                    "deadLetterTargetArn": {"Fn::GetAtt": [DEAD_LETTER_ID, "Arn"]},
+                    "maxReceiveCount": events.MAX_RECEIVES,
+                },
+            },
+        },
+        "UserErasedQueuePolicy": {
+            "Type": "AWS::SQS::QueuePolicy",
+            "Properties": {
+                "Queues": [{"Ref": QUEUE_ID}],
+                "PolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "FromTheTopic",
+                            "Effect": "Allow",
+                            "Principal": {"Service": "sns.amazonaws.com"},
+                            "Action": "sqs:SendMessage",
+                            "Resource": queue_arn,
+                            "Condition": {"ArnEquals": {"aws:SourceArn": topic}},
+                        }
+                    ],
+                },
+            },
+        },
+        "UserErasedSubscription": {
+            "Type": "AWS::SNS::Subscription",
+            "Properties": {"TopicArn": topic, "Protocol": "sqs", "Endpoint": queue_arn, "RawMessageDelivery": True},
+        },
+        SUBSCRIBER: {
+            "Properties": {
+                **_variables(service, "APIHandler")["Properties"],  # it runs the same app.py
+                "Events": {EVENT_SOURCES[SUBSCRIBER]: {"Properties": {"Queue": queue_arn}}},
+            }
+        },
+        "ConsumerPolicy": {
+            "Type": "AWS::IAM::Policy",
+            "Properties": {
+                "PolicyName": f"{service.name}-consume-user-erased",
+                "Roles": [{"Ref": f"{SUBSCRIBER}Role"}],
+                "PolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "OwnQueue",
+                            "Effect": "Allow",
+                            "Action": ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"],
+                            "Resource": queue_arn,
+                        },
+                        {
+                            "Sid": "Tombstones",
+                            "Effect": "Allow",
+                            "Action": "dynamodb:PutItem",
+                            "Resource": {"Fn::GetAtt": [table, "Arn"]},
+                        },
+                    ],
+                },
+            },
+        },
+        "UserErasedDeadLettersAlarm": queue_alarm(
+            f"UserErased events the {service.name} service could not process are in its dead-letter queue "
+            "(docs/operations.md: UserErased)",
+            DEAD_LETTER_ID,
+            "ApproximateNumberOfMessagesVisible",
+            1,
+        ),
+        "UserErasedOldestMessageAlarm": queue_alarm(
+            f"A UserErased event waited {OLDEST_MESSAGE_ALARM_S} s or more on the {service.name} service's queue: "
+            "the 60-second promise is at risk (docs/operations.md: UserErased)",
+            QUEUE_ID,
+            "ApproximateAgeOfOldestMessage",
+            OLDEST_MESSAGE_ALARM_S,
+        ),
+    }
 
 
 # The answers API Gateway makes itself (the authorizer's 401 and 403, an unknown route,
@@ -485,6 +709,12 @@ def template(service: Service) -> Json:
         **_alarms(service),
         **_firewall(service),
     }
+    if service.publishes:
+        resources.update(_publisher(service))
+    for event in service.subscribes:
+        publisher = registry.publisher(event)
+        assert publisher is not None  # the registry checks that a subscribed event has its publisher
+        resources.update(_subscriber(service, publisher))
     if service is services[-1]:
         resources[dashboard.RESOURCE] = dashboard.resource()
     generated = {

@@ -58,13 +58,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from tools import registry, stages
+from tools import queues, registry, stages
 from tools.stages import LOCAL_STAGE
 
 if str(stages.ROOT / "shared") not in sys.path:
     sys.path.insert(0, str(stages.ROOT / "shared"))
 
 from servicekit.env import LOCAL_HOST, LOCAL_REGION
+from servicekit.events import TOPIC_VARIABLE as EVENTS_TOPIC_VARIABLE
+
+# What moto's server carries besides DynamoDB: the events (boto3's AWS_ENDPOINT_URL_<SERVICE>).
+EVENT_SERVICES = ("DYNAMODB_STREAMS", "SNS", "SQS")  # botocore: the service id, spaces as _
 
 # Where `make run` keeps its secrets and logs unless LOCAL_STATE_DIR says otherwise.
 LOCAL_STATE_DIR = stages.ROOT / ".local"
@@ -376,6 +380,13 @@ class LocalStack:
             "AWS_ENDPOINT_URL_DYNAMODB": self.dynamodb_endpoint,
             "LOCAL_STATE_DIR": str(self.state_dir),
         }
+        if self.starts_dynamodb:
+            # The events ride on the same moto server: the table's stream, the topic, the queues
+            # (tools/queues.py); each service's event functions poll them (tools/chalice_local.py).
+            for kind in EVENT_SERVICES:
+                wiring[f"AWS_ENDPOINT_URL_{kind}"] = self.dynamodb_endpoint
+            if service is None or (service in registry.load().services and registry.service(service).publishes):
+                wiring[EVENTS_TOPIC_VARIABLE] = queues.topic_arn(LOCAL_STAGE)
         if service is None:
             calls: Sequence[str] = stages.SERVICES
         else:

@@ -84,7 +84,8 @@ def registry_entry(name: str, port: int) -> str:
         f'summary = "the {name} service: say what it does here"\n'
         f"port = {port}\n"
         'calls = ["auth"]\n'
-        'table = { key = "user_id", actions = ["GetItem", "UpdateItem"] }\n'
+        'subscribes = ["UserErased"]\n'
+        'table = { key = "user_id", ttl = "expires_at", actions = ["GetItem", "UpdateItem"] }\n'
     )
 
 

@@ -529,7 +529,7 @@ def deploy_role_statements() -> list[dict[str, Any]]:
             "Effect": "Allow",
         },
         {
-            "Sid": "AlarmTopics",
+            "Sid": "Topics",
             "Action": [
                 "sns:CreateTopic",
                 "sns:DeleteTopic",
@@ -538,6 +538,7 @@ def deploy_role_statements() -> list[dict[str, Any]]:
                 "sns:GetTopicAttributes",
                 "sns:ListSubscriptionsByTopic",
                 "sns:ListTagsForResource",
+                "sns:SetSubscriptionAttributes",
                 "sns:SetTopicAttributes",
                 "sns:Subscribe",
                 "sns:TagResource",
@@ -545,6 +546,43 @@ def deploy_role_statements() -> list[dict[str, Any]]:
                 "sns:UntagResource",
             ],
             "Resource": _own("sns", ""),
+            "Effect": "Allow",
+        },
+        {
+            "Sid": "EventQueues",
+            "Action": [
+                "sqs:CreateQueue",
+                "sqs:DeleteQueue",
+                "sqs:GetQueueAttributes",
+                "sqs:GetQueueUrl",
+                "sqs:ListQueueTags",
+                "sqs:SetQueueAttributes",
+                "sqs:TagQueue",
+                "sqs:UntagQueue",
+            ],
+            "Resource": _own("sqs", ""),
+            "Effect": "Allow",
+        },
+        {
+            # A mapping's id is random: it is created only for the stacks' own functions.
+            "Sid": "EventSourceMappingsOfOwnFunctions",
+            "Action": ["lambda:CreateEventSourceMapping"],
+            "Resource": "*",
+            "Condition": {"StringLike": {"lambda:FunctionArn": _own("lambda", "function:")}},
+            "Effect": "Allow",
+        },
+        {
+            "Sid": "EventSourceMappings",
+            "Action": [
+                "lambda:DeleteEventSourceMapping",
+                "lambda:GetEventSourceMapping",
+                "lambda:TagResource",
+                "lambda:UntagResource",
+                "lambda:UpdateEventSourceMapping",
+            ],
+            "Resource": {
+                "Fn::Sub": "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:event-source-mapping:*"
+            },
             "Effect": "Allow",
         },
         {

@@ -20,6 +20,7 @@ REGISTRY = ROOT / "services.toml"
 # tables <name>-<stage>; lower-case letters and digits keep all of those valid.
 NAME = re.compile(r"^[a-z][a-z0-9]{1,19}$")
 SCOPE = re.compile(r"^[a-z][a-z0-9]*:[a-z][a-z0-9]*$")
+EVENTS = ("UserErased",)  # the events there are (servicekit.events)
 
 
 class RegistryError(ValueError):
@@ -49,6 +50,8 @@ class Service:
     issuer: bool = False  # its URL is the tokens' issuer: its stack publishes it, its functions read it
     user_scopes: tuple[str, ...] = ()  # the scopes it enforces that every user token carries
     client_scopes: tuple[str, ...] = ()  # the scopes it enforces that a service client may be given
+    publishes: tuple[str, ...] = ()  # the events it publishes (its stack holds their topic)
+    subscribes: tuple[str, ...] = ()  # the events it consumes (its stack holds its queue of them)
 
     @property
     def folder(self) -> Path:
@@ -99,7 +102,18 @@ def _service(name: str, entry: Any, earlier: list[str]) -> Service:
         raise _fail(f"[{name}]", "a service name is 2-20 lower-case letters and digits, starting with a letter")
     if not isinstance(entry, dict):
         raise _fail(name, "must be a table")
-    unknown = set(entry) - {"summary", "port", "calls", "client", "secrets", "table", "issuer", "scopes"}
+    unknown = set(entry) - {
+        "summary",
+        "port",
+        "calls",
+        "client",
+        "secrets",
+        "table",
+        "issuer",
+        "scopes",
+        "publishes",
+        "subscribes",
+    }
     if unknown:
         raise _fail(name, f"unknown keys {sorted(unknown)}")
     table = entry.get("table")
@@ -120,6 +134,10 @@ def _service(name: str, entry: Any, earlier: list[str]) -> Service:
     for scope in (*scopes.get("user", []), *scopes.get("client", [])):
         if not isinstance(scope, str) or not SCOPE.match(scope):
             raise _fail(f"{name}.scopes", f"{scope!r} is not a scope of the form <service>:<verb> (a-z, 0-9)")
+    for kind in ("publishes", "subscribes"):
+        for event in _strings(entry.get(kind, []), f"{name}.{kind}"):
+            if event not in EVENTS:
+                raise _fail(f"{name}.{kind}", f"{event!r} is not an event the services know ({', '.join(EVENTS)})")
     port = entry.get("port")
     if not isinstance(port, int) or not 0 < port < 65536:
         raise _fail(f"{name}.port", "must be a port number")
@@ -138,6 +156,8 @@ def _service(name: str, entry: Any, earlier: list[str]) -> Service:
         issuer=entry.get("issuer", False),
         user_scopes=_strings(scopes.get("user", []), f"{name}.scopes.user"),
         client_scopes=_strings(scopes.get("client", []), f"{name}.scopes.client"),
+        publishes=_strings(entry.get("publishes", []), f"{name}.publishes"),
+        subscribes=_strings(entry.get("subscribes", []), f"{name}.subscribes"),
     )
 
 
@@ -157,6 +177,14 @@ def parse(text: str) -> Registry:
     issuers = [s.name for s in services.values() if s.issuer]
     if len(issuers) != 1:
         raise _fail("issuer", f"exactly one service issues the tokens (issuer = true), got {issuers}")
+    for event in EVENTS:
+        publishers = [s.name for s in services.values() if event in s.publishes]
+        subscribers = [s.name for s in services.values() if event in s.subscribes]
+        if subscribers and len(publishers) != 1:
+            raise _fail("publishes", f"{event} has subscribers, so exactly one service publishes it, got {publishers}")
+        for subscriber in subscribers:
+            if list(services).index(subscriber) < list(services).index(publishers[0]):
+                raise _fail(f"{subscriber}.subscribes", f"{event} is published by {publishers[0]}, listed below it")
     registry = Registry(dynamodb_port=dynamodb_port, services=services)
     for entry in services.values():
         if entry.client and set(entry.client.split()) - set(registry.client_scopes):
@@ -176,6 +204,11 @@ def service(name: str) -> Service:
         return load().services[name]
     except KeyError:
         raise SystemExit(f"no service {name!r} in {REGISTRY.name} (services: {', '.join(SERVICES)})") from None
+
+
+def publisher(event: str) -> Service | None:
+    """The service that publishes ``event`` (``publishes``), if any."""
+    return next((s for s in load().services.values() if event in s.publishes), None)
 
 
 def issuer() -> Service:

@@ -38,6 +38,8 @@ def create(client: Any, name: str, resources_json: Path, *, deployed: bool = Fal
     """
     properties = definition(resources_json)
     params = {key: properties[key] for key in _COPIED if key in properties}
+    if "StreamSpecification" in properties:  # CloudFormation's shape, in the API's words
+        params["StreamSpecification"] = {"StreamEnabled": True, **properties["StreamSpecification"]}
     if deployed and properties.get("SSESpecification", {}).get("SSEEnabled"):
         params["SSESpecification"] = {"Enabled": True, "SSEType": "KMS"}
     try:

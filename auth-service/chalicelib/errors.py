@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import ClassVar
 
-from chalice import ConflictError, NotFoundError
+from chalice import ConflictError, ForbiddenError, NotFoundError
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
@@ -22,6 +22,10 @@ class UsernameTakenError(ConflictError):
 
 class UserNotFoundError(NotFoundError):
     """404: the token's user does not exist (any more)."""
+
+
+class WrongPasswordError(ForbiddenError):
+    """403: the password confirming an erasure is wrong (counted as a failed login)."""
 
 
 class TooManyRequestsError(Exception):

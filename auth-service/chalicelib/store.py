@@ -16,6 +16,7 @@ One table, one string key ``pk`` prefixed by kind:
 | | | state, browser, expires_at |
 | authorization code (r3) | ``code#<sha256>`` | client_id, redirect_uri, code_challenge, user_id, scope, |
 | | | family_id, used, valid_until, expires_at |
+| an erasure (the outbox of its event) | ``erasure#<user_id>`` | erasure_id, correlation_id, requested_at, expires_at |
 
 A subject's ``kind`` is ``user`` or ``client``, chosen by the code path (the password grant,
 client authentication), never by the text typed: ``client:profile-service`` typed as a
@@ -115,6 +116,10 @@ class FamilyRevokedError(Exception):
     """The refresh token's login was revoked (or has expired and gone); nothing was written."""
 
 
+class UserGoneError(Exception):
+    """The user was deleted already (a concurrent erasure); nothing was written."""
+
+
 class UserItem(TypedDict):
     pk: str
     user_id: str
@@ -133,6 +138,15 @@ class RefreshItem(TypedDict, total=False):
     successor: str  # the key of the token it was rotated to: its hash, never the token
     scope: str  # what the login was granted: a refresh may ask for at most this (absent: the user scope)
     client_id: str  # the client the login named or authenticated (absent: none); only it may refresh
+
+
+class ErasureItem(TypedDict):
+    pk: str
+    user_id: str
+    erasure_id: str
+    correlation_id: str
+    requested_at: float  # seconds since the epoch, to the millisecond
+    expires_at: int
 
 
 class ClientItem(TypedDict, total=False):
@@ -216,6 +230,32 @@ class AuthStore:
         try:
             claim = self._table.get({"pk": f"username#{username}"})
             return self.user(claim["user_id"])
+        except ItemNotFoundError:
+            return None
+
+    def erase_user(self, user: UserItem, record: ErasureItem) -> None:
+        """Delete the user and free the username, writing the erasure's record, in one transaction.
+
+        The record is the outbox of the ``UserErased`` event: the table's stream carries it
+        to the publisher, so the event cannot be lost once the user is gone. ``UserGoneError``
+        if the user was deleted already.
+        """
+        claim = Condition("user_id = :user_id", values={":user_id": user["user_id"]})
+        try:
+            self._table.transact(
+                [
+                    self._table.delete_op({"pk": user["pk"]}, EXISTS),
+                    self._table.delete_op({"pk": f"username#{user['username']}"}, claim),
+                    self._table.put_op(dict(record)),
+                ]
+            )
+        except ConditionFailedError:
+            raise UserGoneError(user["user_id"]) from None
+
+    def erasure(self, user_id: str) -> ErasureItem | None:
+        """The record of the user's erasure, or None."""
+        try:
+            return self._table.get({"pk": f"erasure#{user_id}"})  # type: ignore[return-value]
         except ItemNotFoundError:
             return None
 
@@ -341,8 +381,17 @@ class AuthStore:
     def start_family(
         self, family_id: str, user_id: str, token: str, expires_at: int, *, scope: str, client_id: str | None
     ) -> None:
-        """A login: a new family with its first refresh token, bound to ``client_id`` (or to no client)."""
-        self._table.transact(self._new_family(family_id, user_id, token, expires_at, scope=scope, client_id=client_id))
+        """A login: a new family with its first refresh token, bound to ``client_id`` (or to no client).
+
+        ``UserGoneError`` when the user's erasure won the race (the family's keys are new: only
+        the user's check can fail).
+        """
+        try:
+            self._table.transact(
+                self._new_family(family_id, user_id, token, expires_at, scope=scope, client_id=client_id)
+            )
+        except ConditionFailedError:
+            raise UserGoneError(user_id) from None
 
     def _new_family(
         self, family_id: str, user_id: str, token: str, expires_at: int, *, scope: str, client_id: str | None
@@ -354,6 +403,8 @@ class AuthStore:
                 NOT_EXISTS,
             ),
             self._table.put_op(first, NOT_EXISTS),
+            # A login racing the user's erasure starts no login of a user who is gone.
+            self._table.check_op({"pk": f"user#{user_id}"}, EXISTS),
         ]
 
     def refresh_token(self, token: str) -> RefreshItem | None:
@@ -426,7 +477,9 @@ class AuthStore:
             {**self._refresh_item(new, item["family_id"], item["user_id"], item["expires_at"]), **inherited},
             NOT_EXISTS,
         )
-        return [family_alive, store_new]
+        # An erased user's refresh tokens all stop working with the user (erasure.py).
+        user_exists = self._table.check_op({"pk": f"user#{item['user_id']}"}, EXISTS)
+        return [family_alive, store_new, user_exists]
 
     def revoke_family(self, family_id: str) -> None:
         """Every refresh token of the login stops working."""

@@ -40,6 +40,7 @@ from .store import (
     RefreshTokenUsedError,
     Subject,
     SuccessorUsedError,
+    UserGoneError,
     UserItem,
     auth_store,
 )
@@ -167,14 +168,17 @@ def _password(grant: PasswordGrant, client_id: str | None, address: str) -> Toke
     scope = granted_scope(given(grant.scope), USER_SCOPE)
     user = authenticate_user(grant.username, grant.password, address)
     refresh = _new_refresh_token()
-    auth_store().start_family(
-        uuid.uuid4().hex,
-        user["user_id"],
-        refresh,
-        clock().now() + REFRESH_TOKEN_TTL_S,
-        scope=scope,
-        client_id=client_id,
-    )
+    try:
+        auth_store().start_family(
+            uuid.uuid4().hex,
+            user["user_id"],
+            refresh,
+            clock().now() + REFRESH_TOKEN_TTL_S,
+            scope=scope,
+            client_id=client_id,
+        )
+    except UserGoneError:
+        raise InvalidCredentialsError("The username or password is wrong.") from None
     return _response(user["user_id"], scope, client_id, refresh)
 
 

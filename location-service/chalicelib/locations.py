@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from servicekit.authorizer import is_user_id
 from servicekit.clock import clock
+from servicekit.events import UserErased
 
 from .errors import LocationNotFoundError
 from .models import Location, LocationChange
@@ -40,6 +41,11 @@ def get(user_id: str) -> Location:
 def delete(user_id: str) -> None:
     """Delete the user's location; 404 when there is none."""
     location_store().remove(user_id)
+
+
+def erase(event: UserErased) -> bool:
+    """Erase the user's location for good (a ``UserErased`` event); False if it was erased already."""
+    return location_store().erase(event.user_id, event.erasure_id, clock().timestamp())
 
 
 def _public(item: LocationItem) -> Location:

@@ -8,6 +8,9 @@
 | updated_at | S | ISO 8601, UTC |
 | version | N | added to atomically by every write |
 | write_id | S | the id of the write that stored this version (a retried write is recognised by it) |
+
+A user whose account was erased has a tombstone instead (``erased_at``, ``erasure_id``,
+``expires_at``: ``servicekit.dynamo.Table.erase``): no location, and no write brings one back.
 """
 
 from __future__ import annotations
@@ -53,6 +56,10 @@ class LocationStore:
             return self._table.get({"user_id": user_id})  # type: ignore[return-value]
         except ItemNotFoundError:
             raise LocationNotFoundError(_none(user_id)) from None
+
+    def erase(self, user_id: str, erasure_id: str, now: float) -> bool:
+        """Replace whatever the user has with a tombstone; False if it was erased already."""
+        return self._table.erase({"user_id": user_id}, erasure_id, now)
 
     def remove(self, user_id: str) -> None:
         """Delete the location; ``LocationNotFoundError`` if there was none."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from servicekit import metrics
 from servicekit.authorizer import is_user_id
 from servicekit.clock import clock
+from servicekit.events import UserErased
 
 from .errors import ProfileNotFoundError
 from .etags import IfMatch
@@ -52,6 +53,11 @@ def write(user_id: str, change: ProfileChange, precondition: IfMatch | None) -> 
 def delete(user_id: str) -> None:
     """Delete the profile; 404 when there is none."""
     profile_store().delete(user_id)
+
+
+def erase(event: UserErased) -> bool:
+    """Erase the user's profile (and so their page) for good (a ``UserErased`` event); False if erased already."""
+    return profile_store().erase(event.user_id, event.erasure_id, clock().timestamp())
 
 
 def _profile(item: ProfileItem, location: LocationLookup) -> Profile:

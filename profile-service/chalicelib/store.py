@@ -3,7 +3,8 @@
 Every write is one ``UpdateItem`` that adds 1 to ``version`` (DynamoDB applies it
 atomically, so concurrent writers never lose an increment); with an ``If-Match``
 precondition the same write carries the condition, so a mismatch writes nothing.
-There is never a read before a write.
+There is never a read before a write. A user whose account was erased has a tombstone
+instead (``servicekit.dynamo.Table.erase``): no profile, and no write brings one back.
 """
 
 from __future__ import annotations
@@ -56,6 +57,10 @@ class ProfileStore:
         except ConditionFailedError:
             raise VersionMismatchError("The profile is not at a version If-Match names; nothing was written.") from None
         return cast(ProfileItem, item)
+
+    def erase(self, user_id: str, erasure_id: str, now: float) -> bool:
+        """Replace whatever the user has with a tombstone; False if it was erased already."""
+        return self._table.erase({KEY: user_id}, erasure_id, now)
 
     def delete(self, user_id: str) -> None:
         """Delete the profile; 404 when there is none."""

@@ -23,7 +23,7 @@ from typing import Any
 import msgspec
 
 from . import aws, deadline, env, metrics
-from .errors import ConditionFailedError, ItemNotFoundError, StoreError, StoreUnavailableError
+from .errors import ConditionFailedError, ItemNotFoundError, StoreError, StoreUnavailableError, UserErasedError
 from .lazy import Lazy
 
 logger = logging.getLogger(__name__)
@@ -36,6 +36,13 @@ VERSION = "version"
 WRITE_ID = "write_id"
 # Asked of every conditional single-item write: a failed condition then says what is stored.
 ALL_OLD = {"ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
+# The attribute of a tombstone: the item of a user whose account was erased (``Table.erase``).
+# Reads see no item, and no write brings one back: a still-valid token of the user gets 403.
+ERASED = "erased_at"
+EXPIRES = "expires_at"  # the TTL attribute of the subscribers' tables: tombstones go by themselves
+# How long a tombstone stays: longer than any access token of the user lives (15 minutes)
+# and an authorizer caches its answer (1 minute).
+TOMBSTONE_TTL_S = 24 * 3600
 
 # Short timeouts: a request must fail fast with a 503, never hang, when the database is
 # away (DynamoDB answers in milliseconds). Throttling and transient errors are retried by
@@ -164,9 +171,9 @@ class Table:
         self._sleep = sleep  # the wait between retries of a conflicting write (tests count it)
 
     def get(self, key: Mapping[str, Any]) -> Item:
-        """The item with ``key`` (a strongly consistent read), or ``ItemNotFoundError``."""
+        """The item with ``key`` (a strongly consistent read), or ``ItemNotFoundError`` (a tombstone is none)."""
         response = self._call("get_item", TableName=self.name, Key=serialize(key), ConsistentRead=True)
-        if "Item" not in response:
+        if "Item" not in response or ERASED in response["Item"]:
             raise ItemNotFoundError(self._describe(key))
         return deserialize(response["Item"])
 
@@ -192,10 +199,11 @@ class Table:
 
         A condition that fails only because this very call's earlier attempt landed
         (botocore retried it after its answer was lost) is no failure: the stored item
-        carries this call's ``write_id``, and it is returned as if written once.
+        carries this call's ``write_id``, and it is returned as if written once. A
+        tombstone (``erase``) is never written over: ``UserErasedError``.
         """
         write_id = uuid.uuid4().hex
-        names = {"#version": VERSION, "#write_id": WRITE_ID}
+        names = {"#version": VERSION, "#write_id": WRITE_ID, "#erased": ERASED}
         values: dict[str, Any] = {":one": 1, ":write_id": write_id}
         assignments = ["#write_id = :write_id"]
         for i, (field, value) in enumerate(changes.items()):
@@ -205,7 +213,7 @@ class Table:
         expression = f"SET {', '.join(assignments)} ADD #version :one"
         # Never this call's own write twice: a retry of a landed attempt fails here and is
         # recognised below, instead of adding to the version a second time.
-        clauses = ["(attribute_not_exists(#write_id) OR #write_id <> :write_id)"]
+        clauses = ["(attribute_not_exists(#write_id) OR #write_id <> :write_id)", "attribute_not_exists(#erased)"]
         if expected_versions is not None:
             if not expected_versions:
                 raise ConditionFailedError("no version can match an empty set")
@@ -226,6 +234,8 @@ class Table:
                 "update_item", TableName=self.name, Key=serialize(key), ReturnValues="ALL_NEW", **params
             )
         except ConditionFailedError as failed:
+            if failed.item is not None and ERASED in failed.item:
+                raise UserErasedError("This user's account was erased.") from None
             if failed.item is not None and failed.item.get(WRITE_ID) == write_id:
                 logger.info("dynamodb update_item: an earlier attempt of this write landed; its answer was lost")
                 return failed.item
@@ -241,14 +251,29 @@ class Table:
         return deserialize(response["Attributes"])
 
     def delete(self, key: Mapping[str, Any], *, must_exist: bool = False) -> None:
-        """Delete the item; with ``must_exist``, ``ItemNotFoundError`` when there was none."""
+        """Delete the item; with ``must_exist``, ``ItemNotFoundError`` when there was none (a tombstone stays)."""
         params = {}
         if must_exist:
-            params = Condition("attribute_exists(#key)", names={"#key": next(iter(key))}).params()
+            names = {"#key": next(iter(key)), "#erased": ERASED}
+            params = Condition("attribute_exists(#key) AND attribute_not_exists(#erased)", names=names).params()
         try:
             self._call("delete_item", TableName=self.name, Key=serialize(key), **params)
         except ConditionFailedError:
             raise ItemNotFoundError(self._describe(key)) from None
+
+    def erase(self, key: Mapping[str, Any], erasure_id: str, now: float) -> bool:
+        """Replace the item of ``key``, whatever it holds, with a tombstone; False if one was there already.
+
+        One write: a write of the user's that landed before it is erased with the rest, and
+        every later one fails on the tombstone (``update``). The tombstone expires after
+        ``TOMBSTONE_TTL_S`` (DynamoDB's TTL), long after the user's last token has.
+        """
+        tombstone = {**key, ERASED: round(now, 3), "erasure_id": erasure_id, EXPIRES: int(now) + TOMBSTONE_TTL_S}
+        try:
+            self.put(tombstone, Condition("attribute_not_exists(#erased)", names={"#erased": ERASED}))
+        except ConditionFailedError:
+            return False
+        return True
 
     # Operations for ``transact``: each is one entry of TransactWriteItems.
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from chalice import ChaliceViewError
+from chalice import ChaliceViewError, ForbiddenError
 
 
 class PreconditionFailedError(ChaliceViewError):
@@ -34,6 +34,10 @@ class ServiceUnavailableError(ChaliceViewError):
 
 class StoreUnavailableError(ServiceUnavailableError):
     """The database did not answer, or refused after retries. Rendered as 503."""
+
+
+class UserErasedError(ForbiddenError):
+    """403: the user's account was erased; nothing of theirs is written again (``Table.erase``)."""
 
 
 class StoreError(Exception):

@@ -32,7 +32,7 @@ class Metric:
     and this module is imported with ``app.py``.
     """
 
-    __slots__ = ("description", "dimensions", "name", "services")
+    __slots__ = ("description", "dimensions", "name", "services", "unit")
 
     def __init__(
         self,
@@ -40,11 +40,13 @@ class Metric:
         services: tuple[str, ...],
         description: str,
         dimensions: Mapping[str, tuple[str, ...]] | None = None,
+        unit: str = "Count",
     ) -> None:
         self.name = name
         self.services = services
         self.description = description
         self.dimensions: Mapping[str, tuple[str, ...]] = dimensions or {}
+        self.unit = unit  # CloudWatch's unit: Count for counts, Milliseconds for durations
 
     def __repr__(self) -> str:
         return f"Metric({self.name!r})"
@@ -88,6 +90,20 @@ DYNAMODB_CALLS_RETRIED = Metric(
     "DynamoDBCallsRetried", EVERY_SERVICE, "table calls that needed more than one attempt (throttling, conflicts)"
 )
 DYNAMODB_CALLS_FAILED = Metric("DynamoDBCallsFailed", EVERY_SERVICE, "table calls that failed after retries (a 503)")
+ERASURES_REQUESTED = Metric("ErasuresRequested", ("auth",), "accounts erased here, their UserErased event under way")
+ERASURES_PUBLISHED = Metric("ErasuresPublished", ("auth",), "UserErased events published (at least once each)")
+# What each service that subscribes to UserErased (services.toml's subscribes) emits.
+ERASURES_COMPLETED = Metric(
+    "ErasuresCompleted", EVERY_SERVICE, "UserErased events that erased the user's data here (a redelivery is not)"
+)
+ERASURE_LATENCY = Metric(
+    "ErasureLatency", EVERY_SERVICE, "from the erasure's 202 to its data gone here", unit="Milliseconds"
+)
+ERASURES_DEAD_LETTERED = Metric(
+    "ErasuresDeadLettered",
+    EVERY_SERVICE,
+    "UserErased events that failed their last attempt: now in the dead-letter queue",
+)
 
 ALL = (
     LOGINS_SUCCEEDED,
@@ -103,6 +119,11 @@ ALL = (
     COLD_STARTS,
     DYNAMODB_CALLS_RETRIED,
     DYNAMODB_CALLS_FAILED,
+    ERASURES_REQUESTED,
+    ERASURES_PUBLISHED,
+    ERASURES_COMPLETED,
+    ERASURE_LATENCY,
+    ERASURES_DEAD_LETTERED,
 )
 
 
@@ -119,6 +140,11 @@ base_dimensions = Lazy(_base_dimensions)
 
 def count(metric: Metric, **dimensions: str) -> None:
     """Add one to ``metric`` now; ``dimensions`` are exactly the metric's own, with declared values."""
+    measure(metric, 1, **dimensions)
+
+
+def measure(metric: Metric, value: float, **dimensions: str) -> None:
+    """One data point of ``value`` (in the metric's unit) now; ``dimensions`` as for ``count``."""
     if dimensions.keys() != metric.dimensions.keys() or any(
         value not in metric.dimensions[name] for name, value in dimensions.items()
     ):
@@ -126,9 +152,9 @@ def count(metric: Metric, **dimensions: str) -> None:
     from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
     emf = EphemeralMetrics(namespace=NAMESPACE)
-    for name, value in {**base_dimensions(), **dimensions}.items():
-        emf.add_dimension(name, value)
-    emf.add_metric(name=metric.name, unit=MetricUnit.Count, value=1)
+    for name, dimension in {**base_dimensions(), **dimensions}.items():
+        emf.add_dimension(name, dimension)
+    emf.add_metric(name=metric.name, unit=MetricUnit(metric.unit), value=value)
     from .observability import correlation_id  # here: observability counts cold starts through this module
 
     identifier = correlation_id()

@@ -13,11 +13,12 @@ import ``app.py`` too and never serve a route.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from typing import IO, Any, cast
 
@@ -95,6 +96,24 @@ def _begin_correlation(request: Request) -> str:
         # Its length only: the value came from outside and failed validation.
         powertools.info("replaced an invalid %s", CORRELATION_HEADER, extra={"length": len(incoming)})
     return identifier
+
+
+@contextlib.contextmanager
+def correlated(identifier: str) -> Iterator[None]:
+    """Inside: ``identifier`` is the correlation id of every log line and count, as during a request.
+
+    For the work an event brings (an erasure): its id came with the event, so that one id
+    finds the erasure in every service's logs.
+    """
+    identifier = accepted_correlation_id(identifier)
+    powertools = logger()
+    saved = _correlation_id.set(identifier)
+    powertools.thread_safe_append_keys(correlation_id=identifier)
+    try:
+        yield
+    finally:
+        _correlation_id.reset(saved)
+        powertools.thread_safe_remove_keys(["correlation_id"])
 
 
 def _end_correlation() -> None:

@@ -56,6 +56,7 @@ def test_openapi_documents_every_route_with_its_schemas(auth: Any) -> None:
         "/.well-known/oauth-authorization-server",
         "/.well-known/openid-configuration",
         "/users/me",
+        "/users/me/erasure",
         "/health",
         "/openapi.json",
     }

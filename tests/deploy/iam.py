@@ -66,11 +66,23 @@ def handler_permissions(kind: str) -> set[str]:
     return {p for step in HANDLERS for p in handlers.get(step, {}).get("permissions", [])}
 
 
+# The event sources of a function SAM makes an event source mapping of (``<function><event>``).
+POLLED_EVENTS = ("SQS", "DynamoDB", "Kinesis")
+EVENT_SOURCE_MAPPING_ID = "a1b2c3d4-5678-90ab-cdef-111111111111"
+# A subscription's topic, imported from the stack that exports it: profiles-<stage>-<service>-<what>.
+TOPIC_EXPORT = re.compile(r"^profiles-\$\{Stage\}-(?P<service>[a-z0-9]+)-user-erased-topic$")
+
+
 def expanded(template: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
     """Each resource as CloudFormation creates it: (logical id, type, properties), SAM expanded."""
     for logical_id, resource in template["Resources"].items():
         for suffix, kind in SAM_EXPANSION.get(resource["Type"], [("", resource["Type"])]):
             yield logical_id + suffix, kind, resource.get("Properties", {})
+        if resource["Type"] == "AWS::Serverless::Function":
+            for event, source in resource["Properties"].get("Events", {}).items():
+                if source["Type"] in POLLED_EVENTS:
+                    properties = {"FunctionName": {"Ref": logical_id}, **source["Properties"]}
+                    yield logical_id + event, "AWS::Lambda::EventSourceMapping", properties
 
 
 def _arn(service: str, resource: str, *, region: str = REGION, account: str = ACCOUNT) -> str:
@@ -159,6 +171,19 @@ def _resources_of(
         return [(_arn("dynamodb", f"table/{generated_name(stack, logical_id)}"), {})]
     if kind == "AWS::SNS::Topic" and namespace == "sns":
         return [(_arn("sns", generated_name(stack, logical_id)), {})]
+    if kind == "AWS::SNS::Subscription" and namespace == "sns":
+        exported = TOPIC_EXPORT.match(properties["TopicArn"]["Fn::ImportValue"]["Fn::Sub"])
+        assert exported, properties["TopicArn"]
+        publisher = f"{exported['service']}-service-{stack.rsplit('-', 1)[1]}"
+        return [(_arn("sns", generated_name(publisher, "UserErasedTopic")), {})]
+    if kind == "AWS::SQS::Queue" and namespace == "sqs":
+        return [(_arn("sqs", generated_name(stack, logical_id)), {})]
+    if kind == "AWS::SQS::QueuePolicy" and namespace == "sqs":
+        return [(_arn("sqs", generated_name(stack, _target(queue))), {}) for queue in properties["Queues"]]
+    if kind == "AWS::Lambda::EventSourceMapping" and namespace == "lambda":
+        if action == "lambda:CreateEventSourceMapping":  # no resource yet: IAM checks the function it is for
+            return [("*", {"lambda:FunctionArn": function(_target(properties["FunctionName"]))})]
+        return [(_arn("lambda", f"event-source-mapping:{EVENT_SOURCE_MAPPING_ID}"), {})]
     if kind == "AWS::CloudWatch::Alarm" and namespace == "cloudwatch":
         return [(_arn("cloudwatch", f"alarm:{generated_name(stack, logical_id)}"), {})]
     if kind == "AWS::CloudWatch::Dashboard" and namespace == "cloudwatch":
@@ -235,10 +260,15 @@ def _as_list(value: Any) -> list[Any]:
 
 def _conditions_hold(condition: dict[str, Any], context: dict[str, str]) -> bool:
     for operator, tests in condition.items():
-        if operator != "StringEquals":
+        if operator not in ("StringEquals", "StringLike"):
             raise ValueError(f"the evaluator does not know the condition operator {operator}")
         for key, values in tests.items():
-            if context.get(key) not in _as_list(values):
+            value = context.get(key)
+            if operator == "StringEquals" and value not in _as_list(values):
+                return False
+            if operator == "StringLike" and not (
+                value is not None and any(_pattern(v, ignore_case=False).fullmatch(value) for v in _as_list(values))
+            ):
                 return False
     return True
 

@@ -66,9 +66,11 @@ def test_the_command_writes_the_service_its_tests_and_its_registry_entry(copy: P
     assert link.is_symlink() and not Path(os.readlink(link)).is_absolute()
     assert link.resolve() == (copy / "shared" / "servicekit").resolve()
     assert (copy / "tests" / NAME / "test_notes.py").is_file()
+    assert (copy / "tests" / NAME / "test_erasure.py").is_file()  # its example consumer's tests
     entry = registry.parse((copy / "services.toml").read_text()).services[NAME]
     assert entry.port == new_service.next_port(registry.load())
     assert entry.calls == ("auth",)
+    assert entry.subscribes == ("UserErased",)  # every new service honours erasure by default
     assert json.loads((service / ".chalice" / "config.json").read_text())["app_name"] == f"{NAME}-service"
     assert "scaffold" not in "".join(p.read_text() for p in service.rglob("*.py") if "vendor" not in p.parts)
 
@@ -101,6 +103,7 @@ def test_its_package_with_its_merge_template_passes_cfn_lint(copy: Path, tmp_pat
     assert packaged.returncode == 0, packaged.stdout + packaged.stderr
     template = json.loads((tmp_path / "out" / "sam.json").read_text())
     assert template["Resources"]["APIHandler"]["Properties"]["Environment"]["Variables"]["AUTH_URL"]
+    assert {"EraseUser", "UserErasedQueue", "UserErasedDeadLetterQueue"} <= set(template["Resources"])
 
     lint = _run(copy, str(BIN / "cfn-lint"), str(tmp_path / "out" / "sam.json"))
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from servicekit import metrics
+from servicekit import events, metrics
 from servicekit.cors import is_navigated
 from tests.deploy.conftest import (
     BIN,
@@ -43,6 +43,9 @@ METRICS: dict[tuple[str, str], list[set[str]]] = {
     ("AWS/Lambda", "Throttles"): [{"FunctionName"}, {"FunctionName", "Resource"}],
     ("AWS/ApiGateway", "5XXError"): [{"ApiName"}, {"ApiName", "Stage"}],
     ("AWS/ApiGateway", "Latency"): [{"ApiName"}, {"ApiName", "Stage"}],
+    ("AWS/Lambda", "IteratorAge"): [{"FunctionName"}, {"FunctionName", "Resource"}],
+    ("AWS/SQS", "ApproximateNumberOfMessagesVisible"): [{"QueueName"}],
+    ("AWS/SQS", "ApproximateAgeOfOldestMessage"): [{"QueueName"}],
 }
 # The services' own metrics (EMF), with the dimension set each is emitted with.
 METRICS.update({(metrics.NAMESPACE, m.name): [{*metrics.BASE_DIMENSIONS, *m.dimensions}] for m in metrics.ALL})
@@ -178,17 +181,41 @@ def test_the_table_expires_items_by_the_attribute_the_registry_names(name: str) 
     assert table["Properties"].get("TimeToLiveSpecification") == expected
 
 
+@pytest.mark.parametrize("name", [s for s in services.SERVICES if registry.service(s).subscribes])
+def test_a_subscribers_queue_hides_a_message_six_times_as_long_as_its_consumer_may_run(
+    packaged: dict[str, Packaged], name: str
+) -> None:
+    # Lambda's advice for an SQS event source: a message taken by an invocation that is still
+    # running must not come back to another one; and tombstones expire by the table's TTL.
+    queue = packaged[name].resources[infra.QUEUE_ID]["Properties"]
+    consumer = packaged[name].resources[infra.SUBSCRIBER]["Properties"]
+
+    assert queue["VisibilityTimeout"] >= 6 * consumer["Timeout"]
+    assert queue["RedrivePolicy"]["maxReceiveCount"] == events.MAX_RECEIVES
+    assert registry.service(name).table.ttl == "expires_at"
+
+
 @pytest.mark.parametrize("name", services.SERVICES)
-def test_only_the_services_own_table_policy_reaches_its_table_and_only_from_the_api_handler(
+def test_only_the_services_own_policies_reach_its_table_from_the_api_handler_and_its_event_functions(
     packaged: dict[str, Packaged], name: str
 ) -> None:
     package = packaged[name]
     table_id = _table_id(package)
+    service = registry.service(name)
 
     reaching = [policy for policy, (_, document) in _policies(package).items() if _references(document, table_id)]
 
-    assert reaching == ["TableAccessPolicy"]
+    events = {"PublisherPolicy": f"{infra.PUBLISHER}Role"} if service.publishes else {}
+    events |= {"ConsumerPolicy": f"{infra.SUBSCRIBER}Role"} if service.subscribes else {}
+    assert reaching == ["TableAccessPolicy", *events]
     assert package.resources["TableAccessPolicy"]["Properties"]["Roles"] == [{"Ref": "ApiHandlerRole"}]
+    for policy, role in events.items():
+        assert package.resources[policy]["Properties"]["Roles"] == [{"Ref": role}]
+    if service.subscribes:  # Table.erase: one PutItem of the tombstone, nothing else of the table
+        consumer = statements(package.resources["ConsumerPolicy"]["Properties"]["PolicyDocument"])
+        assert [a for st in consumer for a in as_list(st["Action"]) if a.startswith("dynamodb:")] == [
+            "dynamodb:PutItem"
+        ]
     for policy, (_, document) in _policies(package).items():
         for statement in statements(document):
             for resource in as_list(statement["Resource"]):
@@ -282,7 +309,7 @@ def test_every_function_gets_every_variable_the_code_requires_and_its_tables_nam
     package = packaged[name]
     functions = package.of_type("AWS::Serverless::Function")
 
-    assert set(functions) == {"APIHandler", "JwtAuth"}
+    assert set(functions) == set(infra.functions(registry.service(name)))
     for function in functions.values():
         variables = function["Properties"]["Environment"]["Variables"]
         assert _required_variables(name) <= set(variables)

@@ -5,9 +5,11 @@ with the service's own (README.md, "Adding a service").
 """
 
 from chalice import Chalice
+from chalice.app import SQSEvent
 
 from chalicelib import notes
 from chalicelib.models import Health, Note, NoteChange
+from servicekit import events
 from servicekit.authorizer import Caller, jwt_authorizer
 from servicekit.bodies import parse, to_builtins
 from servicekit.cors import PUBLIC_READ, answer_preflights
@@ -40,6 +42,13 @@ def put_note(user_id: str) -> dict:
 def get_note(user_id: str) -> dict:
     Caller.from_request(app.current_request).require_owner(user_id)
     return to_builtins(notes.get(user_id))
+
+
+# This service's queue of UserErased events (services.toml: subscribes): a user who erases
+# their account loses everything this service keeps about them, within the minute.
+@app.on_sqs_message(queue_arn=events.queue_arn("scaffold-service"), batch_size=events.BATCH_SIZE)
+def erase_user(event: SQSEvent) -> None:
+    events.each_user_erased(event, notes.erase)
 
 
 @app.route("/health", methods=["GET"], cors=PUBLIC_READ)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from servicekit.clock import clock
+from servicekit.events import UserErased
 
 from .models import Note, NoteChange
 from .store import NoteItem, note_store
@@ -16,6 +17,11 @@ def put(user_id: str, change: NoteChange) -> Note:
 def get(user_id: str) -> Note:
     """The user's note; 404 when there is none."""
     return _public(note_store().read(user_id))
+
+
+def erase(event: UserErased) -> bool:
+    """Erase everything kept about the user (a ``UserErased`` event); False if it was erased already."""
+    return note_store().erase(event.user_id, event.erasure_id, clock().timestamp())
 
 
 def _public(item: NoteItem) -> Note:

@@ -6,6 +6,9 @@
 | text | S | |
 | updated_at | S | ISO 8601, UTC |
 | version | N | added to atomically by every write |
+
+A user whose account was erased has a tombstone instead (``servicekit.dynamo.Table.erase``):
+no note, and no write of their still-valid token brings one back (403).
 """
 
 from __future__ import annotations
@@ -37,6 +40,10 @@ class NoteStore:
     def write(self, user_id: str, fields: Mapping[str, Any]) -> NoteItem:
         """Set ``fields`` and add one to ``version``, in one atomic write; the new item."""
         return self._table.update({"user_id": user_id}, fields)  # type: ignore[return-value]
+
+    def erase(self, user_id: str, erasure_id: str, now: float) -> bool:
+        """Replace whatever the user has with a tombstone; False if it was erased already."""
+        return self._table.erase({"user_id": user_id}, erasure_id, now)
 
     def read(self, user_id: str) -> NoteItem:
         """The stored note (a strongly consistent read)."""
