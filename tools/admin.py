@@ -590,6 +590,14 @@ def deploy(stage: str) -> None:
     """
     if stage == LOCAL_STAGE:
         raise SystemExit("the local stage is not deployed: run `make run`")
+    with_events = [f"{s.name}-service" for s in registry.load().services.values() if s.publishes or s.subscribes]
+    if with_events:
+        # Refused before anything is made: Chalice would stop half-way, at the first event source.
+        raise SystemExit(
+            f"chalice deploy cannot make the events' resources (the table stream, topic and queues) that "
+            f"{', '.join(with_events)} need: deploy the {stage} stage through the pipeline's stacks "
+            '(docs/deployment.md, "Events on `chalice deploy`")'
+        )
     for service in stages.SERVICES:
         fetch_record(service, stage)
     for service in stages.SERVICES:

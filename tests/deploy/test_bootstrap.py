@@ -454,3 +454,13 @@ def test_a_chalice_deployed_auth_service_finds_its_own_url_where_it_reads_its_is
     assert stored == url
     _ok("tear-down", "--stage", STAGE, "--yes")
     assert boto3.client("ssm").describe_parameters()["Parameters"] == []
+
+
+def test_deploy_refuses_a_stage_whose_services_have_event_functions_before_making_anything(fake_aws: str) -> None:
+    # chalice deploy makes no stream, topic or queue: it would stop at the first event source
+    result = admin("deploy", "--stage", STAGE)
+
+    assert result.returncode != 0
+    assert "deploy the dev stage through the pipeline's stacks" in result.stderr, result.stderr
+    assert "auth-service, location-service, profile-service" in result.stderr
+    assert boto3.client("lambda").list_functions()["Functions"] == []
