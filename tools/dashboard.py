@@ -149,7 +149,15 @@ def widgets() -> list[dict[str, Any]]:
         ),
         _widget(
             "Token theft signals: refresh-token reuse, lockouts, failed logins",
-            [_own(m) for m in (metrics.REFRESH_TOKEN_REUSE, metrics.LOCKOUTS, metrics.LOGINS_FAILED)],
+            [
+                _own(m)
+                for m in (
+                    metrics.REFRESH_TOKEN_REUSE,
+                    metrics.AUTHORIZATION_CODE_REUSE,
+                    metrics.LOCKOUTS,
+                    metrics.LOGINS_FAILED,
+                )
+            ],
             0,
             26,
         ),

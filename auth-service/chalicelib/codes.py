@@ -23,6 +23,7 @@ import secrets
 import uuid
 from typing import NoReturn
 
+from servicekit import metrics
 from servicekit.clock import clock
 
 from .errors import InvalidCodeError
@@ -103,6 +104,11 @@ def redeem(grant: AuthorizationCodeGrant, client_id: str, refresh_token: str, re
 
 
 def _revoke_stolen(item: CodeItem) -> NoReturn:
-    logger.warning("authorization code used again: its login (family %s) is revoked", item["family_id"])
+    logger.warning(
+        "authorization code of client %s used again: its login (family %s) is revoked",
+        item["client_id"],
+        item["family_id"],
+    )
+    metrics.count(metrics.AUTHORIZATION_CODE_REUSE)
     auth_store().revoke_family(item["family_id"])
     raise InvalidCodeError("The authorization code was used already; the login it started is revoked.")

@@ -66,6 +66,11 @@ REFRESH_ROTATIONS = Metric("RefreshRotations", ("auth",), "refresh tokens exchan
 REFRESH_TOKEN_REUSE = Metric(
     "RefreshTokenReuse", ("auth",), "a used refresh token presented again (theft or a broken client): login revoked"
 )
+AUTHORIZATION_CODE_REUSE = Metric(
+    "AuthorizationCodeReuse",
+    ("auth",),
+    "a used authorization code presented again (theft or a broken client): the login it started revoked",
+)
 CLIENT_CREDENTIALS_LOGINS = Metric("ClientCredentialsLogins", ("auth",), "service clients that got a token")
 PROFILE_READS = Metric(
     "ProfileReads",
@@ -112,6 +117,7 @@ ALL = (
     REGISTRATIONS,
     REFRESH_ROTATIONS,
     REFRESH_TOKEN_REUSE,
+    AUTHORIZATION_CODE_REUSE,
     CLIENT_CREDENTIALS_LOGINS,
     PROFILE_READS,
     LOCATION_CALL_FAILURES,

@@ -19,6 +19,7 @@ from servicekit.clock import clock
 from tests.auth.conftest import PASSWORD, assert_oauth_error, post_form, register
 from tests.support import services
 from tests.support.clocks import ManualClock
+from tests.support.output import counted
 from tests.support.services import json_body
 from tests.support.tokens import ISSUER
 
@@ -419,13 +420,17 @@ def test_a_code_is_exchanged_once_for_tokens_of_that_client_with_the_scope_asked
     assert json_body(refreshed)["scope"] == "profile:write"
 
 
-def test_a_second_use_of_a_code_fails_and_revokes_what_the_first_issued(auth: Any, alice: dict[str, Any]) -> None:
+def test_a_second_use_of_a_code_fails_and_revokes_what_the_first_issued(
+    auth: Any, alice: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
     code = _code(auth)
     first = json_body(_exchange(auth, code))
+    capsys.readouterr()
 
     second = _exchange(auth, code)
 
     assert_oauth_error(second, 400, "invalid_grant")
+    assert counted(capsys.readouterr().out, "AuthorizationCodeReuse") == [{"service": "auth", "stage": "local"}]
     revoked = post_form(
         auth, "/token", {"grant_type": "refresh_token", "refresh_token": first["refresh_token"], "client_id": APP}
     )
