@@ -9,6 +9,9 @@ Every answer is checked against the auth service's OpenAPI document (``check_doc
 
 from __future__ import annotations
 
+import re
+import shlex
+import urllib.parse
 import uuid
 from collections.abc import Iterator
 from html.parser import HTMLParser
@@ -16,20 +19,22 @@ from typing import Any
 
 import joserfc.jwk
 import pytest
+import requests
 from authlib.common.security import generate_token
 from authlib.integrations.base_client import OAuthError
 from authlib.integrations.requests_client import OAuth2Session
 from authlib.oauth2.rfc9068 import JWTBearerTokenValidator
 
-from tests.e2e.api import Api, User, check_documented
-from tests.e2e.conftest import register_public_client
+from tests.e2e.api import Api, User, bearer, check_documented
+from tests.e2e.conftest import admin, register_public_client
 from tests.e2e.test_oauth_clients import assert_works_refreshes_and_revokes
 from tools import stages
-from tools.localstack import LocalStack
+from tools.localstack import LocalStack, addressed
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e"), pytest.mark.usefixtures("plain_http_on_loopback")]
 
 CALLBACK = "http://127.0.0.1:9/callback"  # never reached: the test reads the redirect itself
+ADMIN = ".venv/bin/python -m tools.admin "  # how the README runs the admin command
 
 
 @pytest.fixture(scope="module")
@@ -178,3 +183,59 @@ def test_a_wrong_verifier_is_refused_by_the_token_endpoint(
         )
 
     assert failure.value.error == "invalid_grant"
+
+
+def _readme_browser_login() -> tuple[list[str], str, str]:
+    """The README's browser login: the admin command's arguments, the URL to open, the verifier it names."""
+    text = (stages.ROOT / "README.md").read_text()
+    section = text[text.index("## A browser app's login") :]
+    section = section[: section.index("\n## ")]
+    blocks = section.split("```")[1::2]  # the fenced blocks: the command (sh), then the URL
+    command, url = blocks[0].removeprefix("sh").strip(), blocks[1].strip()
+    verifier = re.search(r"for the verifier `([\w-]+)`", section)
+    assert command.startswith(ADMIN) and verifier is not None, section
+    return shlex.split(command.removeprefix(ADMIN)), url, verifier.group(1)
+
+
+def test_the_readmes_browser_login_works_as_printed(stack: LocalStack, api: Api) -> None:
+    # GIVEN the README's admin command run on a stack, and a user
+    arguments, url, verifier = _readme_browser_login()
+    result = admin(stack, *arguments)
+    assert result.returncode == 0, result.stderr
+    user = api.new_user("readme")
+
+    # WHEN a browser opens the README's URL (addressed to this stack) and logs in on the page
+    with requests.Session() as browser:
+        page = browser.get(addressed(url, stack.urls), allow_redirects=False, timeout=30)
+        assert page.status_code == 200, page.text
+        form = _LoginForm()
+        form.feed(page.text)
+        login = browser.post(
+            addressed(url.split("?")[0], stack.urls),
+            data={"request": form.fields["request"], "username": user.username, "password": user.password},
+            allow_redirects=False,
+            timeout=30,
+        )
+
+    # THEN it comes back to the app's callback as the README says, and the code with the
+    # README's verifier (whose S256 challenge is the URL's) gives the user's tokens
+    assert login.status_code == 302, login.text
+    callback, _, query = login.headers["Location"].partition("?")
+    params = dict(urllib.parse.parse_qsl(query))
+    assert callback == "http://localhost:5173/callback"
+    assert params["state"] == "xyz" and params["iss"] == stack.urls["auth"].rstrip("/")
+    exchanged = requests.post(
+        stack.urls["auth"].rstrip("/") + "/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": params["code"],
+            "redirect_uri": callback,
+            "code_verifier": verifier,
+            "client_id": arguments[1],
+        },
+        timeout=30,
+    )
+    assert exchanged.status_code == 200, exchanged.text
+    assert api.get("auth", "/users/me", headers=bearer(exchanged.json()["access_token"])).json()["user_id"] == (
+        user.user_id
+    )
