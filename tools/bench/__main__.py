@@ -400,11 +400,15 @@ def _all_cold(scene: Scene, chosen: dict[str, int], parameters: aws.Aws) -> dict
                 for what, arrived, answered in cold.calls:
                     at, by = ((moment - run.started_at) * 1000 for moment in (arrived, answered))
                     print(f"      {what:<9} {at:6.0f} -> {by:6.0f}")
+            # When the calls left the profile process: its token request, and its first wake-up call.
+            left = {what: (at - run.started_at) * 1000 for what, at, _ in reversed(cold.calls)}
             reads.append(
                 {
                     "status": _location_status(run.answer),
                     "margin_ms": aws.margin_ms(profiles_budget_ms(), lookup, answers[0] if answers else None),
                     "lookup_ms": (lookup - run.started_at) * 1000,
+                    "token_leaves_ms": left.get("token"),
+                    "wake_leaves_ms": min((left[w] for w in ("health", "denied") if w in left), default=None),
                     "process_ms": run.cold_s * 1000,
                     "user_ms": profile_platform + run.cold_s * 1000,
                 }

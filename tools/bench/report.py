@@ -40,6 +40,12 @@ class AllColdRun:
         return min(r["margin_ms"] for r in self.ways[way])
 
 
+def _range(values: list[float | None]) -> str:
+    """``min-max`` of the values given (None: not sent), or ``none``."""
+    sent = [v for v in values if v is not None]
+    return f"{min(sent):.0f}-{max(sent):.0f}" if sent else "none"
+
+
 def _ms(value: float) -> str:
     return f"{value:.1f}" if value < 10 else f"{value:.0f}"
 
@@ -242,6 +248,7 @@ def _all_cold(
                 ", ".join(_ms_or_none(r["margin_ms"]) for r in reads),
                 f"{'meets' if cold.meets(way) else '**misses**'}",
                 f"{min(r['lookup_ms'] for r in reads):.0f}-{max(r['lookup_ms'] for r in reads):.0f}",
+                _range([r["token_leaves_ms"] for r in reads]),
                 f"{min(r['user_ms'] for r in reads):.0f}-{max(r['user_ms'] for r in reads):.0f}",
             ]
         )
@@ -253,6 +260,7 @@ def _all_cold(
                 "budget left when the location answered, ms, each run",
                 f"goal: ok and ≥ {MARGIN_GOAL_MS:.0f} ms in every run",
                 "lookup (budget) starts, ms after the process",
+                "the token request leaves, ms after the process",
                 "the user waits, ms (with AWS's costs)",
             ],
             rows,
@@ -306,7 +314,10 @@ def _levers(
         for name in PEERS
     }
     provisioned = {name: p.provisioned_usd_per_month(chosen[name]) for name in (*PEERS, "profile api")}
+    early_reads = cold.ways[early]
     return LEVERS_PROSE.format(
+        token_leaves=_range([r["token_leaves_ms"] for r in early_reads]),
+        wake_leaves=_range([r["wake_leaves_ms"] for r in early_reads]),
         early_min=_ms_or_none(cold.min_margin(early)),
         late_min=_ms_or_none(cold.min_margin(late)),
         early_measured=_ms_or_none(cold.min_margin("as measured, early start")),
@@ -512,6 +523,14 @@ service's path measured without any lever below):
   Gateway's `methodArn` names the API it guards, and that API's default URL is what the
   URL parameter holds (`servicekit.authorizer.api_url`). The table above has their cold
   starts.
+- **The client secret, read before the token request leaves**: with the early start the
+  token request leaves {token_leaves} ms after the process starts, the wake-up calls
+  {wake_leaves} ms (normalised): between them the profile process imports boto3 and reads
+  its client secret from SSM. Handed over without boto3 (Lambda's Parameters and Secrets
+  extension, over HTTP on localhost; or an encrypted environment variable) the token could
+  leave with the wake-ups, which would add about that difference to every margin above. Not
+  built: the extension is a layer this model cannot measure, and a secret in a function's
+  environment is readable by whoever may read its configuration; a decision for the team.
 - **A cached token** (from an earlier process): tokens live 15 minutes, a quiet night
   longer; it would never be valid when this read needs it. Not built.
 - **API Gateway's authorizer cache** (TTL 60 s here; at most 3,600 s): empty after a quiet
