@@ -331,6 +331,13 @@ def _levers(
         memory=", ".join(f"{name} {chosen[name]} MB" for name in (*PEERS, "profile api")),
         provisioned=", ".join(f"{name} ${usd:.2f}" for name, usd in provisioned.items()),
         provisioned_total=sum(provisioned.values()),
+        provisioned_verdict=(
+            "not chosen while the early start meets the goal at no cost."
+            if cold.meets(early) and cold.meets("as measured, early start")
+            else f"one environment of the auth API alone (${provisioned['auth api']:.2f} a month per stage) "
+            "would let the read wait for a warm token rather than a cold auth service: the lever left "
+            "that meets the goal, a cost per stage for the team to decide. Not built."
+        ),
     )
 
 
@@ -475,7 +482,8 @@ each call pays API Gateway's latency (a location read once more, for its authori
 new connection TLS's handshakes, and a function without an idle execution environment
 starts a new one: AWS's costs before `app.py` (a new environment, the runtime's start,
 the package's load) plus that function's cold start measured above in the same run (the
-auth API's is its password login, which costs more than a client-credentials grant). An
+auth API's is its password login, which costs what a client-credentials grant does: each
+counts the attempt and checks an Argon2 hash). An
 environment still busy is never queued behind: Lambda starts another, cold. The budget
 is the profile service's for the location (`READ_BUDGET_S`, the contract's "about one
 second"), from the moment the read starts its lookup; **the goal: `ok` in every run with at
@@ -526,11 +534,16 @@ service's path measured without any lever below):
 - **The client secret, read before the token request leaves**: with the early start the
   token request leaves {token_leaves} ms after the process starts, the wake-up calls
   {wake_leaves} ms (normalised): between them the profile process imports boto3 and reads
-  its client secret from SSM. Handed over without boto3 (Lambda's Parameters and Secrets
-  extension, over HTTP on localhost; or an encrypted environment variable) the token could
-  leave with the wake-ups, which would add about that difference to every margin above. Not
-  built: the extension is a layer this model cannot measure, and a secret in a function's
-  environment is readable by whoever may read its configuration; a decision for the team.
+  its client secret from SSM (its first botocore client costs about as much as the import:
+  botocore lists every service's data folder and parses SSM's model). The token could leave
+  with the wake-ups only with a secret read without the SDK, and none is open to Init:
+  AWS's documentation says its Parameters and Secrets extension answers in the Invoke
+  phase only, never during Init
+  (https://docs.aws.amazon.com/systems-manager/latest/userguide/ps-integration-lambda-extensions.html),
+  so it would give the secret after the whole import, no earlier than SSM does now; a
+  secret in an environment variable is readable by whoever may read the function's
+  configuration, and one encrypted for the function needs KMS, which is boto3 again.
+  Not built.
 - **A cached token** (from an earlier process): tokens live 15 minutes, a quiet night
   longer; it would never be valid when this read needs it. Not built.
 - **API Gateway's authorizer cache** (TTL 60 s here; at most 3,600 s): empty after a quiet
@@ -538,7 +551,7 @@ service's path measured without any lever below):
 - **No authorizer hop for the profile service** (IAM authorization of its calls): would
   take the location authorizer's cold start off the path, but the contract says the
   profile service reads locations with its own client-credentials token: a contract change,
-  not made; with the early start it is not needed for the goal.
+  not made; the auth API, not the location service, is the read's critical path (above).
 - **Memory**: the rule above gives the path {memory}; the location service's two
   functions, woken early, are not on the read's critical path (the token is), and above
   1,769 MB a single-threaded start gains nothing (the tables above).
@@ -550,7 +563,7 @@ service's path measured without any lever below):
   be frozen in the snapshot and must move to an after-restore hook. Not chosen.
 - **Provisioned concurrency** (one environment each, 30 days, at the chosen memory):
   {provisioned}; ${provisioned_total:.2f} a month for the whole path. It removes these cold
-  starts entirely; not chosen while the early start meets the goal at no cost.
+  starts entirely; {provisioned_verdict}
 """
 
 
