@@ -390,7 +390,7 @@ class LocalStack:
         if service is None:
             calls: Sequence[str] = stages.SERVICES
         else:
-            # Its own too: the auth service's issuer is its URL (servicekit.env.token_issuer).
+            # Its own too: the auth service's issuer is its URL (servicekit.parameters.token_issuer).
             calls = (*registry.service(service).calls, service) if service in stages.SERVICES else ()
         wiring.update({registry.service(callee).url_variable: self.urls[callee] for callee in calls})
         if service in stages.SERVICES:

@@ -23,9 +23,9 @@ from servicekit import events, metrics
 from servicekit.authorizer import Caller
 from servicekit.bodies import Model
 from servicekit.clock import clock
+from servicekit.correlation import correlation_id
 from servicekit.dynamo import deserialize
 from servicekit.errors import ItemNotFoundError
-from servicekit.observability import correlation_id
 
 from . import attempts, passwords
 from .errors import TooManyRequestsError, WrongPasswordError

@@ -177,5 +177,5 @@ def verifier_for(own_api_url: str | None) -> TokenVerifier:
     (docs/performance.md).
     """
     if own_api_url is not None:
-        issuer.provide(env.token_issuer(own_api_url))
+        issuer.provide(parameters.token_issuer(own_api_url))
     return verifier()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import msgspec
 
-from servicekit import env
+from servicekit import env, parameters
 from servicekit.lazy import Lazy
 
 ACCESS_TOKEN_TTL_S = 15 * 60
@@ -36,7 +36,7 @@ def _load() -> Settings:
 
 settings = Lazy(_load)
 
-issuer = Lazy(env.token_issuer)
+issuer = Lazy(parameters.token_issuer)
 """Every token's ``iss`` and the metadata's ``issuer``: the auth service's own base URL.
 
 Read apart from ``settings``: the admin tools need the table and the keys of a stage

@@ -12,7 +12,7 @@ import msgspec
 from chalice import AuthResponse, Chalice, ForbiddenError
 from chalice.app import AuthRequest, ChaliceAuthorizer, Request
 
-from . import env
+from . import env, parameters
 from .lazy import Lazy
 from .text import clip
 from .tokens import JWKS_PATH, InvalidTokenError, KeySet, KeysUnavailableError, TokenVerifier
@@ -59,7 +59,7 @@ def handed_over_jwks() -> Any:
 def _new_verifier() -> TokenVerifier:
     return TokenVerifier(
         KeySet(_fetch_jwks, initial=handed_over_jwks(), max_age_s=JWKS_MAX_AGE_S),
-        issuer=env.token_issuer(),
+        issuer=parameters.token_issuer(),
         audience=env.required("TOKEN_AUDIENCE"),
     )
 

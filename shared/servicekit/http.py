@@ -19,7 +19,7 @@ from typing import Any
 
 import urllib3
 
-from .observability import CORRELATION_HEADER, correlation_id
+from .correlation import CORRELATION_HEADER, correlation_id
 
 TRACE_HEADER = "X-Amzn-Trace-Id"
 LAMBDA_TRACE_VARIABLE = "_X_AMZN_TRACE_ID"

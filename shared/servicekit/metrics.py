@@ -19,6 +19,7 @@ import sys
 from collections.abc import Mapping
 
 from . import env
+from .correlation import correlation_id
 from .lazy import Lazy
 
 NAMESPACE = "Profiles"
@@ -161,8 +162,6 @@ def measure(metric: Metric, value: float, **dimensions: str) -> None:
     for name, dimension in {**base_dimensions(), **dimensions}.items():
         emf.add_dimension(name, dimension)
     emf.add_metric(name=metric.name, unit=MetricUnit(metric.unit), value=value)
-    from .observability import correlation_id  # here: observability counts cold starts through this module
-
     identifier = correlation_id()
     if identifier is not None:  # a property, not a dimension: it finds the request's log lines
         emf.add_metadata(key="correlation_id", value=identifier)

@@ -14,29 +14,21 @@ import ``app.py`` too and never serve a route.
 from __future__ import annotations
 
 import contextlib
-import re
 import sys
 import time
-import uuid
 from collections.abc import Callable, Iterator
-from contextvars import ContextVar
 from typing import IO, Any, cast
 
 from chalice import Chalice, ConvertToMiddleware, Response
 from chalice.app import Request
 
 from . import env, metrics
+from .correlation import CORRELATION_HEADER, accepted_correlation_id, current
 from .lazy import Lazy
 
-CORRELATION_HEADER = "X-Correlation-Id"
-# Letters, digits and . _ : - only, 1 to 64 of them: a UUID, an X-Ray or API Gateway id
-# fits; anything else from outside (a log-injection attempt, a megabyte) is replaced.
-_VALID_CORRELATION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
 # The loggers of the services' own code (``logging.getLogger(__name__)``) write through
 # Powertools' formatter too, so their lines carry the correlation id.
 OWN_LOGGERS = frozenset({"chalicelib", "servicekit"})
-
-_correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=None)
 
 
 class _Stdout:
@@ -71,18 +63,6 @@ cold_start_counted = Lazy(_count_cold_start)
 """Counts the process's first request as a cold start (Lambda has no such metric of its own)."""
 
 
-def correlation_id() -> str | None:
-    """The correlation id of the request being served in this context (None outside a request)."""
-    return _correlation_id.get()
-
-
-def accepted_correlation_id(incoming: str | None) -> str:
-    """``incoming`` if it is a valid correlation id, else a new one."""
-    if incoming is not None and _VALID_CORRELATION_ID.fullmatch(incoming):
-        return incoming
-    return str(uuid.uuid4())
-
-
 def _begin_correlation(request: Request) -> str:
     """Give the request its correlation id, in this context and on every log line from now on."""
     context = request.context or {}
@@ -90,7 +70,7 @@ def _begin_correlation(request: Request) -> str:
     powertools.thread_safe_clear_keys()  # Lambda reuses the thread: nothing of the last request stays
     incoming = request.headers.get(CORRELATION_HEADER)
     identifier = accepted_correlation_id(incoming)
-    _correlation_id.set(identifier)
+    current.set(identifier)
     powertools.thread_safe_append_keys(correlation_id=identifier, request_id=context.get("requestId"))
     if incoming is not None and incoming != identifier:
         # Its length only: the value came from outside and failed validation.
@@ -107,17 +87,17 @@ def correlated(identifier: str) -> Iterator[None]:
     """
     identifier = accepted_correlation_id(identifier)
     powertools = logger()
-    saved = _correlation_id.set(identifier)
+    saved = current.set(identifier)
     powertools.thread_safe_append_keys(correlation_id=identifier)
     try:
         yield
     finally:
-        _correlation_id.reset(saved)
+        current.reset(saved)
         powertools.thread_safe_remove_keys(["correlation_id"])
 
 
 def _end_correlation() -> None:
-    _correlation_id.set(None)
+    current.set(None)
     # A new dict, not a change to the old one: a lookup thread still finishing keeps its keys.
     logger().thread_safe_clear_keys()
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from . import aws
+from . import aws, env
 from .lazy import Lazy
 
 KINDS = ("ssm", "file")
@@ -68,3 +68,27 @@ def write(reference: str, value: str) -> None:
         ssm().put_parameter(Name=name, Value=value, Type="SecureString", Overwrite=True)
         return
     raise ParameterNotFoundError(f"unknown secret reference {reference!r}: use ssm: or file:")
+
+
+def token_issuer(own_api_url: str | None = None) -> str:
+    """The tokens' ``iss``: the auth service's base URL (``TOKEN_ISSUER`` overrides ``AUTH_URL``).
+
+    The issuer is where the auth service is reached, so that ``issuer`` +
+    ``/.well-known/openid-configuration`` resolves (RFC 8414); on the local stage that is
+    the stack's actual auth URL, whichever port it was given. A deployed auth service
+    cannot be told its own URL in an environment variable (in CloudFormation, a function
+    naming its own API is a circular reference), so there ``TOKEN_ISSUER`` is a reference,
+    ``ssm:/profiles/<stage>/auth/url``, to the parameter its stack (or ``tools.admin
+    deploy``) writes once the API exists; it is read once per process. That parameter
+    holds the function's own API's default URL, and nothing else: a caller that knows
+    that URL already passes it as ``own_api_url`` and reads nothing (the auth service's
+    authorizer, from its request: ``servicekit.authorizer.api_url``). A team whose auth
+    API has a custom domain knows its URL before deploying: ``TOKEN_ISSUER`` is then that
+    URL itself.
+    """
+    configured = env.optional("TOKEN_ISSUER")
+    if configured is None:
+        return env.required("AUTH_URL").rstrip("/")
+    if is_reference(configured):
+        configured = own_api_url if own_api_url is not None else read(configured).strip()
+    return configured.rstrip("/")

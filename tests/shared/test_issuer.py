@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from moto import mock_aws
 
-from servicekit import env, parameters
+from servicekit import parameters
 from servicekit.authorizer import api_url
 
 URL = "https://abc123.execute-api.eu-west-1.amazonaws.com/api"
@@ -25,48 +25,48 @@ def deployed_stage(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def test_without_an_issuer_of_its_own_a_service_expects_the_auth_url(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AUTH_URL", URL + "/")  # as CloudFormation exports Chalice's EndpointURL
 
-    assert env.token_issuer() == URL
+    assert parameters.token_issuer() == URL
 
 
 def test_the_auth_service_reads_its_url_from_the_parameter_its_stack_wrote(monkeypatch: pytest.MonkeyPatch) -> None:
     parameters.write("ssm:/profiles/prod/auth/url", URL + "/")
     monkeypatch.setenv("TOKEN_ISSUER", "ssm:/profiles/prod/auth/url")
 
-    assert env.token_issuer() == URL
+    assert parameters.token_issuer() == URL
 
 
 def test_an_issuer_given_as_a_url_is_taken_as_it_is(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TOKEN_ISSUER", "https://auth.example.com")
     monkeypatch.setenv("AUTH_URL", URL)
 
-    assert env.token_issuer() == "https://auth.example.com"
+    assert parameters.token_issuer() == "https://auth.example.com"
 
 
 def test_a_missing_parameter_fails_with_its_name(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TOKEN_ISSUER", "ssm:/profiles/prod/auth/url")
 
     with pytest.raises(parameters.ParameterNotFoundError, match="/profiles/prod/auth/url"):
-        env.token_issuer()
+        parameters.token_issuer()
 
 
 def test_the_own_api_s_url_stands_for_the_parameter_that_holds_it(monkeypatch: pytest.MonkeyPatch) -> None:
     # No parameter exists: were it read, ParameterNotFoundError.
     monkeypatch.setenv("TOKEN_ISSUER", "ssm:/profiles/prod/auth/url")
 
-    assert env.token_issuer(own_api_url=URL) == URL
+    assert parameters.token_issuer(own_api_url=URL) == URL
 
 
 def test_the_own_api_s_url_never_replaces_an_issuer_given_as_a_url(monkeypatch: pytest.MonkeyPatch) -> None:
     # A custom domain: the API's default URL is not the issuer.
     monkeypatch.setenv("TOKEN_ISSUER", "https://auth.example.com")
 
-    assert env.token_issuer(own_api_url=URL) == "https://auth.example.com"
+    assert parameters.token_issuer(own_api_url=URL) == "https://auth.example.com"
 
 
 def test_nor_the_auth_url_of_a_service_that_is_not_the_issuer(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AUTH_URL", URL)
 
-    assert env.token_issuer(own_api_url="https://location.execute-api.eu-west-1.amazonaws.com/api") == URL
+    assert parameters.token_issuer(own_api_url="https://location.execute-api.eu-west-1.amazonaws.com/api") == URL
 
 
 @pytest.mark.parametrize(
