@@ -1,7 +1,8 @@
 """Erasing an account (``POST /users/me/erasure``): gone at once here, then everywhere through an event.
 
-The request is checked like a login (``attempts``: the address's budget, the username's
-lockout and slowdown; a wrong password counts as a failed login). Then one transaction
+The request is checked like a login, by the same check (``tokens.check_password``: the
+address's budget, the username's lockout and slowdown; a wrong password counts as a
+failed login). Then one transaction
 deletes the user and the username claim and writes the erasure's record
 (``erasure#<user_id>``, ``store.py``): the username is free again, every refresh token of
 the user stops working (rotation checks that the user exists), and the auth table's
@@ -27,8 +28,8 @@ from servicekit.correlation import correlation_id
 from servicekit.dynamo import deserialize
 from servicekit.errors import ItemNotFoundError
 
-from . import attempts, passwords
-from .errors import TooManyRequestsError, WrongPasswordError
+from . import tokens
+from .errors import WrongPasswordError
 from .store import ErasureItem, UserGoneError, auth_store
 
 # The erasure's record stays this long (the stream holds it 24 hours; this is housekeeping).
@@ -62,15 +63,7 @@ def erase(caller: Caller, request: ErasureRequest, address: str) -> Erasure:
         if store.erasure(caller.subject) is not None:
             return Erasure(user_id=caller.subject, status="erasing")
         raise WrongPasswordError("The password is wrong.") from None
-    try:
-        attempt = attempts.attempt(attempts.user(user["username"]), address)
-    except TooManyRequestsError:
-        metrics.count(metrics.LOCKOUTS)
-        raise
-    if not passwords.verify(user["password_hash"], request.password):
-        metrics.count(metrics.LOGINS_FAILED)
-        raise WrongPasswordError("The password is wrong.")
-    attempt.succeeded()
+    tokens.check_password(user["username"], request.password, address, lambda: user)
     now = clock().timestamp()
     record: ErasureItem = {
         "pk": f"erasure#{user['user_id']}",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Callable
 from typing import NoReturn
 
 import jwt
@@ -28,6 +29,7 @@ from .errors import (
     TooManyRequestsError,
     UnauthorizedClientError,
     UnsupportedTokenTypeError,
+    WrongPasswordError,
 )
 from .keys import key_ring, new_token_id
 from .models import AuthorizationCodeGrant, ClientCredentialsGrant, Grant, PasswordGrant, RefreshGrant, TokenResponse
@@ -145,6 +147,28 @@ def access_token(subject: str, scope: str, client_id: str | None) -> str:
     )
 
 
+def check_password(username: str, password: str, address: str, find_user: Callable[[], UserItem | None]) -> UserItem:
+    """The user ``find_user`` gives, if ``password`` is theirs: the one check of a user's password, counted.
+
+    The attempt is counted first (``TooManyRequestsError`` when ``username`` may not try
+    from ``address`` now, counted as a lockout), then the user is found and the password
+    verified (``WrongPasswordError`` for a wrong one or no user, counted as a failed login).
+    Each caller words the two failures in its own answers: the token endpoint and the
+    login page as OAuth's, the erasure as its 403 and 429.
+    """
+    try:
+        attempt = attempts.attempt(attempts.user(username), address)
+    except TooManyRequestsError:
+        metrics.count(metrics.LOCKOUTS)
+        raise
+    user = find_user()
+    if not passwords.verify(user["password_hash"] if user else None, password) or user is None:
+        metrics.count(metrics.LOGINS_FAILED)
+        raise WrongPasswordError("The password is wrong.")
+    attempt.succeeded()
+    return user
+
+
 def authenticate_user(username: str, password: str, address: str) -> UserItem:
     """The user, if the password is right: counted like every login, wherever it is typed.
 
@@ -152,12 +176,12 @@ def authenticate_user(username: str, password: str, address: str) -> UserItem:
     ``LoginLockedError`` when the username may not log in from ``address`` now.
     """
     store = auth_store()
-    attempt = _attempt(attempts.user(username), address)
-    user = store.user_by_name(username)
-    if not passwords.verify(user["password_hash"] if user else None, password) or user is None:
-        metrics.count(metrics.LOGINS_FAILED)
-        raise InvalidCredentialsError("The username or password is wrong.")
-    attempt.succeeded()
+    try:
+        user = check_password(username, password, address, lambda: store.user_by_name(username))
+    except TooManyRequestsError as refused:
+        raise LoginLockedError(refused) from None
+    except WrongPasswordError:
+        raise InvalidCredentialsError("The username or password is wrong.") from None
     if passwords.needs_rehash(user["password_hash"], password):
         store.set_password_hash(user["user_id"], passwords.hash_password(password))
     metrics.count(metrics.LOGINS_SUCCEEDED)
