@@ -53,3 +53,10 @@ def test_the_authorizer_handler_chalice_deploys_exists_in_app_py(name: str) -> N
         module, _, attribute = handler.partition(".")
         assert module == "app"
         assert callable(getattr(service.app_module, attribute, None)), handler
+
+
+@pytest.mark.parametrize("name", [name for name in services.SERVICES if name != "auth"])
+def test_a_service_that_signs_nothing_never_imports_the_key_ring(name: str) -> None:
+    # servicekit.keyring (the signing side) ships in every package with the library, but
+    # only the auth service and the tools use it: no other cold start pays for it.
+    assert services.imported_with_app(name, ("servicekit.keyring",)) == []

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from servicekit.keyring import KeyRing
 from servicekit.tokens import KeySet, TokenVerifier
-from tests.support import services
 from tools import stages
 from tools.bench import __main__ as bench
 from tools.bench import aws, costs, package, speed, world
@@ -164,7 +164,7 @@ def test_the_reference_workload_is_the_published_one() -> None:
 
 def test_the_token_the_bench_sends_the_authorizers_is_one_they_accept() -> None:
     # The authorizers' cold start is measured on an Allow: a token they refused would time a Deny.
-    ring = services.load("auth").module("keys").KeyRing.generate()
+    ring = KeyRing.generate()
     issuer = "http://127.0.0.1:8001"
     token = ring.sign(bench._claims("u-1", "profile:write location:write", issuer))
     audience = stages.stage_env("auth", world.STAGE)["TOKEN_AUDIENCE"]

@@ -153,8 +153,8 @@ def _table_exists(service: str, stage: str) -> bool:
 def _stored_key_ring(stage: str) -> tuple[str, Any]:
     """Where the stage keeps its key ring, and the ring stored there (None if there is none)."""
     _enter(stage)
-    from chalicelib.keys import KeyRing
     from chalicelib.settings import settings
+    from servicekit.keyring import KeyRing
 
     reference = settings().signing_keys
     document = _secret_or_none(reference)
@@ -240,7 +240,7 @@ def create_signing_keys(stage: str, *, rotate: bool = False) -> None:
         if stage != LOCAL_STAGE and _published_jwks(stage) != document:
             _publish_jwks(stage, document)
         return
-    from chalicelib.keys import KeyRing
+    from servicekit.keyring import KeyRing
 
     _store_key_ring(stage, reference, ring.with_new_key() if ring is not None else KeyRing.generate(), "written")
     if ring is not None:
@@ -260,12 +260,12 @@ def _change_key_ring(stage: str, change: Callable[[Any], Any], what: str) -> Non
 
 def _next_step(stage: str, why: str) -> None:
     """Say how the JWKS just written reaches the functions: by age in the warm ones, by a release in the cold."""
-    from chalicelib.keys import KEY_RING_MAX_AGE_S
     from servicekit.authorizer import JWKS_MAX_AGE_S
+    from servicekit.keyring import MAX_AGE_S
 
     print(
         f"next: nothing to restart or redeploy: the auth service serves the new public keys within "
-        f"{KEY_RING_MAX_AGE_S:.0f} s (its functions re-read the key ring once their copy is that old) "
+        f"{MAX_AGE_S:.0f} s (its functions re-read the key ring once their copy is that old) "
         f"and every authorizer fetches them within {JWKS_MAX_AGE_S:.0f} s"
     )
     if stage == LOCAL_STAGE:
@@ -280,11 +280,11 @@ def _next_step(stage: str, why: str) -> None:
 def activate_signing_key(stage: str, kid: str) -> None:
     """Rotation step 2: sign with ``kid`` within a minute, in every warm and cold auth function."""
     _change_key_ring(stage, lambda ring: ring.activate(kid), f"{kid} activated")
-    from chalicelib.keys import KEY_RING_MAX_AGE_S
+    from servicekit.keyring import MAX_AGE_S
 
     # Which key signs is not part of the JWKS: the stacks have nothing new to hand over.
     print(
-        f"next: nothing to restart or redeploy: the auth service signs with {kid} within {KEY_RING_MAX_AGE_S:.0f} s "
+        f"next: nothing to restart or redeploy: the auth service signs with {kid} within {MAX_AGE_S:.0f} s "
         "(its functions re-read the key ring once their copy is that old); the public keys are unchanged, "
         "so there is nothing for the authorizers"
     )

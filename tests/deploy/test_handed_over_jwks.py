@@ -16,6 +16,7 @@ from typing import Any
 import boto3
 import pytest
 
+from servicekit.keyring import KeyRing
 from servicekit.lazy import Lazy
 from tests.deploy.conftest import STAGE, Packaged, admin
 from tests.support import services
@@ -45,10 +46,6 @@ def _version() -> int:
     return int(boto3.client("ssm").get_parameter(Name=release.jwks_parameter(BOOTSTRAPPED))["Parameter"]["Version"])
 
 
-def _key_ring_class() -> Any:
-    return services.load("auth").module("keys").KeyRing
-
-
 @pytest.fixture
 def jwks_route() -> Iterator[Any]:
     """What ``GET /.well-known/jwks.json`` of the auth service serves with the stage's stored key ring."""
@@ -56,7 +53,7 @@ def jwks_route() -> Iterator[Any]:
 
     def served() -> Any:
         document = boto3.client("ssm").get_parameter(Name=SIGNING_KEYS, WithDecryption=True)["Parameter"]["Value"]
-        auth.module("keys").key_ring.override(_key_ring_class().loads(document))
+        auth.module("keys").key_ring.override(KeyRing.loads(document))
         with auth.client() as client:
             response = client.http.get("/.well-known/jwks.json")
         assert response.status_code == 200
@@ -161,7 +158,7 @@ def test_the_authorizers_environment_with_a_ring_of_three_keys_fits_lambdas_4_kb
     packaged: dict[str, Packaged], name: str
 ) -> None:
     # GIVEN the JWKS of a ring in the middle of a rotation that was never finished: three keys
-    ring = _key_ring_class().generate().with_new_key().with_new_key()
+    ring = KeyRing.generate().with_new_key().with_new_key()
     jwks = _compact(ring.jwks())
     packaged_environment = packaged[name].resources["JwtAuth"]["Properties"]["Environment"]["Variables"]
 
@@ -173,7 +170,7 @@ def test_the_authorizers_environment_with_a_ring_of_three_keys_fits_lambdas_4_kb
 
 
 def test_a_ring_too_large_for_the_authorizers_environment_is_refused_naming_the_sizes() -> None:
-    ring = _key_ring_class().generate()
+    ring = KeyRing.generate()
     for _ in range(19):
         ring = ring.with_new_key()
 

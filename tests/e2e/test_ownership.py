@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from servicekit import parameters
+from servicekit.keyring import KeyRing
 from tests.e2e.api import Api, User, assert_denied, assert_error, assert_oauth_error, bearer
 from tests.e2e.conftest import client_secret
-from tests.support import services, tokens
+from tests.support import tokens
 from tools import stages
 from tools.localstack import LocalStack
 
@@ -120,7 +121,7 @@ def test_a_token_of_another_stage_is_refused(
     # GIVEN this stack's own signing key (as if a stage's keys leaked into or were copied
     # to another), and the issuer and audience the dev stage puts in its tokens: its
     # audience from its config, its issuer its own deployed URL (an API Gateway URL)
-    ring = services.load("auth").module("keys").KeyRing.loads(parameters.read(stack.secret("auth", "SIGNING_KEYS")))
+    ring = KeyRing.loads(parameters.read(stack.secret("auth", "SIGNING_KEYS")))
     dev = stages.stage_env("auth", "dev")
     other_stage = {"iss": "https://a1b2c3d4e5.execute-api.us-east-1.amazonaws.com/api", "aud": dev["TOKEN_AUDIENCE"]}
     this_stage = {"iss": stack.urls["auth"]}

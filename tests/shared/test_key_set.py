@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives import serialization
 
+from servicekit.keyring import KeyRing
 from servicekit.tokens import REFETCH_INTERVAL_S, RETRY_BACKOFF_S, InvalidTokenError, KeySet, KeysUnavailableError
-from tests.support import services
 from tests.support.clocks import ManualClock
 
 
@@ -41,7 +41,7 @@ def _public_bytes(key: Any) -> bytes:
 
 @pytest.fixture
 def ring() -> Any:
-    return services.load("auth").module("keys").KeyRing.generate()
+    return KeyRing.generate()
 
 
 def test_keys_are_fetched_once_and_then_served_from_the_cache(ring: Any) -> None:

@@ -11,14 +11,14 @@ from typing import Any
 import jwt
 import pytest
 
+from servicekit.keyring import KeyRing
 from servicekit.tokens import InvalidTokenError, KeySet, TokenVerifier
-from tests.support import services
 from tests.support.tokens import AUDIENCE, ISSUER, claims
 
 
 @pytest.fixture(scope="module")
 def ring() -> Any:
-    return services.load("auth").module("keys").KeyRing.generate()
+    return KeyRing.generate()
 
 
 @pytest.fixture(scope="module")

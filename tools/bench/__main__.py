@@ -53,15 +53,15 @@ LOCATION_PATH = ("location authorizer", "location api")
 ISSUER_API = "auth api"
 # When the profile read starts its location lookup (the budget's start), as coldpath.py marks it.
 LOOKUP_MARK = {"lookup": "chalicelib.profiles.lookup"}
-# The environment the bench was started with: entering the auth service (for its key ring)
-# puts the auth service's stage variables into os.environ, and none of them (its
-# TOKEN_ISSUER, an SSM reference, above all) may reach another service's functions.
+# The environment the bench was started with: none of a service's stage variables (the
+# auth service's TOKEN_ISSUER, an SSM reference, above all) may reach another's functions.
 STARTING_ENVIRONMENT = dict(os.environ)
 
 
 def _key_ring() -> Any:
-    stages.enter_auth_service(world.STAGE)
-    from chalicelib.keys import KeyRing
+    if str(stages.ROOT / "shared") not in sys.path:
+        sys.path.insert(0, str(stages.ROOT / "shared"))
+    from servicekit.keyring import KeyRing  # the ring's format, shared by the auth service and the tools
 
     return KeyRing.generate()
 
