@@ -4,15 +4,19 @@ One dashboard per stage (``<service>-service-<stage>-dashboard``, named after it
 as the deploy role expects), in the stack of the registry's last service: that stack's
 own functions are referenced directly, the earlier stacks' functions through the names
 those stacks export. A row per service for the APIs, functions, cold starts and table
-calls; the rows of the services' own metrics come from what ``servicekit.metrics``
-declares, with the service that emits each. CloudFormation wants the body as one JSON
+calls; the rows of the metrics the code emits come from their declarations
+(``declared``): ``servicekit.metrics``' for every service, each service's own
+``chalicelib/metrics.py`` for that service. CloudFormation wants the body as one JSON
 string; it is written here as Python. docs/operations.md explains how to read each widget.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import sys
+from functools import cache
+from types import ModuleType
 from typing import Any
 
 from tools import registry, stages
@@ -62,9 +66,38 @@ def _api(service: str) -> str:
     return f"{service}-service-${{Stage}}"
 
 
-def _own(metric: metrics.Metric, service: str | None = None, label: str | None = None, **dimensions: str) -> Row:
-    """A row of a metric the code emits (by ``service``, else the service that declares it), as emitted."""
-    service = service or metric.services[0]
+@cache
+def own_metrics(service: str) -> ModuleType | None:
+    """The metrics ``service`` declares as its own (its ``chalicelib/metrics.py``), None if it has none.
+
+    Loaded by path, under a name of its own: that module imports nothing but
+    ``servicekit.metrics`` (a test checks), so a tool reads a service's declarations without
+    importing its code or putting its ``chalicelib`` on ``sys.path``.
+    """
+    path = stages.folder(service) / "chalicelib" / "metrics.py"
+    if not path.is_file():
+        return None
+    spec = importlib.util.spec_from_file_location(f"{service}_service_metrics", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def declared() -> dict[str, tuple[metrics.Metric, tuple[str, ...]]]:
+    """Every metric the code emits, by name, with the services that may emit it."""
+    found: dict[str, tuple[metrics.Metric, tuple[str, ...]]] = {m.name: (m, stages.SERVICES) for m in metrics.SHARED}
+    for service in stages.SERVICES:
+        own = own_metrics(service)
+        for metric in own.ALL if own is not None else ():
+            if metric.name in found:
+                raise ValueError(f"{service} declares {metric.name}, which is declared already")
+            found[metric.name] = (metric, (service,))
+    return found
+
+
+def _own(metric: metrics.Metric, service: str, label: str | None = None, **dimensions: str) -> Row:
+    """A row of a metric the code emits, by ``service``, as emitted."""
     row: Row = [metrics.NAMESPACE, metric.name, "service", service, "stage", "${Stage}"]
     for name, value in dimensions.items():
         row += [name, value]
@@ -93,8 +126,11 @@ def widgets() -> list[dict[str, Any]]:
     """The dashboard's widgets, top to bottom: traffic, failures, the location, security, the tables."""
     services = stages.SERVICES
     every_function = _functions()
-    cause = metrics.LOCATION_CALL_FAILURES.dimensions["cause"]
-    status = metrics.PROFILE_READS.dimensions["location_status"]
+    auth, profile = own_metrics("auth"), own_metrics("profile")
+    cause = profile.LOCATION_CALL_FAILURES.dimensions["cause"]
+    status = profile.PROFILE_READS.dimensions["location_status"]
+    outcome = profile.TOKEN_FETCHES.dimensions["outcome"]
+    publishers = [s for s in services if registry.service(s).publishes]
     subscribers = [s for s in services if registry.service(s).subscribes]
     return [
         {
@@ -136,27 +172,22 @@ def widgets() -> list[dict[str, Any]]:
         ),
         _widget(
             "Location degradation: profile reads by location_status",
-            [_own(metrics.PROFILE_READS, label=f"reads {s}", location_status=s) for s in status],
+            [_own(profile.PROFILE_READS, "profile", f"reads {s}", location_status=s) for s in status],
             0,
             20,
         ),
         _widget(
             "Location degradation: failed location calls by cause, token fetches",
-            [_own(metrics.LOCATION_CALL_FAILURES, label=c, cause=c) for c in cause]
-            + [_own(metrics.TOKEN_FETCHES, label=f"token fetch {o}", outcome=o) for o in ("ok", "failed")],
+            [_own(profile.LOCATION_CALL_FAILURES, "profile", c, cause=c) for c in cause]
+            + [_own(profile.TOKEN_FETCHES, "profile", f"token fetch {o}", outcome=o) for o in outcome],
             12,
             20,
         ),
         _widget(
             "Token theft signals: refresh-token reuse, lockouts, failed logins",
             [
-                _own(m)
-                for m in (
-                    metrics.REFRESH_TOKEN_REUSE,
-                    metrics.AUTHORIZATION_CODE_REUSE,
-                    metrics.LOCKOUTS,
-                    metrics.LOGINS_FAILED,
-                )
+                _own(m, "auth")
+                for m in (auth.REFRESH_TOKEN_REUSE, auth.AUTHORIZATION_CODE_REUSE, auth.LOCKOUTS, auth.LOGINS_FAILED)
             ],
             0,
             26,
@@ -164,12 +195,12 @@ def widgets() -> list[dict[str, Any]]:
         _widget(
             "Logins, registrations, refresh rotations, service logins",
             [
-                _own(m)
+                _own(m, "auth")
                 for m in (
-                    metrics.LOGINS_SUCCEEDED,
-                    metrics.REGISTRATIONS,
-                    metrics.REFRESH_ROTATIONS,
-                    metrics.CLIENT_CREDENTIALS_LOGINS,
+                    auth.LOGINS_SUCCEEDED,
+                    auth.REGISTRATIONS,
+                    auth.REFRESH_ROTATIONS,
+                    auth.CLIENT_CREDENTIALS_LOGINS,
                 )
             ],
             12,
@@ -184,7 +215,8 @@ def widgets() -> list[dict[str, Any]]:
         ),
         _widget(
             "Erasures: requested, published, completed and dead-lettered per subscriber",
-            [_own(m) for m in (metrics.ERASURES_REQUESTED, metrics.ERASURES_PUBLISHED)]
+            [_own(auth.ERASURES_REQUESTED, "auth")]
+            + [_own(metrics.ERASURES_PUBLISHED, s) for s in publishers]
             + [_own(m, s) for s in subscribers for m in (metrics.ERASURES_COMPLETED, metrics.ERASURES_DEAD_LETTERED)],
             0,
             38,

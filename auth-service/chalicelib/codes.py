@@ -23,9 +23,9 @@ import secrets
 import uuid
 from typing import NoReturn
 
-from servicekit import metrics
 from servicekit.clock import clock
 
+from . import metrics
 from .errors import InvalidCodeError
 from .models import AuthorizationCodeGrant
 from .settings import CODE_TTL_S

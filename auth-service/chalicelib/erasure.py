@@ -20,7 +20,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
-from servicekit import events, metrics
+from servicekit import events
 from servicekit.authorizer import Caller
 from servicekit.bodies import Model
 from servicekit.clock import clock
@@ -28,7 +28,7 @@ from servicekit.correlation import correlation_id
 from servicekit.dynamo import deserialize
 from servicekit.errors import ItemNotFoundError
 
-from . import tokens
+from . import metrics, tokens
 from .errors import WrongPasswordError
 from .store import ErasureItem, UserGoneError, auth_store
 

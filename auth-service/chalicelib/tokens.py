@@ -15,10 +15,9 @@ from typing import NoReturn
 import jwt
 from msgspec import UNSET
 
-from servicekit import metrics
 from servicekit.clock import clock
 
-from . import attempts, codes, passwords
+from . import attempts, codes, metrics, passwords
 from .errors import (
     InvalidClientError,
     InvalidCredentialsError,

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import uuid
 
-from servicekit import metrics
 from servicekit.authorizer import Caller
 from servicekit.clock import clock
 from servicekit.errors import ItemNotFoundError
 
-from . import attempts, passwords
+from . import attempts, metrics, passwords
 from .errors import UsernameTakenError, UserNotFoundError
 from .models import Registration, User
 from .store import UserItem, UsernameClaimedError, auth_store

@@ -17,10 +17,11 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-from servicekit import metrics, parameters
+from servicekit import parameters
 from servicekit.clock import clock
 from servicekit.lazy import Lazy
 
+from . import metrics
 from .models import TokenAnswer
 from .settings import TOKEN_RENEWAL_MARGIN_S, settings
 

@@ -30,10 +30,10 @@ from urllib.parse import quote
 
 import msgspec
 
-from servicekit import metrics
 from servicekit.clock import clock
 from servicekit.lazy import Lazy
 
+from . import metrics
 from .credentials import ServiceToken, TokenUnavailableError, new_service_token
 from .models import Location, LocationAnswer, LocationStatus
 from .settings import COLD_PEER_READ_TIMEOUT_S, CONNECT_TIMEOUT_S, READ_BUDGET_S, READ_TIMEOUT_S, settings

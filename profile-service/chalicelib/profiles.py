@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from servicekit import metrics
 from servicekit.authorizer import is_user_id
 from servicekit.clock import clock
 from servicekit.events import UserErased
 
+from . import metrics
 from .errors import ProfileNotFoundError
 from .etags import IfMatch
 from .locations import LocationLookup, lookup

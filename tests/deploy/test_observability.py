@@ -15,7 +15,7 @@ from tests.support import services
 from tools import dashboard
 
 OPERATIONS_DOC = services.ROOT / "docs" / "operations.md"
-DECLARED = {metric.name: metric for metric in metrics.ALL}
+DECLARED = dashboard.declared()  # name -> (metric, the services that may emit it)
 TRACE_WRITES = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 API_METRICS = {"Count", "4XXError", "5XXError", "Latency"}
 
@@ -42,11 +42,11 @@ def _dimensions(metric: dict[str, Any]) -> dict[str, Any]:
 def test_every_alarm_on_an_own_metric_watches_it_with_the_dimensions_the_code_emits(name: str) -> None:
     for alarm_id, (_, watched) in _own_alarms(name).items():
         for metric in watched:
-            declared = DECLARED[metric["MetricName"]]
+            declared, emitters = DECLARED[metric["MetricName"]]
             dimensions = _dimensions(metric)
             assert metric["Namespace"] == metrics.NAMESPACE, alarm_id
             assert set(dimensions) == {*metrics.BASE_DIMENSIONS, *declared.dimensions}, alarm_id
-            assert dimensions["service"] == name and declared.published_by(name), alarm_id
+            assert dimensions["service"] == name and name in emitters, alarm_id
             assert dimensions["stage"] == {"Ref": "Stage"}, alarm_id  # STAGE of the functions is the stack's Stage
             for dimension, values in declared.dimensions.items():
                 assert dimensions[dimension] in values, alarm_id
@@ -72,7 +72,7 @@ def test_the_share_of_unavailable_locations_is_computed_from_all_three_statuses(
     (properties, watched) = _own_alarms("profile")["LocationUnavailableAlarm"]
 
     statuses = {_dimensions(metric)["location_status"] for metric in watched}
-    assert statuses == set(metrics.PROFILE_READS.dimensions["location_status"])
+    assert statuses == set(DECLARED["ProfileReads"][0].dimensions["location_status"])
     (returned,) = [m for m in properties["Metrics"] if m["ReturnData"]]
     assert "100 * FILL(unavailable, 0) / reads" in returned["Expression"]
     assert 0 < properties["Threshold"] < 100
@@ -115,9 +115,9 @@ def test_every_widget_names_a_metric_the_code_or_aws_publishes_with_its_dimensio
         pairs = [item for item in rest if not isinstance(item, dict)]
         dimensions = dict(zip(pairs[::2], pairs[1::2], strict=True))
         if namespace == metrics.NAMESPACE:
-            declared = DECLARED[name]
+            declared, emitters = DECLARED[name]
             assert set(dimensions) == {*metrics.BASE_DIMENSIONS, *declared.dimensions}, row
-            assert declared.published_by(dimensions["service"]) and dimensions["stage"] == "${Stage}", row
+            assert dimensions["service"] in emitters and dimensions["stage"] == "${Stage}", row
             assert all(dimensions[d] in values for d, values in declared.dimensions.items()), row
         elif namespace == "AWS/ApiGateway":
             assert name in API_METRICS and set(dimensions) == {"ApiName"}, row
@@ -136,7 +136,7 @@ def test_the_dashboard_shows_what_an_operator_watches() -> None:
     assert apis == {f"{s}-service-${{Stage}}" for s in services.SERVICES}
     assert len(functions) == 2 * len(services.SERVICES)  # each service's API function and authorizer
     assert ("AWS/Lambda", "Throttles") in shown
-    assert {(metrics.NAMESPACE, m.name) for m in metrics.ALL} <= shown
+    assert {(metrics.NAMESPACE, name) for name in DECLARED} <= shown
 
 
 def test_the_dashboard_refers_only_to_this_stack_and_to_names_earlier_stacks_export() -> None:

@@ -24,7 +24,7 @@ from tests.deploy.conftest import (
     statements,
 )
 from tests.support import services
-from tools import infra, registry
+from tools import dashboard, infra, registry
 
 pytestmark = [pytest.mark.deploy, pytest.mark.xdist_group("package")]
 
@@ -48,7 +48,9 @@ METRICS: dict[tuple[str, str], list[set[str]]] = {
     ("AWS/SQS", "ApproximateAgeOfOldestMessage"): [{"QueueName"}],
 }
 # The services' own metrics (EMF), with the dimension set each is emitted with.
-METRICS.update({(metrics.NAMESPACE, m.name): [{*metrics.BASE_DIMENSIONS, *m.dimensions}] for m in metrics.ALL})
+METRICS.update(
+    {(metrics.NAMESPACE, m.name): [{*metrics.BASE_DIMENSIONS, *m.dimensions}] for m, _ in dashboard.declared().values()}
+)
 # Actions with no resource type (IAM allows them only on "*").
 RESOURCELESS_ACTIONS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 DYNAMODB_OPERATIONS = {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan", "TransactWriteItems"}

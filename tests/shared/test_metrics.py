@@ -1,7 +1,8 @@
-"""The shared metrics: DynamoDB calls retried and failed, and what ``count`` accepts."""
+"""The metrics: DynamoDB calls retried and failed, what ``count`` accepts, where each service declares its own."""
 
 from __future__ import annotations
 
+import ast
 import uuid
 from typing import Any
 
@@ -13,6 +14,7 @@ from servicekit.errors import StoreUnavailableError
 from tests.shared.test_dynamo import KEY, ConflictingClient
 from tests.support import services, tokens
 from tests.support.output import counted
+from tools import dashboard
 
 LOCATION = {"service": "location", "stage": "local"}
 
@@ -85,18 +87,41 @@ def test_a_table_that_does_not_answer_is_counted_failed_by_the_service_that_call
 
 
 def test_a_count_with_dimensions_the_metric_does_not_declare_is_refused() -> None:
-    with pytest.raises(ValueError, match="ProfileReads"):
-        metrics.count(metrics.PROFILE_READS, location_status="maybe")
-    with pytest.raises(ValueError, match="LoginsFailed"):
-        metrics.count(metrics.LOGINS_FAILED, cause="typo")
-    with pytest.raises(ValueError, match="ProfileReads"):
-        metrics.count(metrics.PROFILE_READS)
+    # GIVEN a metric as a service declares one, with a dimension of its own, and one without
+    reads = metrics.Metric("Reads", "reads, by outcome", {"outcome": ("ok", "failed")})
+    plain = metrics.Metric("Plain", "plain counts")
+
+    # WHEN counted with a value, a dimension or no dimension it does not declare, THEN refused
+    with pytest.raises(ValueError, match="Reads"):
+        metrics.count(reads, outcome="maybe")
+    with pytest.raises(ValueError, match="Plain"):
+        metrics.count(plain, cause="typo")
+    with pytest.raises(ValueError, match="Reads"):
+        metrics.count(reads)
 
 
 def test_every_metric_has_a_unique_name() -> None:
-    names = [metric.name for metric in metrics.ALL]
+    own = [dashboard.own_metrics(name) for name in services.SERVICES]
+    names = [metric.name for metric in metrics.SHARED] + [m.name for module in own if module for m in module.ALL]
 
     assert len(names) == len(set(names))
+    assert set(names) == set(dashboard.declared())
+
+
+@pytest.mark.parametrize("name", services.SERVICES)
+def test_a_services_own_metrics_module_imports_nothing_but_the_shared_metrics(name: str) -> None:
+    # The tools load it by path (tools.dashboard.own_metrics): nothing else of the service may come with it.
+    path = services.ROOT / f"{name}-service" / "chalicelib" / "metrics.py"
+    if not path.is_file():
+        pytest.skip(f"{name} declares no metrics of its own")
+    tree = ast.parse(path.read_text())
+    imported = {
+        node.module if isinstance(node, ast.ImportFrom) and node.level == 0 else ast.unparse(node)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import | ast.ImportFrom)
+    }
+
+    assert imported == {"servicekit.metrics"}
 
 
 def test_the_first_request_of_a_process_is_counted_as_a_cold_start(capsys: pytest.CaptureFixture[str]) -> None:
