@@ -6,6 +6,12 @@ from chalice.app import DynamoDBEvent
 from chalicelib import authorize, discovery, erasure, keys, token_requests, tokens, users
 from chalicelib.errors import NO_STORE, OAuthError, TooManyRequestsError
 from chalicelib.models import (
+    CACHE_CONTROL,
+    CLIENT_BASIC,
+    LOCATION,
+    RETRY_AFTER,
+    SET_COOKIE,
+    WWW_AUTHENTICATE,
     AuthorizationRequest,
     Grant,
     Health,
@@ -55,9 +61,9 @@ LOGIN_FORM = (
 )
 REVOCATION = JSON_TOO + ' Revision 1\'s JSON body `{"refresh_token": ...}` is read as `token`.'
 OAUTH_ERRORS = {
-    400: Answer(OAuthErrorBody, ("Cache-Control",)),
-    401: Answer(OAuthErrorBody, ("Cache-Control", "WWW-Authenticate")),
-    413: Answer(OAuthErrorBody, ("Cache-Control",)),
+    400: Answer(OAuthErrorBody, (CACHE_CONTROL,)),
+    401: Answer(OAuthErrorBody, (CACHE_CONTROL, WWW_AUTHENTICATE)),
+    413: Answer(OAuthErrorBody, (CACHE_CONTROL,)),
 }
 
 
@@ -66,7 +72,7 @@ OAUTH_ERRORS = {
     "Register a user",
     description="At most 30 registrations and logins a minute from one address (429 with Retry-After beyond).",
     request=Registration,
-    responses={201: User, 400: Error, 409: Error, 413: Error, 429: Answer(Error, ("Retry-After",)), 503: Error},
+    responses={201: User, 400: Error, 409: Error, 413: Error, 429: Answer(Error, (RETRY_AFTER,)), 503: Error},
 )
 def register_user() -> Response:
     request = app.current_request
@@ -84,8 +90,8 @@ def register_user() -> Response:
     description=AUTHORIZE,
     query=AuthorizationRequest,
     responses={
-        200: Answer("text/html", ("Set-Cookie",)),
-        302: Answer(None, ("Location",)),
+        200: Answer("text/html", (SET_COOKIE,)),
+        302: Answer(None, (LOCATION,)),
         400: "text/html",
         503: Error,
     },
@@ -103,11 +109,11 @@ def authorization_page() -> Response:
     request_media_types=(token_requests.FORM,),
     responses={
         200: "text/html",
-        302: Answer(None, ("Location",)),
+        302: Answer(None, (LOCATION,)),
         400: "text/html",
         403: "text/html",
         413: "text/html",
-        429: Answer("text/html", ("Retry-After",)),
+        429: Answer("text/html", (RETRY_AFTER,)),
         503: Error,
     },
 )
@@ -121,11 +127,11 @@ def authorization_login() -> Response:
     description=JSON_TOO,
     request=Grant,  # type: ignore[arg-type]
     request_media_types=(token_requests.FORM,),
-    security=("client_basic",),
+    security=(CLIENT_BASIC,),
     responses={
-        200: Answer(TokenResponse, ("Cache-Control",)),
+        200: Answer(TokenResponse, (CACHE_CONTROL,)),
         **OAUTH_ERRORS,
-        429: Answer(OAuthErrorBody, ("Cache-Control", "Retry-After")),
+        429: Answer(OAuthErrorBody, (CACHE_CONTROL, RETRY_AFTER)),
         503: Error,
     },
 )
@@ -144,11 +150,11 @@ def token() -> Response:
     description=REVOCATION,
     request=Revocation,
     request_media_types=(token_requests.FORM,),
-    security=("client_basic",),
+    security=(CLIENT_BASIC,),
     responses={
         200: None,
         **OAUTH_ERRORS,
-        429: Answer(OAuthErrorBody, ("Cache-Control", "Retry-After")),
+        429: Answer(OAuthErrorBody, (CACHE_CONTROL, RETRY_AFTER)),
         503: Error,
     },
 )
@@ -195,7 +201,7 @@ def me() -> dict:
         400: Error,
         403: Error,
         413: Error,
-        429: Answer(Error, ("Retry-After",)),
+        429: Answer(Error, (RETRY_AFTER,)),
         503: Error,
     },
 )

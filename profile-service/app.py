@@ -43,7 +43,9 @@ the owner's token with scope `profile:write`.
 
 
 @app.route("/profiles/{user_id}", methods=["GET"])
-@documented("A profile, with the user's location", responses={200: Answer(Profile, ("ETag",)), 404: Error, 503: Error})
+@documented(
+    "A profile, with the user's location", responses={200: Answer(Profile, (etags.ETAG,)), 404: Error, 503: Error}
+)
 def get_profile(user_id: str) -> Response:
     return _with_etag(profiles.read(user_id))
 
@@ -52,8 +54,8 @@ def get_profile(user_id: str) -> Response:
 @documented(
     "Create or replace your profile (optionally If-Match)",
     request=ProfileChange,
-    headers=(etags.HEADER,),
-    responses={200: Answer(Profile, ("ETag",)), 400: Error, 403: Error, 412: Error, 413: Error, 503: Error},
+    headers=(etags.IF_MATCH,),
+    responses={200: Answer(Profile, (etags.ETAG,)), 400: Error, 403: Error, 412: Error, 413: Error, 503: Error},
 )
 def put_profile(user_id: str) -> Response:
     request = app.current_request

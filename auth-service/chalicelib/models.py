@@ -11,6 +11,7 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from servicekit.bodies import Model
+from servicekit.openapi import Header, SecurityScheme
 
 from .passwords import commonness, normalized
 
@@ -294,3 +295,27 @@ class Health(msgspec.Struct):
 
     status: str
     service: str
+
+
+# The headers the auth service's answers carry, and its client authentication, as its
+# OpenAPI document describes them.
+CACHE_CONTROL = Header("Cache-Control", "`no-store` (RFC 6749 sections 5.1, 5.2).", {"type": "string"})
+WWW_AUTHENTICATE = Header(
+    "WWW-Authenticate",
+    "A Basic challenge, when the client tried HTTP Basic authentication (RFC 6749 section 5.2).",
+    {"type": "string"},
+)
+RETRY_AFTER = Header("Retry-After", "Seconds until the lockout ends.", {"type": "string", "pattern": "^[0-9]+$"}, True)
+LOCATION = Header("Location", "Where the browser is sent.", {"type": "string"}, required=True)
+SET_COOKIE = Header("Set-Cookie", "A cookie the browser keeps for the next request.", {"type": "string"})
+CLIENT_BASIC = SecurityScheme(
+    "client_basic",
+    {
+        "type": "http",
+        "scheme": "basic",
+        "description": (
+            "A client's id and secret (RFC 6749 section 2.3.1, `client_secret_basic`), each form-encoded "
+            "before the Basic encoding; the same as the `client_id` and `client_secret` parameters."
+        ),
+    },
+)

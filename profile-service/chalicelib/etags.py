@@ -20,10 +20,26 @@ import re
 
 import msgspec
 
+from servicekit.openapi import Header
+
 from .errors import InvalidIfMatchError
 
 HEADER = "If-Match"
 MAX_TAGS = 32
+
+# The two headers as the OpenAPI document describes them.
+ETAG = Header(
+    "ETag",
+    'The resource\'s version as a strong entity tag: `"<version>"`.',
+    {"type": "string", "pattern": '^"[0-9]+"$'},
+    required=True,
+)
+IF_MATCH = Header(
+    HEADER,
+    'Write only if the profile\'s version is one of these: `"3"`, `"7", "3"` or `*` (RFC 9110).',
+    # RFC 9110's entity tags, at most MAX_TAGS of them: what the service reads without a 400.
+    {"type": "string", "pattern": '^(\\*|(W/)?"[!#-~]*"(, *(W/)?"[!#-~]*"){0,' + str(MAX_TAGS - 1) + "})$"},
+)
 # Patterns, compiled (and cached by ``re``) on first use rather than during the cold start's import.
 # RFC 9110: entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE; etagc = %x21 / %x23-7E / obs-text
 _ENTITY_TAG = r'(W/)?"([\x21\x23-\x7e\x80-\xff]*)"'

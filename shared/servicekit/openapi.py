@@ -74,58 +74,43 @@ class GatewayAuthorizerFailure(msgspec.Struct, forbid_unknown_fields=True):
     message: str | None
 
 
-# Response headers a view may declare by name (``Answer(..., headers=(...))``).
-HEADERS: dict[str, dict[str, Any]] = {
-    "ETag": {
-        "description": 'The resource\'s version as a strong entity tag: `"<version>"`.',
-        "required": True,
-        "schema": {"type": "string", "pattern": '^"[0-9]+"$'},
-    },
-    "Retry-After": {
-        "description": "Seconds until the lockout ends.",
-        "required": True,
-        "schema": {"type": "string", "pattern": "^[0-9]+$"},
-    },
-    "WWW-Authenticate": {
-        "description": "A Basic challenge, when the client tried HTTP Basic authentication (RFC 6749 section 5.2).",
-        "schema": {"type": "string"},
-    },
-    "Cache-Control": {"description": "`no-store` (RFC 6749 sections 5.1, 5.2).", "schema": {"type": "string"}},
-    "Location": {"description": "Where the browser is sent.", "required": True, "schema": {"type": "string"}},
-    "Set-Cookie": {"description": "A cookie the browser keeps for the next request.", "schema": {"type": "string"}},
-}
+class Header(msgspec.Struct, frozen=True):
+    """A header a route takes (``@documented(..., headers=...)``) or answers (``Answer(..., headers=...)``).
 
-# Request headers a view may declare by name (``@documented(..., headers=(...))``).
-REQUEST_HEADERS: dict[str, dict[str, Any]] = {
-    "If-Match": {
-        "description": 'Write only if the profile\'s version is one of these: `"3"`, `"7", "3"` or `*` (RFC 9110).',
-        # RFC 9110's entity tags, at most 32 of them: what the service reads without a 400.
-        "schema": {"type": "string", "pattern": '^(\\*|(W/)?"[!#-~]*"(, *(W/)?"[!#-~]*"){0,31})$'},
-    },
-}
+    Declared by the service whose routes use it, with its text: ``Header("ETag", "The
+    profile's version...", {"type": "string"}, required=True)``.
+    """
 
-# Security schemes an operation may name (``@documented(..., security=(...))``), beside the
-# bearer scheme of every route behind the authorizer.
-SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
-    "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
-    "client_basic": {
-        "type": "http",
-        "scheme": "basic",
-        "description": (
-            "A client's id and secret (RFC 6749 section 2.3.1, `client_secret_basic`), each form-encoded "
-            "before the Basic encoding; the same as the `client_id` and `client_secret` parameters."
-        ),
-    },
-}
-BEARER = "bearer"
+    name: str
+    description: str
+    schema: Mapping[str, Any]
+    required: bool = False
+
+    def spec(self) -> dict[str, Any]:
+        """Its OpenAPI header (or, with ``name`` and ``in``, parameter) object."""
+        required = {"required": True} if self.required else {}
+        return {"description": self.description, **required, "schema": dict(self.schema)}
+
+
+class SecurityScheme(msgspec.Struct, frozen=True):
+    """A way to authenticate a public route may offer (``@documented(..., security=...)``), beside the bearer token.
+
+    The bearer scheme of every route behind the authorizer is this module's own.
+    """
+
+    name: str
+    scheme: Mapping[str, Any]
+
+
+BEARER = SecurityScheme("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
 LICENSE = {"name": "Apache-2.0", "identifier": "Apache-2.0"}  # the project's (setup.cfg)
 
 
 class Answer(msgspec.Struct, frozen=True):
-    """A response with headers: its body (a model, a media type, or None) and the names of its headers."""
+    """A response with headers: its body (a model, a media type, or None) and its headers."""
 
     body: type | str | None
-    headers: tuple[str, ...] = ()
+    headers: tuple[Header, ...] = ()
 
 
 class Operation(msgspec.Struct, frozen=True):
@@ -135,9 +120,9 @@ class Operation(msgspec.Struct, frozen=True):
     request: type | None = None
     responses: Mapping[int, type | str | Answer | None] = msgspec.field(default_factory=dict)
     request_media_types: tuple[str, ...] = ("application/json",)
-    headers: tuple[str, ...] = ()
+    headers: tuple[Header, ...] = ()
     description: str = ""
-    security: tuple[str, ...] = ()
+    security: tuple[SecurityScheme, ...] = ()
     query: type | None = None
 
 
@@ -147,15 +132,15 @@ def documented(
     request: type | None = None,
     responses: Mapping[int, type | str | Answer | None],
     request_media_types: tuple[str, ...] = ("application/json",),
-    headers: tuple[str, ...] = (),
+    headers: tuple[Header, ...] = (),
     description: str = "",
-    security: tuple[str, ...] = (),
+    security: tuple[SecurityScheme, ...] = (),
     query: type | None = None,
 ) -> Callable[[F], F]:
     """Attach the route's request and response bodies (a model, a media type, an ``Answer``, or None).
 
-    ``security`` names the schemes of ``SECURITY_SCHEMES`` a caller may use on a public route
-    (optional: the operation is callable without them too). ``query`` is a model of flat
+    ``headers`` are the request headers the route reads; ``security`` the schemes a caller
+    may use on a public route (optional: the operation is callable without them too). ``query`` is a model of flat
     fields whose each field is a query parameter.
     """
 
@@ -206,13 +191,18 @@ def _answers(entry: Any, operation: Operation) -> dict[int, Any]:
     return answers
 
 
+def _schemes(entry: Any, operation: Operation) -> tuple[SecurityScheme, ...]:
+    """The ways to authenticate the operation: the bearer token behind the authorizer, else those it offers."""
+    return (BEARER,) if entry.authorizer is not None else operation.security
+
+
 def _security(entry: Any, operation: Operation) -> list[dict[str, list[str]]]:
     """The operation's security requirements: ``[]`` says "public" (linters and generators want it said)."""
     if entry.authorizer is not None:
-        return [{BEARER: []}]
+        return [{BEARER.name: []}]
     if operation.security:
         optional: list[dict[str, list[str]]] = [{}]
-        return optional + [{name: []} for name in operation.security]
+        return optional + [{scheme.name: []} for scheme in operation.security]
     return []
 
 
@@ -289,7 +279,7 @@ def document(app: Chalice, *, title: str, version: str, description: str = "") -
             spec["description"] = operation.description
         parameters = [
             {"name": name, "in": "path", "required": True, "schema": {"type": "string"}} for name in entry.view_args
-        ] + [{"name": name, "in": "header", **REQUEST_HEADERS[name]} for name in operation.headers]
+        ] + [{"name": header.name, "in": "header", **header.spec()} for header in operation.headers]
         parameters += _query_parameters(operation.query)
         if parameters:
             spec["parameters"] = parameters
@@ -311,11 +301,11 @@ def document(app: Chalice, *, title: str, version: str, description: str = "") -
             elif body is not None:
                 response["content"] = {"application/json": {"schema": schema_of[id(body)]}}
             if isinstance(answer, Answer) and answer.headers:
-                response["headers"] = {name: HEADERS[name] for name in answer.headers}
+                response["headers"] = {header.name: header.spec() for header in answer.headers}
             responses[str(status)] = response
         spec["responses"] = responses
         paths.setdefault(path, {})[method.lower()] = spec
-    used = sorted({name for _, _, entry, operation in routes for need in _security(entry, operation) for name in need})
+    used = {scheme.name: scheme.scheme for _, _, entry, operation in routes for scheme in _schemes(entry, operation)}
     return {
         "openapi": "3.1.0",
         "info": {"title": title, "version": version, "description": description, "license": LICENSE},
@@ -323,6 +313,6 @@ def document(app: Chalice, *, title: str, version: str, description: str = "") -
         "paths": paths,
         "components": {
             "schemas": components,
-            "securitySchemes": {name: SECURITY_SCHEMES[name] for name in used},
+            "securitySchemes": dict(sorted(used.items())),
         },
     }
