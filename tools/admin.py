@@ -81,18 +81,20 @@ def _enter(stage: str) -> None:
     ``AUTH_PORT``, ``LOCAL_STATE_DIR``, ...), with the addresses `make run` computes: what
     the environment sets already (the local stack's own bootstrap) is kept.
     """
+    handed: dict[str, str] = {}
     if stage == LOCAL_STAGE:
         from tools.localstack import stack_from_env
 
         wiring = stack_from_env(os.environ).wiring(registry.issuer().name)
-        for name, value in wiring.items():
-            os.environ.setdefault(name, value)
+        handed = {name: os.environ.get(name, value) for name, value in wiring.items()}
         # Never a real AWS account from the local stage, whatever the shell's profile says.
         for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"):
-            os.environ[name] = wiring[name]
+            handed[name] = wiring[name]
         for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
             os.environ.pop(name, None)
     stages.enter_auth_service(stage)
+    # The stack's addresses and secrets win over the local stage's defaults, as in the stack's services.
+    os.environ.update(handed)
     table = _stack_table(registry.issuer().name, stage)
     if table:
         os.environ["TABLE_NAME"] = table
@@ -323,13 +325,13 @@ def _service_clients() -> dict[str, str]:
 
 def _secret_reference(service: str, variable: str, stage: str) -> str:
     """Where ``stage`` keeps one of the service's secrets (a servicekit.parameters reference)."""
+    if stage == LOCAL_STAGE:  # in the state folder of the `make run` this environment describes
+        from tools.localstack import stack_from_env
+
+        return stack_from_env(os.environ).secret(service, variable)
     reference = stages.stage_env(service, stage).get(variable)
     if reference:
         return reference
-    if stage == LOCAL_STAGE:
-        from servicekit import env
-
-        return env.local_secret(service, dict(registry.service(service).secrets)[variable])
     raise SystemExit(f"{service}-service's stage {stage} names no {variable}")
 
 

@@ -3,7 +3,11 @@
     cd location-service && ../.venv/bin/python ../tools/chalice_local.py local --stage local --port 8002
 
 It is Chalice's own command line, unchanged (same routing, same authorizer emulation),
-with five things changed first:
+with six things changed first:
+
+- on the local stage, what the environment sets wins over ``.chalice/config.json``'s
+  variables, which are the defaults of a service run by hand: the local stack hands each
+  service its addresses and secrets (moved ports, another state folder), as AWS does;
 
 - chalice's ``ThreadedHTTPServer`` keeps socketserver's default ``request_queue_size`` of 5,
   so a sixth client connecting while the server thread is busy accepting gets its
@@ -137,10 +141,32 @@ def _with_event_sources(create: Any) -> Any:
     return create_local_server
 
 
+def _handed_over_wins(load: Any) -> Any:
+    """Chalice's app loading, with the local stage's variables as defaults under what the environment sets.
+
+    Chalice writes a stage's variables over the process's environment. The local stage's
+    addresses and secrets in ``.chalice/config.json`` serve a service run by hand at the
+    default ports (``tools.infra``); the local stack hands each service its own (moved
+    ports, another state folder), as AWS hands a function its environment, and those win.
+    """
+    handed_over = dict(os.environ)
+
+    def load_chalice_app(self: Any, environment_variables: Any = None, *args: Any, **kwargs: Any) -> Any:
+        if environment_variables is not None and environment_variables.get("STAGE") == "local":
+            environment_variables = {
+                **environment_variables,
+                **{name: handed_over[name] for name in environment_variables if name in handed_over},
+            }
+        return load(self, environment_variables, *args, **kwargs)
+
+    return load_chalice_app
+
+
 if __name__ == "__main__":
     if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
         del sys.path[0]  # this folder (tools/), which the chalice script would not have either
     configure()
+    factory.CLIFactory.load_chalice_app = _handed_over_wins(factory.CLIFactory.load_chalice_app)  # type: ignore[method-assign]
     factory.CLIFactory.create_local_server = _with_event_sources(factory.CLIFactory.create_local_server)  # type: ignore[method-assign]
     sys.argv[0] = "chalice"
     sys.exit(main())

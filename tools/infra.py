@@ -1,6 +1,6 @@
 """Each service's infrastructure: its merge template and its stage policy files, made from the registry.
 
-    python -m tools.infra           # write every service's resources.json and .chalice/policy-*.json
+    python -m tools.infra           # write every service's resources.json, .chalice/policy-*.json and local defaults
     python -m tools.infra --check   # exit 1, naming each file that is not what this script makes
 
 What every service has, with its name changed, is written here once, from services.toml
@@ -20,6 +20,9 @@ What only one service has is in its folder's ``infrastructure.json`` (optional):
 by key, anything else replaced). Each alarm there mails the stack's topic like the
 generated ones, unless it says otherwise.
 
+In each ``.chalice/config.json``, the local stage's addresses and secrets for a service run
+by hand (``hand_run_defaults``); the rest of that file is the service's own.
+
 The stage policy files are those each ``.chalice/config.json`` names (``iam_policy_file``
 of a stage, and of a function within it). They are what ``chalice deploy`` gives each
 function's role: logs and tracing; and on the stages ``chalice deploy`` deploys
@@ -38,6 +41,7 @@ from typing import Any
 
 from tools import dashboard, generated, registry, stages
 from tools.registry import ROOT, Service, load
+from tools.stages import LOCAL_STAGE
 
 PART = "infrastructure.json"  # a service's own part, in its folder
 TEMPLATE = "resources.json"  # the merge template `chalice package --merge-template` takes
@@ -805,11 +809,40 @@ def dumps(value: Any, indent: int = 0, room: int | None = None) -> str:
     return opening + "\n" + ",\n".join(items) + "\n" + " " * indent + closing
 
 
+def hand_run_defaults(service: Service) -> dict[str, str]:
+    """The local stack's addresses and secrets for the service run by hand, from its folder.
+
+    ``chalice local --stage local`` in the service's folder, with nothing set, finds
+    DynamoDB, itself, the services it calls and its secrets (in ``.local/``) where `make
+    run` puts them by default. The local stack and the tests hand over their own, which win
+    over these (``tools/chalice_local.py``); nothing in the shared library reads the registry.
+    """
+    from tools import localstack
+
+    known = load()
+    defaults = {"AWS_ENDPOINT_URL_DYNAMODB": localstack.url(known.dynamodb_port)}
+    for callee in (*service.calls, service.name):
+        defaults[known.services[callee].url_variable] = localstack.url(known.services[callee].port)
+    state = Path("..", localstack.LOCAL_STATE_DIR.name)
+    defaults.update(
+        {variable: f"file:{state / f'{service.name}-{parameter}'}" for variable, parameter in service.secrets}
+    )
+    return defaults
+
+
+def chalice_config(service: Service) -> str:
+    """The service's ``.chalice/config.json`` with the local stage's defaults of ``hand_run_defaults``."""
+    config = json.loads((service.folder / ".chalice" / "config.json").read_text())
+    config["stages"][LOCAL_STAGE].setdefault("environment_variables", {}).update(hand_run_defaults(service))
+    return json.dumps(config, indent=2) + "\n"
+
+
 def render() -> dict[Path, str]:
     """Every generated file, by path, as this script writes it."""
     files = {}
     for service in load().services.values():
         files[service.folder / TEMPLATE] = dumps(template(service)) + "\n"
+        files[service.folder / ".chalice" / "config.json"] = chalice_config(service)
         for name, (stage, function) in policy_files(service).items():
             files[service.folder / ".chalice" / name] = dumps(policy(service, stage, function)) + "\n"
     return files

@@ -64,7 +64,7 @@ from tools.stages import LOCAL_STAGE
 if str(stages.ROOT / "shared") not in sys.path:
     sys.path.insert(0, str(stages.ROOT / "shared"))
 
-from servicekit.env import LOCAL_HOST, LOCAL_REGION
+from servicekit.env import LOCAL_REGION
 from servicekit.events import TOPIC_VARIABLE as EVENTS_TOPIC_VARIABLE
 
 # What moto's server carries besides DynamoDB: the events (boto3's AWS_ENDPOINT_URL_<SERVICE>).
@@ -78,7 +78,7 @@ _IMPORTED_AT = time.monotonic()
 CHALICE_LOCAL = Path(__file__).resolve().with_name("chalice_local.py")
 MOTO_LOCAL = Path(__file__).resolve().with_name("moto_local.py")
 
-HOST = LOCAL_HOST
+HOST = "127.0.0.1"
 README = stages.ROOT / "README.md"
 # Where Ports.free() looks: below the kernel's ephemeral range, which outgoing connections use.
 FREE_PORT_RANGE = (20000, 32768)
@@ -399,11 +399,16 @@ class LocalStack:
         return wiring
 
     def hand_run_command(self, service: str) -> str:
-        """The command that runs ``service`` by hand beside this stack, with what the stack would hand it."""
+        """The command that runs ``service`` by hand beside this stack, with what the stack would hand it.
+
+        ``chalice local`` as the stack runs it (``tools/chalice_local.py``), where these
+        settings win over the local stage's defaults in ``.chalice/config.json``.
+        """
         settings = " ".join(f"{name}={shlex.quote(value)}" for name, value in self.wiring(service).items())
         return (
             f"cd {registry.service(service).app_name} && {settings} "
-            f"../.venv/bin/chalice local --stage {LOCAL_STAGE} --port {self.ports[service]}"
+            f"../.venv/bin/python ../tools/chalice_local.py local --stage {LOCAL_STAGE} --no-autoreload "
+            f"--port {self.ports[service]}"
         )
 
     # -- start -----------------------------------------------------------------------------

@@ -43,8 +43,9 @@ def enter_auth_service(stage: str) -> None:
     Only the auth service is ever entered by a tool process, so its ``chalicelib`` cannot
     collide with another's. The stage's variables replace any of the same name in the
     environment, as Chalice's do (a ``TABLE_NAME`` left in the shell must not redirect
-    the bootstrap); what the stage leaves out, such as the local stack's addresses and
-    secrets, still comes from the environment.
+    the bootstrap); what the stage leaves out still comes from the environment (on the
+    local stage, ``tools.admin`` puts the stack's addresses and secrets back over the
+    stage's defaults).
     """
     auth = registry.issuer().name
     for path in (ROOT / "shared", folder(auth)):

@@ -156,7 +156,7 @@ def server_url(request: Request | None) -> str:
     """The service's base URL from its configuration, never from the request's headers (contract r3).
 
     ``<SERVICE>_URL`` where the stage names it: the local stack gives each service its own,
-    and on the local stage it defaults to services.toml's port. A deployed service is not
+    and a service run by hand has the default one of its local stage. A deployed service is not
     told its own URL (its function would name its own API: a circular reference), so there
     the URL is relative, the stage path API Gateway put in front of the route's (``/api``,
     from the request context it made), which a client resolves against the document's URL.

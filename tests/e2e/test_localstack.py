@@ -133,7 +133,7 @@ def test_one_service_runs_alone_with_chalice_local_beside_the_rest(cli: tuple[Po
     assert "location http://127.0.0.1" in runner.output and "(not started: run it yourself, below)" in runner.output
     (command,) = [line.strip() for line in runner.lines if line.strip().startswith("cd location-service && ")]
 
-    # WHEN the developer pastes the command it printed (Chalice's own `chalice local`, with the stack's settings)
+    # WHEN the developer pastes the command it printed (`chalice local` as the stack runs it, with its settings)
     env = dict(os.environ)
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL_DYNAMODB"):
         env.pop(name, None)

@@ -30,7 +30,7 @@ def test_the_api_functions_init_fetches_the_token_and_wakes_both_location_functi
 ) -> None:
     # GIVEN the API function's Init, its stage's variables present as Lambda sets them
     service = services.load("profile")
-    for name, value in service.stage_env().items():
+    for name, value in services.under_the_environment(service.stage_env()).items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("_HANDLER", "app.app")
     cold_start()

@@ -1,63 +1,43 @@
-"""The local stage's defaults: found from where the process runs, never from where the library's file sits."""
+"""What a service learns from its environment: the shared library reads no registry and looks for no repository."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
+import ast
 from pathlib import Path
 
 import pytest
 
-from servicekit import env
-from tests.support import repository
-from tools.registry import ROOT
+from tests.support import services
+from tools import infra, registry
+from tools.localstack import LocalStack, Ports, state_dir_from_env
 
-# What a service run by hand on the local stage resolves, printed by a process of its own.
-PROBE = "from servicekit import env; print(env.repository(), env.local_default('AUTH_URL'), env.local_state_dir())"
-
-
-def _probe(cwd: Path, library: Path) -> list[str]:
-    """Run ``PROBE`` in ``cwd`` with ``library`` (the folder holding ``servicekit``) first on the path."""
-    environment = {k: v for k, v in os.environ.items() if k not in ("LOCAL_STATE_DIR", "PYTHONPATH")}
-    result = subprocess.run(
-        [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(library)!r}); {PROBE}"],
-        cwd=cwd,
-        env={**environment, "STAGE": env.LOCAL_STAGE},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    return result.stdout.split()
+LIBRARY = services.ROOT / "shared" / "servicekit"
 
 
-def test_a_copy_of_the_library_inside_a_service_finds_the_repository_from_the_service_folder(tmp_path: Path) -> None:
-    # GIVEN a clone whose location service has a copy of the shared library, as the pipeline's build makes it
-    root = repository.fresh_clone(tmp_path / "clone")
-    vendor = root / "location-service" / "vendor"
-    (vendor / "servicekit").unlink()
-    shutil.copytree(root / "shared" / "servicekit", vendor / "servicekit")
+def test_the_shared_library_reads_no_registry_and_finds_no_repository() -> None:
+    for path in sorted(LIBRARY.glob("*.py")):
+        tree = ast.parse(path.read_text())
+        texts = {node.value for node in ast.walk(tree) if isinstance(node, ast.Constant)}
+        imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+        imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
 
-    # WHEN the service, run from its folder as `chalice local` runs it, asks for its local defaults
-    found, auth_url, state_dir = _probe(root / "location-service", vendor)
-
-    # THEN they are the repository's, not the service folder's
-    assert found == str(root)
-    assert auth_url == "http://127.0.0.1:8001"
-    assert state_dir == str(root / ".local")
+        assert "services.toml" not in texts and "tomllib" not in imported, path.name
+        assert "getcwd" not in {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)}, path.name
 
 
-def test_outside_a_repository_there_are_no_local_defaults(tmp_path: Path) -> None:
-    found, auth_url, state_dir = _probe(tmp_path, ROOT / "shared")
+@pytest.mark.parametrize("name", services.SERVICES)
+def test_a_service_run_by_hand_finds_what_make_run_hands_it_at_the_default_ports(name: str) -> None:
+    # GIVEN what the local stage of the service's config.json gives it, run by hand in its folder
+    defaults = services.load(name).stage_env("local")
+    # and what `make run`, with nothing moved, hands the same service
+    handed = LocalStack(Ports.from_env({}), state_dir_from_env({})).wiring(name)
 
-    assert (found, auth_url) == ("None", "None")
-    assert state_dir == str(tmp_path / ".local")
-
-
-def test_the_state_folder_the_local_stack_names_wins(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("LOCAL_STATE_DIR", str(tmp_path))
-
-    assert env.local_state_dir() == str(tmp_path)
-    assert env.local_secret("auth", "signing-keys") == f"file:{tmp_path / 'auth-signing-keys'}"
+    # THEN config.json holds what tools.infra makes, and each address and secret is make run's
+    made = infra.hand_run_defaults(registry.service(name))
+    assert made.items() <= defaults.items()
+    for variable, value in made.items():
+        if value.startswith("file:"):
+            in_folder = (services.ROOT / f"{name}-service" / value.removeprefix("file:")).resolve()
+            assert in_folder == Path(handed[variable].removeprefix("file:")).resolve(), variable
+        else:
+            assert value == handed[variable], variable

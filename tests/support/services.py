@@ -24,7 +24,7 @@ from types import ModuleType
 from typing import Any
 
 from chalice import Chalice
-from chalice.test import Client
+from chalice.test import BaseClient, Client
 
 from tools.registry import ROOT, SERVICES
 from tools.stages import folder, stage_env
@@ -58,12 +58,36 @@ class Service:
     def environment(self, stage: str = "local") -> Iterator[None]:
         """The stage's variables in ``os.environ``, for calling the service's code directly."""
         saved = dict(os.environ)
-        os.environ.update(self.stage_env(stage))
+        os.environ.update(under_the_environment(self.stage_env(stage)))
         try:
             yield
         finally:
             os.environ.clear()
             os.environ.update(saved)
+
+
+def under_the_environment(variables: dict[str, str]) -> dict[str, str]:
+    """A stage's variables as the local stack applies them: on the local stage, what the environment sets wins.
+
+    The local stage's addresses and secrets in ``.chalice/config.json`` are those of a
+    service run by hand (``tools.infra``); a test hands the service its own (a fake peer's
+    URL, a secret in a temporary folder) through the environment, as ``tools/chalice_local.py``
+    lets the local stack do.
+    """
+    if variables.get("STAGE") != "local":
+        return variables
+    return {name: value for name, value in variables.items() if name not in os.environ}
+
+
+_apply_stage_variables = BaseClient._patched_env_vars
+
+
+def _patched_env_vars(client: BaseClient, environment_variables: dict[str, str]) -> Any:
+    return _apply_stage_variables(client, under_the_environment(environment_variables))
+
+
+# chalice.test.Client writes the stage's variables over os.environ for each request.
+BaseClient._patched_env_vars = _patched_env_vars  # type: ignore[method-assign]
 
 
 def _is_chalicelib(name: str) -> bool:
