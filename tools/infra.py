@@ -45,7 +45,6 @@ CHALICE_DEPLOYED_STAGES = ("dev",)  # docs/deployment.md: `chalice deploy` for d
 API_HANDLER = "api_handler"  # Chalice's name of the API function; any other function is the authorizer
 PARAMETERS = "/profiles/{stage}/{service}/{name}"  # the SSM parameters the services read
 OWN_URL = "url"  # the issuer's own URL, under PARAMETERS
-WIDTH = 120  # a JSON value that fits on a line of this width is written on one
 
 Json = dict[str, Any]
 
@@ -784,34 +783,18 @@ def policy(service: Service, stage: str, function: str) -> Json:
     return {"Version": "2012-10-17", "Statement": statements}
 
 
-# Writing.
-
-
-def dumps(value: Any, indent: int = 0, room: int | None = None) -> str:
-    """JSON with each value on one line where it fits in ``room`` characters (the line), indented by two otherwise."""
-    room = WIDTH if room is None else room
-    flat = json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
-    if len(flat) <= room or not isinstance(value, dict | list) or not value:
-        return flat
-    inner = " " * (indent + 2)
-    if isinstance(value, dict):
-        items = []
-        for key, item in value.items():
-            head = f"{inner}{json.dumps(key)}: "
-            items.append(head + dumps(item, indent + 2, WIDTH - len(head) - 1))
-    else:
-        items = [inner + dumps(item, indent + 2, WIDTH - len(inner) - 1) for item in value]
-    opening, closing = ("{", "}") if isinstance(value, dict) else ("[", "]")
-    return opening + "\n" + ",\n".join(items) + "\n" + " " * indent + closing
+def _dumps(document: Json) -> str:
+    # In the generator's order (Type before Properties, as CloudFormation's docs write them), not sorted.
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
 def render() -> dict[Path, str]:
     """Every generated file, by path, as this script writes it."""
     files = {}
     for service in load().services.values():
-        files[service.folder / TEMPLATE] = dumps(template(service)) + "\n"
+        files[service.folder / TEMPLATE] = _dumps(template(service))
         for name, (stage, function) in policy_files(service).items():
-            files[service.folder / ".chalice" / name] = dumps(policy(service, stage, function)) + "\n"
+            files[service.folder / ".chalice" / name] = _dumps(policy(service, stage, function))
     return files
 
 
