@@ -58,14 +58,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from tools import queues, registry, stages
-from tools.stages import LOCAL_STAGE
-
-if str(stages.ROOT / "shared") not in sys.path:
-    sys.path.insert(0, str(stages.ROOT / "shared"))
-
 from servicekit.env import LOCAL_HOST, LOCAL_REGION
 from servicekit.events import TOPIC_VARIABLE as EVENTS_TOPIC_VARIABLE
+from tools import queues, registry, stages
+from tools.stages import LOCAL_STAGE
 
 # What moto's server carries besides DynamoDB: the events (boto3's AWS_ENDPOINT_URL_<SERVICE>).
 EVENT_SERVICES = ("DYNAMODB_STREAMS", "SNS", "SQS")  # botocore: the service id, spaces as _

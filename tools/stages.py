@@ -38,7 +38,7 @@ def table_name(service: str, stage: str) -> str:
 
 
 def enter_auth_service(stage: str) -> None:
-    """Make the auth service's ``chalicelib`` and the shared library importable, with its stage's environment.
+    """Make the auth service's ``chalicelib`` importable, with its stage's environment.
 
     Only the auth service is ever entered by a tool process, so its ``chalicelib`` cannot
     collide with another's. The stage's variables replace any of the same name in the
@@ -47,7 +47,6 @@ def enter_auth_service(stage: str) -> None:
     secrets, still comes from the environment.
     """
     auth = registry.issuer().name
-    for path in (ROOT / "shared", folder(auth)):
-        if str(path) not in sys.path:
-            sys.path.insert(0, str(path))
+    if str(folder(auth)) not in sys.path:
+        sys.path.insert(0, str(folder(auth)))
     os.environ.update(stage_env(auth, stage))
