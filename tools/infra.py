@@ -43,8 +43,7 @@ PART = "infrastructure.json"  # a service's own part, in its folder
 TEMPLATE = "resources.json"  # the merge template `chalice package --merge-template` takes
 CHALICE_DEPLOYED_STAGES = ("dev",)  # docs/deployment.md: `chalice deploy` for dev, the pipeline for the rest
 API_HANDLER = "api_handler"  # Chalice's name of the API function; any other function is the authorizer
-PARAMETERS = "/profiles/{stage}/{service}/{name}"  # the SSM parameters the services read
-OWN_URL = "url"  # the issuer's own URL, under PARAMETERS
+OWN_URL = "url"  # the issuer's own URL, one of its parameters (stages.PARAMETERS)
 
 Json = dict[str, Any]
 
@@ -251,10 +250,7 @@ def _access(service: Service) -> Json:
                             "Effect": "Allow",
                             "Action": "ssm:GetParameter",
                             "Resource": _one_or_list(
-                                [
-                                    {"Fn::Sub": arn + PARAMETERS.format(stage="${Stage}", service=service.name, name=n)}
-                                    for n in names
-                                ]
+                                [{"Fn::Sub": arn + stages.parameter(service.name, "${Stage}", n)} for n in names]
                             ),
                         }
                     ],
@@ -265,7 +261,7 @@ def _access(service: Service) -> Json:
         access["OwnUrlParameter"] = {
             "Type": "AWS::SSM::Parameter",
             "Properties": {
-                "Name": {"Fn::Sub": PARAMETERS.format(stage="${Stage}", service=service.name, name=OWN_URL)},
+                "Name": {"Fn::Sub": stages.parameter(service.name, "${Stage}", OWN_URL)},
                 "Type": "String",
                 "Description": f"The {service.name} service's base URL, its tokens' issuer "
                 "(TOKEN_ISSUER refers to it: a function cannot name its own API)",
@@ -771,7 +767,7 @@ def policy(service: Service, stage: str, function: str) -> Json:
         )
     names = parameters_read(service, logical_id)
     if names:
-        arns = [f"arn:*:ssm:*:*:parameter{PARAMETERS.format(stage=stage, service=service.name, name=n)}" for n in names]
+        arns = [f"arn:*:ssm:*:*:parameter{stages.parameter(service.name, stage, n)}" for n in names]
         statements.append(
             {
                 "Sid": _parameters_sid(service),
