@@ -733,20 +733,18 @@ def listening(stack: LocalStack) -> Iterator[socket.socket | None]:
     """The socket on which `restart <service>` reaches this `make run` (None, with a note, if it cannot be made)."""
     path = stack.control_path
     path.unlink(missing_ok=True)  # left by a runner that was killed with SIGKILL
-    control = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    try:
-        control.bind(str(path))
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as control:
+        try:
+            control.bind(str(path))
+        except OSError as exc:  # e.g. a state folder whose path is too long for a Unix socket
+            stack.progress(f"(the restart command is unavailable: {path}: {exc})")
+            yield None
+            return
         control.listen()
-    except OSError as exc:  # e.g. a state folder whose path is too long for a Unix socket
-        control.close()
-        stack.progress(f"(the restart command is unavailable: {path}: {exc})")
-        yield None
-        return
-    try:
-        yield control
-    finally:
-        control.close()
-        path.unlink(missing_ok=True)
+        try:
+            yield control
+        finally:
+            path.unlink(missing_ok=True)
 
 
 def is_running(state_dir: Path) -> bool:
