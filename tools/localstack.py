@@ -611,24 +611,24 @@ class LocalStack:
             if control is None:
                 time.sleep(SUPERVISE_POLL_S)
             elif select.select([control], [], [], SUPERVISE_POLL_S)[0]:
-                due.pop(self._answer(control), None)
+                due.pop(self.answer_request(control), None)
 
-    def _answer(self, control: socket.socket) -> str:
+    def answer_request(self, control: socket.socket) -> str:
         """Take one request from ``control`` and answer it once done (JSON: ok, message); the service restarted."""
         connection, _ = control.accept()
+        restarted = ""
         with connection, contextlib.suppress(OSError):  # a client that gave up waiting
             connection.settimeout(1.0)
             words = connection.makefile("rb").readline(200).decode(errors="replace").split()
-            service = words[1] if len(words) == 2 and words[0] == "restart" else ""
-            if not service:
+            if len(words) != 2 or words[0] != "restart":
                 ok, message = False, f"unknown request {' '.join(words)!r}: expected 'restart <service>'"
-            elif service not in self.services:
-                ok, message = False, f"unknown service {service!r}: this `make run` runs {', '.join(self.services)}"
+            elif words[1] not in self.services:
+                ok, message = False, f"unknown service {words[1]!r}: this `make run` runs {', '.join(self.services)}"
             else:
-                ok, message = self._bring_back(service, "restart requested")
+                restarted = words[1]
+                ok, message = self._bring_back(restarted, "restart requested")
             connection.sendall(json.dumps({"ok": ok, "message": message}).encode() + b"\n")
-            return service
-        return ""
+        return restarted
 
     def _bring_back(self, service: str, reason: str) -> tuple[bool, str]:
         self.progress(f"restarting the {service} service ({reason})")
