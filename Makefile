@@ -15,8 +15,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 # Named after the version, so that a .venv made by another Python is made again.
 INSTALLED := $(VENV)/.installed-$(PYTHON_VERSION)
-# The services' folders, from services.toml's [name] headers (tools/registry.py reads the rest).
-SERVICES := $(shell sed -n 's/^\[\([a-z][a-z0-9]*\)\]$$/\1-service/p' services.toml)
+# The services' folders, from services.toml through its one reader, tools/registry.py: it needs only the
+# standard library, so it runs before .venv exists (without a Python 3.13, the venv's step says so).
+SERVICES := $(if $(PYTHON),$(shell $(PYTHON) -m tools.registry folders))
 REQUIREMENTS := requirements-dev.txt $(SERVICES:%=%/requirements.txt)
 
 # How `make test` runs the suite; the buildspec test puts a stand-in here (tests/deploy/test_buildspec.py).

@@ -32,7 +32,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from tools import registry, release, stages
+from tools import registry, stages
 from tools.stages import LOCAL_STAGE
 
 # The merge templates export each service's URL as profiles-<stage>-<service>-url.
@@ -207,7 +207,7 @@ def _publish_jwks(stage: str, document: str) -> None:
     """Write the stage's public JWKS where the stacks hand it to their authorizers (the local stage has none)."""
     if stage == LOCAL_STAGE:
         return
-    name = release.jwks_parameter(stage)
+    name = stages.jwks_parameter(stage)
     _aws("ssm").put_parameter(Name=name, Value=document, Type="String", Overwrite=True)
     print(f"public keys {name}: written for the authorizers")
 
@@ -215,7 +215,7 @@ def _publish_jwks(stage: str, document: str) -> None:
 def _published_jwks(stage: str) -> str | None:
     ssm = _aws("ssm")
     try:
-        return str(ssm.get_parameter(Name=release.jwks_parameter(stage))["Parameter"]["Value"])
+        return str(ssm.get_parameter(Name=stages.jwks_parameter(stage))["Parameter"]["Value"])
     except ssm.exceptions.ParameterNotFound:
         return None
 
@@ -510,7 +510,7 @@ def _record(service: str, stage: str, root: Path = stages.ROOT) -> Path:
 
 def record_parameter(service: str, stage: str) -> str:
     """The SSM parameter holding the copy of the service's deployment record every clone reads."""
-    return f"/profiles/{stage}/{service}/chalice-deployed"
+    return stages.parameter(service, stage, "chalice-deployed")
 
 
 def fetch_record(service: str, stage: str, root: Path = stages.ROOT) -> bool:
@@ -652,7 +652,7 @@ def tear_down(stage: str) -> None:
             if outputs.get("TableName"):
                 tables.append(outputs["TableName"])  # retained by the stack: data outlives stacks
         # Else the pipeline's next release would take the stack for deployed and unchanged.
-        _delete_parameter(ssm, release.fingerprint_parameter(service, stage))
+        _delete_parameter(ssm, stages.fingerprint_parameter(service, stage))
         if fetch_record(service, stage) or _record(service, stage).is_file():
             print(f"chalice delete --stage {stage} in {service}-service ...")
             _chalice(service, "delete", "--stage", stage)
@@ -671,7 +671,7 @@ def tear_down(stage: str) -> None:
             kind, _, name = environment.get(variable, "").partition(":")
             if kind == "ssm":
                 _delete_parameter(ssm, name)
-    _delete_parameter(ssm, release.jwks_parameter(stage))
+    _delete_parameter(ssm, stages.jwks_parameter(stage))
 
 
 def _delete_parameter(ssm: Any, name: str) -> None:

@@ -14,17 +14,12 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import sys
 from functools import cache
 from types import ModuleType
 from typing import Any
 
-from tools import registry, stages
-
-if str(stages.ROOT / "shared") not in sys.path:
-    sys.path.insert(0, str(stages.ROOT / "shared"))
-
 from servicekit import metrics
+from tools import registry, stages
 
 HOME = stages.SERVICES[-1]  # the stack that holds the dashboard: deployed last, it can import the others' names
 RESOURCE = "Dashboard"

@@ -47,9 +47,7 @@ PART = "infrastructure.json"  # a service's own part, in its folder
 TEMPLATE = "resources.json"  # the merge template `chalice package --merge-template` takes
 CHALICE_DEPLOYED_STAGES = ("dev",)  # docs/deployment.md: `chalice deploy` for dev, the pipeline for the rest
 API_HANDLER = "api_handler"  # Chalice's name of the API function; any other function is the authorizer
-PARAMETERS = "/profiles/{stage}/{service}/{name}"  # the SSM parameters the services read
-OWN_URL = "url"  # the issuer's own URL, under PARAMETERS
-WIDTH = 120  # a JSON value that fits on a line of this width is written on one
+OWN_URL = "url"  # the issuer's own URL, one of its parameters (stages.PARAMETERS)
 
 Json = dict[str, Any]
 
@@ -256,10 +254,7 @@ def _access(service: Service) -> Json:
                             "Effect": "Allow",
                             "Action": "ssm:GetParameter",
                             "Resource": _one_or_list(
-                                [
-                                    {"Fn::Sub": arn + PARAMETERS.format(stage="${Stage}", service=service.name, name=n)}
-                                    for n in names
-                                ]
+                                [{"Fn::Sub": arn + stages.parameter(service.name, "${Stage}", n)} for n in names]
                             ),
                         }
                     ],
@@ -270,7 +265,7 @@ def _access(service: Service) -> Json:
         access["OwnUrlParameter"] = {
             "Type": "AWS::SSM::Parameter",
             "Properties": {
-                "Name": {"Fn::Sub": PARAMETERS.format(stage="${Stage}", service=service.name, name=OWN_URL)},
+                "Name": {"Fn::Sub": stages.parameter(service.name, "${Stage}", OWN_URL)},
                 "Type": "String",
                 "Description": f"The {service.name} service's base URL, its tokens' issuer "
                 "(TOKEN_ISSUER refers to it: a function cannot name its own API)",
@@ -776,7 +771,7 @@ def policy(service: Service, stage: str, function: str) -> Json:
         )
     names = parameters_read(service, logical_id)
     if names:
-        arns = [f"arn:*:ssm:*:*:parameter{PARAMETERS.format(stage=stage, service=service.name, name=n)}" for n in names]
+        arns = [f"arn:*:ssm:*:*:parameter{stages.parameter(service.name, stage, n)}" for n in names]
         statements.append(
             {
                 "Sid": _parameters_sid(service),
@@ -788,25 +783,9 @@ def policy(service: Service, stage: str, function: str) -> Json:
     return {"Version": "2012-10-17", "Statement": statements}
 
 
-# Writing.
-
-
-def dumps(value: Any, indent: int = 0, room: int | None = None) -> str:
-    """JSON with each value on one line where it fits in ``room`` characters (the line), indented by two otherwise."""
-    room = WIDTH if room is None else room
-    flat = json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
-    if len(flat) <= room or not isinstance(value, dict | list) or not value:
-        return flat
-    inner = " " * (indent + 2)
-    if isinstance(value, dict):
-        items = []
-        for key, item in value.items():
-            head = f"{inner}{json.dumps(key)}: "
-            items.append(head + dumps(item, indent + 2, WIDTH - len(head) - 1))
-    else:
-        items = [inner + dumps(item, indent + 2, WIDTH - len(inner) - 1) for item in value]
-    opening, closing = ("{", "}") if isinstance(value, dict) else ("[", "]")
-    return opening + "\n" + ",\n".join(items) + "\n" + " " * indent + closing
+def _dumps(document: Json) -> str:
+    # In the generator's order (Type before Properties, as CloudFormation's docs write them), not sorted.
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
 def hand_run_defaults(service: Service) -> dict[str, str]:
@@ -834,17 +813,17 @@ def chalice_config(service: Service) -> str:
     """The service's ``.chalice/config.json`` with the local stage's defaults of ``hand_run_defaults``."""
     config = json.loads((service.folder / ".chalice" / "config.json").read_text())
     config["stages"][LOCAL_STAGE].setdefault("environment_variables", {}).update(hand_run_defaults(service))
-    return json.dumps(config, indent=2) + "\n"
+    return _dumps(config)
 
 
 def render() -> dict[Path, str]:
     """Every generated file, by path, as this script writes it."""
     files = {}
     for service in load().services.values():
-        files[service.folder / TEMPLATE] = dumps(template(service)) + "\n"
+        files[service.folder / TEMPLATE] = _dumps(template(service))
         files[service.folder / ".chalice" / "config.json"] = chalice_config(service)
         for name, (stage, function) in policy_files(service).items():
-            files[service.folder / ".chalice" / name] = dumps(policy(service, stage, function)) + "\n"
+            files[service.folder / ".chalice" / name] = _dumps(policy(service, stage, function))
     return files
 
 

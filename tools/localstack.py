@@ -41,12 +41,11 @@ import dataclasses
 import functools
 import json
 import os
-import queue
 import random
+import select
 import shlex
 import signal
 import socket
-import socketserver
 import subprocess
 import sys
 import threading
@@ -58,14 +57,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from tools import queues, registry, stages
-from tools.stages import LOCAL_STAGE
-
-if str(stages.ROOT / "shared") not in sys.path:
-    sys.path.insert(0, str(stages.ROOT / "shared"))
-
 from servicekit.env import LOCAL_REGION
 from servicekit.events import TOPIC_VARIABLE as EVENTS_TOPIC_VARIABLE
+from tools import queues, registry, stages
+from tools.stages import LOCAL_STAGE
 
 # What moto's server carries besides DynamoDB: the events (boto3's AWS_ENDPOINT_URL_<SERVICE>).
 EVENT_SERVICES = ("DYNAMODB_STREAMS", "SNS", "SQS")  # botocore: the service id, spaces as _
@@ -85,7 +80,7 @@ FREE_PORT_RANGE = (20000, 32768)
 STARTUP_TIMEOUT_S = 30.0
 STOP_GRACE_S = 3.0
 POLL_INTERVAL_S = 0.05
-LOG_TAIL_LINES = 30
+LAST_LINES = 12  # of a process's output, in the message that says why it exited
 WATCH_INTERVAL_S = 0.5  # how often the services' files are checked for changes
 SUPERVISE_POLL_S = 0.2
 # AUTO_RESTART's delays: 1 s after a crash, doubling with each crash in a row up to 30 s; a
@@ -232,7 +227,7 @@ class _Process:
         self.name = name
         self.label = label
         self.log_path = log
-        self.tail: collections.deque[str] = collections.deque(maxlen=LOG_TAIL_LINES)
+        self.tail: collections.deque[str] = collections.deque(maxlen=LAST_LINES)
         self.echo = echo
         self.reported = False  # its exit has been told to the developer
         self._log: IO[str] = log.open("a" if append else "w", encoding="utf-8")
@@ -259,10 +254,6 @@ class _Process:
         self._reader = threading.Thread(target=self._read, name=f"{name}-output", daemon=True)
         self._reader.start()
 
-    @property
-    def pid(self) -> int:
-        return self.popen.pid
-
     def _read(self) -> None:  # on its own thread, until the group's last writer is gone
         assert self.popen.stdout is not None
         for line in self.popen.stdout:
@@ -281,8 +272,7 @@ class _Process:
 
     def last_lines(self) -> str:
         """The end of its output, for error messages."""
-        lines = list(self.tail)[-12:]
-        return "\n".join(f"    {line}" for line in lines) if lines else "    (no output)"
+        return "\n".join(f"    {line}" for line in self.tail) if self.tail else "    (no output)"
 
     def signal_group(self, signum: int) -> None:
         """Send ``signum`` to the whole process group."""
@@ -304,6 +294,11 @@ class _Process:
             self.popen.wait(timeout=STOP_GRACE_S)
         self._reader.join(timeout=1.0)
         self.stopped = True
+
+    def stop(self) -> None:
+        """Stop the whole group: SIGTERM, then SIGKILL for what is left after ``STOP_GRACE_S``."""
+        self.terminate()
+        self.finish(time.monotonic() + STOP_GRACE_S)
 
 
 class LocalStack:
@@ -481,22 +476,27 @@ class LocalStack:
             append=append,
         )
 
+    def _wait(self, step: str, process: _Process | None, ready: Callable[[], str | None]) -> None:
+        """Poll ``ready()`` (None once ready, else what is missing) for at most ``startup_timeout`` seconds.
+
+        Fails at once, with its last lines, when ``process`` (the one that should become ready) exits.
+        """
+        deadline = time.monotonic() + self.startup_timeout
+        while (missing := ready()) is not None:
+            if process is not None and process.exited() is not None:
+                raise StackError(f"step '{step}': {self.exit_report(process)}")
+            if time.monotonic() > deadline:
+                last = f"; its last lines:\n{process.last_lines()}" if process else ""
+                raise StackError(f"step '{step}': {missing} within {self.startup_timeout:.0f} s{last}")
+            time.sleep(POLL_INTERVAL_S)
+
     def _wait_for_dynamodb(self) -> None:
         began = time.monotonic()
         endpoint = urllib.parse.urlsplit(self.dynamodb_endpoint)
         host, port_number = endpoint.hostname or HOST, endpoint.port or (443 if endpoint.scheme == "https" else 80)
         process = self.processes.get("dynamodb")
-        deadline = began + self.startup_timeout
-        while not _reachable(host, port_number):
-            if process is not None and process.exited() is not None:
-                raise self._exited_error(process, "start DynamoDB")
-            if time.monotonic() > deadline:
-                what = "did not start listening" if process else "is not reachable"
-                raise StackError(
-                    f"step 'start DynamoDB': {self.dynamodb_endpoint} {what} within {self.startup_timeout:.0f} s"
-                    + (f"; its last lines:\n{process.last_lines()}" if process else "")
-                )
-            time.sleep(POLL_INTERVAL_S)
+        missing = f"{self.dynamodb_endpoint} {'did not start listening' if process else 'is not reachable'}"
+        self._wait("start DynamoDB", process, lambda: None if _reachable(host, port_number) else missing)
         source = "moto server" if process else "external"
         self.progress(f"[ok] DynamoDB ({source}) at {self.dynamodb_endpoint} ({time.monotonic() - began:.1f} s)")
 
@@ -528,35 +528,23 @@ class LocalStack:
 
     def _wait_until_healthy(self, service: str, step: str = "") -> None:
         step = step or f"start the {service} service"
-        process = self.processes[service]
-        base = self.urls[service]
-        deadline = time.monotonic() + self.startup_timeout
-        last_error = "no answer yet"
-        while True:
-            if process.exited() is not None:
-                raise self._exited_error(process, step)
+        process, base = self.processes[service], self.urls[service]
+
+        def healthy() -> str | None:
             try:
                 body = _health(base)
             except (OSError, ValueError) as exc:
-                last_error = str(getattr(exc, "reason", exc))
-            else:
-                if is_healthy(body, service):
-                    break
-                raise StackError(
-                    f"step '{step}': {base}/health answered {body!r}; "
-                    f'expected a JSON object with "status": "ok" and "service": "{service}" (other fields are welcome)'
-                )
-            if time.monotonic() > deadline:
-                raise StackError(
-                    f"step '{step}': {base}/health did not answer within "
-                    f"{self.startup_timeout:.0f} s ({last_error}); its last lines:\n{process.last_lines()}"
-                )
-            time.sleep(POLL_INTERVAL_S)
+                return f"{base}/health did not answer ({getattr(exc, 'reason', exc)})"
+            if is_healthy(body, service):
+                return None
+            raise StackError(
+                f"step '{step}': {base}/health answered {body!r}; "
+                f'expected a JSON object with "status": "ok" and "service": "{service}" (other fields are welcome)'
+            )
+
+        self._wait(step, process, healthy)
         elapsed = time.monotonic() - process.started_at
         self.progress(f"[ok] {service} service healthy at {base} ({elapsed:.1f} s)")
-
-    def _exited_error(self, process: _Process, step: str) -> StackError:
-        return StackError(f"step '{step}': {self.exit_report(process)}")
 
     # -- running ---------------------------------------------------------------------------
 
@@ -577,29 +565,23 @@ class LocalStack:
         if service not in self.services:
             raise StackError(f"the {service} service is not run by this stack (started --without {service})")
         # Not stop_process: a Ctrl-C now must not be ignored; stop() still finds both processes.
-        self._stop_group(self.processes[service])
+        self.processes[service].stop()
         self._spawn_service(service, append=True)
         try:
             self._wait_until_healthy(service, step=f"restart the {service} service")
         except BaseException:
-            self._stop_group(self.processes[service])
+            self.processes[service].stop()
             raise
         return time.monotonic() - self.processes[service].started_at
 
-    @staticmethod
-    def _stop_group(process: _Process) -> None:
-        process.terminate()
-        process.finish(time.monotonic() + STOP_GRACE_S)
-
-    def supervise(self, requests: queue.Queue[RestartRequest] | None = None, *, auto_restart: bool = False) -> _Process:
+    def supervise(self, control: socket.socket | None = None, *, auto_restart: bool = False) -> _Process:
         """Keep the services running until DynamoDB exits, and return its process.
 
         A service that exits is reported on ``progress`` (which, its exit code, its log, how to
         bring it back) and left down while the rest keep running. A service is (re)started
-        when a file of its folder changes, when ``requests`` asks for it, and, with
-        ``auto_restart``, after a delay that doubles with each crash in a row.
+        when a file of its folder changes, on a ``restart <service>`` request to ``control``
+        (``listening``), and, with ``auto_restart``, after a delay that doubles with each crash in a row.
         """
-        requests = requests or queue.Queue()
         watchers = {service: SourceWatcher(stages.folder(service)) for service in self.services}
         crashes: collections.Counter[str] = collections.Counter()
         due: dict[str, float] = {}  # when a crashed service restarts by itself
@@ -631,12 +613,27 @@ class LocalStack:
             for service, reason in wanted.items():
                 due.pop(service, None)
                 self._bring_back(service, reason)
-            try:
-                request = requests.get(timeout=SUPERVISE_POLL_S)
-            except queue.Empty:
-                continue
-            due.pop(request.service, None)
-            request.answer.put(self._bring_back(request.service, "restart requested"))
+            if control is None:
+                time.sleep(SUPERVISE_POLL_S)
+            elif select.select([control], [], [], SUPERVISE_POLL_S)[0]:
+                due.pop(self.answer_request(control), None)
+
+    def answer_request(self, control: socket.socket) -> str:
+        """Take one request from ``control`` and answer it once done (JSON: ok, message); the service restarted."""
+        connection, _ = control.accept()
+        restarted = ""
+        with connection, contextlib.suppress(OSError):  # a client that gave up waiting
+            connection.settimeout(1.0)
+            words = connection.makefile("rb").readline(200).decode(errors="replace").split()
+            if len(words) != 2 or words[0] != "restart":
+                ok, message = False, f"unknown request {' '.join(words)!r}: expected 'restart <service>'"
+            elif words[1] not in self.services:
+                ok, message = False, f"unknown service {words[1]!r}: this `make run` runs {', '.join(self.services)}"
+            else:
+                restarted = words[1]
+                ok, message = self._bring_back(restarted, "restart requested")
+            connection.sendall(json.dumps({"ok": ok, "message": message}).encode() + b"\n")
+        return restarted
 
     def _bring_back(self, service: str, reason: str) -> tuple[bool, str]:
         self.progress(f"restarting the {service} service ({reason})")
@@ -671,7 +668,7 @@ class LocalStack:
     def stop_process(self, name: str) -> None:
         """Stop one component (``dynamodb`` or a service) and its whole process group."""
         with _signals_deferred():
-            self._stop_group(self.processes[name])
+            self.processes[name].stop()
 
     def stop(self) -> None:
         """Stop everything this stack started (idempotent); nothing is left running."""
@@ -736,63 +733,23 @@ class SourceWatcher:
         return [str(path.relative_to(self.folder)) for path in changed]
 
 
-@dataclass(frozen=True)
-class RestartRequest:
-    """A request to restart one service, and where its outcome goes: (ok, message)."""
-
-    service: str
-    answer: queue.Queue[tuple[bool, str]] = dataclasses.field(default_factory=lambda: queue.Queue(maxsize=1))
-
-
-class _ControlServer(socketserver.ThreadingUnixStreamServer):
-    """Takes ``restart <service>`` requests on the state folder's socket for ``LocalStack.supervise``."""
-
-    daemon_threads = True
-
-    def __init__(self, path: Path, stack: LocalStack, requests: queue.Queue[RestartRequest]) -> None:
-        self.stack = stack
-        self.requests = requests
-        path.unlink(missing_ok=True)  # left by a runner that was killed with SIGKILL
-        super().__init__(str(path), _ControlHandler)
-
-
-class _ControlHandler(socketserver.StreamRequestHandler):
-    server: _ControlServer
-
-    def handle(self) -> None:
-        words = self.rfile.readline(200).decode(errors="replace").split()
-        stack = self.server.stack
-        if len(words) != 2 or words[0] != "restart":
-            ok, message = False, f"unknown request {' '.join(words)!r}: expected 'restart <service>'"
-        elif words[1] not in stack.services:
-            ok, message = False, f"unknown service {words[1]!r}: this `make run` runs {', '.join(stack.services)}"
-        else:
-            request = RestartRequest(words[1])
-            self.server.requests.put(request)
-            try:
-                ok, message = request.answer.get(timeout=stack.startup_timeout + 2 * STOP_GRACE_S + 5)
-            except queue.Empty:
-                ok, message = False, f"no answer from `make run` within {stack.startup_timeout:.0f} s"
-        self.wfile.write(json.dumps({"ok": ok, "message": message}).encode() + b"\n")
-
-
 @contextlib.contextmanager
-def serving_restarts(stack: LocalStack, requests: queue.Queue[RestartRequest]) -> Iterator[None]:
-    """Take restart requests on ``stack.control_path`` while inside (a note, not a failure, if impossible)."""
-    try:
-        server = _ControlServer(stack.control_path, stack, requests)
-    except OSError as exc:  # e.g. a state folder whose path is too long for a Unix socket
-        stack.progress(f"(the restart command is unavailable: {stack.control_path}: {exc})")
-        yield
-        return
-    thread = threading.Thread(target=server.serve_forever, name="restart-requests", daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        server.shutdown()
-        server.server_close()
-        stack.control_path.unlink(missing_ok=True)
+def listening(stack: LocalStack) -> Iterator[socket.socket | None]:
+    """The socket on which `restart <service>` reaches this `make run` (None, with a note, if it cannot be made)."""
+    path = stack.control_path
+    path.unlink(missing_ok=True)  # left by a runner that was killed with SIGKILL
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as control:
+        try:
+            control.bind(str(path))
+        except OSError as exc:  # e.g. a state folder whose path is too long for a Unix socket
+            stack.progress(f"(the restart command is unavailable: {path}: {exc})")
+            yield None
+            return
+        control.listen()
+        try:
+            yield control
+        finally:
+            path.unlink(missing_ok=True)
 
 
 def is_running(state_dir: Path) -> bool:
@@ -1009,9 +966,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 + ("; a crashed one restarts by itself (AUTO_RESTART)." if auto_restart else ".")
             )
         stack.echo_logs(_print)
-        requests: queue.Queue[RestartRequest] = queue.Queue()
-        with serving_restarts(stack, requests):
-            process = stack.supervise(requests, auto_restart=auto_restart)
+        with listening(stack) as control:
+            process = stack.supervise(control, auto_restart=auto_restart)
         report = stack.exit_report(process)
         print(f"{report}\nThe services cannot work without it: stopping everything.", file=sys.stderr, flush=True)
         return 1

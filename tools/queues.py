@@ -12,16 +12,11 @@ sees a poison message reach the dead-letter queue in seconds.
 from __future__ import annotations
 
 import json
-import sys
 from typing import Any
-
-from tools import registry, stages
-
-if str(stages.ROOT / "shared") not in sys.path:
-    sys.path.insert(0, str(stages.ROOT / "shared"))
 
 from servicekit import events
 from servicekit.env import LOCAL_REGION
+from tools import registry
 
 LOCAL_ACCOUNT = "123456789012"  # moto's account
 LOCAL_VISIBILITY_TIMEOUT_S = 1

@@ -8,6 +8,7 @@ service("profile").calls             # ('auth', 'location')
 from __future__ import annotations
 
 import re
+import sys
 import tomllib
 from dataclasses import dataclass
 from functools import cache
@@ -217,3 +218,10 @@ def issuer() -> Service:
 
 
 SERVICES: tuple[str, ...] = tuple(load().services)  # in deployment order
+
+
+if __name__ == "__main__":
+    # The Makefile's list of the services' folders; it runs before the virtual environment exists (tomllib is stdlib).
+    if sys.argv[1:] != ["folders"]:
+        sys.exit("usage: python -m tools.registry folders")
+    print(" ".join(entry.app_name for entry in load().services.values()))

@@ -35,7 +35,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tools import registry, stages
+from tools import stages
 
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]
 # tools/bytecode.py makes part of every package, as the Chalice requirements-dev.txt pins does.
@@ -51,23 +51,13 @@ def template_file(service: str, root: Path = stages.ROOT) -> Path:
     return root / f"{service}-service.yaml"
 
 
-def fingerprint_parameter(service: str, stage: str) -> str:
-    """The SSM parameter holding the fingerprint of the inputs the service's stack was last deployed from."""
-    return f"/profiles/{stage}/{service}/deployed-inputs"
-
-
-def jwks_parameter(stage: str) -> str:
-    """The SSM parameter holding the stage's public JWKS, which every stack hands to its authorizer."""
-    return f"/profiles/{stage}/{registry.issuer().name}/jwks"
-
-
 def handed_over_jwks(ssm: Any, stage: str) -> str:
     """The JWKS the stacks of ``stage`` would hand to their authorizers if deployed now."""
     try:
-        return str(ssm.get_parameter(Name=jwks_parameter(stage))["Parameter"]["Value"])
+        return str(ssm.get_parameter(Name=stages.jwks_parameter(stage))["Parameter"]["Value"])
     except ssm.exceptions.ParameterNotFound:
         raise SystemExit(
-            f"there is no parameter {jwks_parameter(stage)}: "
+            f"there is no parameter {stages.jwks_parameter(stage)}: "
             f"run `python -m tools.admin create-signing-keys --stage {stage}` first"
         ) from None
 
@@ -102,7 +92,7 @@ def fingerprints(ssm: Any, stage: str, root: Path = stages.ROOT) -> dict[str, st
 
 def _stored(ssm: Any, service: str, stage: str) -> str | None:
     try:
-        return str(ssm.get_parameter(Name=fingerprint_parameter(service, stage))["Parameter"]["Value"])
+        return str(ssm.get_parameter(Name=stages.fingerprint_parameter(service, stage))["Parameter"]["Value"])
     except ssm.exceptions.ParameterNotFound:
         return None
 
@@ -147,7 +137,8 @@ class Release:
         ``HandedOverJwks`` is an SSM parameter type: CloudFormation reads the parameter's
         value when it makes each change set, not a value passed here.
         """
-        return {"Stage": self.stage, "AlarmEmail": self.alarm_email, "HandedOverJwks": jwks_parameter(self.stage)}
+        jwks = stages.jwks_parameter(self.stage)
+        return {"Stage": self.stage, "AlarmEmail": self.alarm_email, "HandedOverJwks": jwks}
 
 
 def deploy_stack(cloudformation: Any, s3: Any, service: str, release: Release, inputs: str) -> str:
@@ -202,7 +193,7 @@ def release(run: Release, session: Any) -> list[str]:
             continue
         print(f"{stack}: {deploy_stack(cloudformation, s3, service, run, inputs[service])}")
         ssm.put_parameter(
-            Name=fingerprint_parameter(service, run.stage),
+            Name=stages.fingerprint_parameter(service, run.stage),
             Value=inputs[service],
             Type="String",
             Overwrite=True,

@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.servicedocs", description=__doc__.split("\n")[0])
     parser.add_argument("--check", action="store_true", help="compare only; exit 1 if a table differs")
     args = parser.parse_args(argv)
-    known = registry.parse((registry.ROOT / "services.toml").read_text())
+    known = registry.load()
     stale = []
     for name in DOCUMENTS:
         path = Path(registry.ROOT, name)

@@ -10,8 +10,24 @@ from pathlib import Path
 from tools import registry
 from tools.registry import ROOT, SERVICES
 
-__all__ = ["LOCAL_STAGE", "ROOT", "SERVICES", "enter_auth_service", "folder", "stack_name", "stage_env", "table_name"]
+__all__ = [
+    "LOCAL_STAGE",
+    "PARAMETERS",
+    "ROOT",
+    "SERVICES",
+    "enter_auth_service",
+    "fingerprint_parameter",
+    "folder",
+    "jwks_parameter",
+    "parameter",
+    "stack_name",
+    "stage_env",
+    "table_name",
+]
 LOCAL_STAGE = "local"  # the stage of `make run` and the tests; never deployed
+# A stage's SSM parameters, a folder per service: what its functions read (its secrets, the
+# issuer's URL), the public keys every stack hands its authorizer, what the tools record.
+PARAMETERS = "/profiles/{stage}/{service}/{name}"
 
 
 def folder(name: str) -> Path:
@@ -22,6 +38,21 @@ def folder(name: str) -> Path:
 def stack_name(service: str, stage: str) -> str:
     """The CloudFormation stack of a service's stage, as the pipeline deploys it."""
     return f"{service}-service-{stage}"
+
+
+def parameter(service: str, stage: str, name: str) -> str:
+    """The name of one of the service's SSM parameters on ``stage``."""
+    return PARAMETERS.format(stage=stage, service=service, name=name)
+
+
+def jwks_parameter(stage: str) -> str:
+    """The SSM parameter holding the stage's public JWKS, which every stack hands to its authorizer."""
+    return parameter(registry.issuer().name, stage, "jwks")
+
+
+def fingerprint_parameter(service: str, stage: str) -> str:
+    """The SSM parameter holding the fingerprint of the inputs the service's stack was last deployed from."""
+    return parameter(service, stage, "deployed-inputs")
 
 
 def stage_env(service: str, stage: str) -> dict[str, str]:
@@ -38,7 +69,7 @@ def table_name(service: str, stage: str) -> str:
 
 
 def enter_auth_service(stage: str) -> None:
-    """Make the auth service's ``chalicelib`` and the shared library importable, with its stage's environment.
+    """Make the auth service's ``chalicelib`` importable, with its stage's environment.
 
     Only the auth service is ever entered by a tool process, so its ``chalicelib`` cannot
     collide with another's. The stage's variables replace any of the same name in the
@@ -48,7 +79,6 @@ def enter_auth_service(stage: str) -> None:
     stage's defaults).
     """
     auth = registry.issuer().name
-    for path in (ROOT / "shared", folder(auth)):
-        if str(path) not in sys.path:
-            sys.path.insert(0, str(path))
+    if str(folder(auth)) not in sys.path:
+        sys.path.insert(0, str(folder(auth)))
     os.environ.update(stage_env(auth, stage))

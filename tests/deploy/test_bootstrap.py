@@ -23,7 +23,7 @@ from tests.deploy.conftest import admin, merge_template
 from tests.support import services
 from tests.support.repository import fresh_clone
 from tools import admin as admin_module
-from tools import registry, release
+from tools import registry, stages
 
 pytestmark = [pytest.mark.deploy, pytest.mark.xdist_group("bootstrap")]
 
@@ -296,7 +296,7 @@ def test_tear_down_asks_first_then_deletes_tables_stacks_and_secrets(fake_aws: s
         "Outputs": {"TableName": location["Outputs"]["TableName"]},
     }
     boto3.client("cloudformation").create_stack(StackName="location-service-dev", TemplateBody=json.dumps(template))
-    fingerprint = release.fingerprint_parameter("location", STAGE)  # as the pipeline's release stored it
+    fingerprint = stages.fingerprint_parameter("location", STAGE)  # as the pipeline's release stored it
     boto3.client("ssm").put_parameter(Name=fingerprint, Value="0" * 64, Type="String")
 
     # WHEN tear-down runs without, then with, --yes

@@ -21,7 +21,7 @@ from servicekit.lazy import Lazy
 from tests.deploy.conftest import STAGE, Packaged, admin
 from tests.support import services
 from tools import admin as admin_module
-from tools import release
+from tools import stages
 
 pytestmark = [pytest.mark.deploy]
 
@@ -37,13 +37,13 @@ def _ok(*args: str) -> str:
 
 
 def _published() -> str:
-    parameter = boto3.client("ssm").get_parameter(Name=release.jwks_parameter(BOOTSTRAPPED))["Parameter"]
+    parameter = boto3.client("ssm").get_parameter(Name=stages.jwks_parameter(BOOTSTRAPPED))["Parameter"]
     assert parameter["Type"] == "String"
     return str(parameter["Value"])
 
 
 def _version() -> int:
-    return int(boto3.client("ssm").get_parameter(Name=release.jwks_parameter(BOOTSTRAPPED))["Parameter"]["Version"])
+    return int(boto3.client("ssm").get_parameter(Name=stages.jwks_parameter(BOOTSTRAPPED))["Parameter"]["Version"])
 
 
 @pytest.fixture
@@ -93,7 +93,7 @@ def test_create_signing_keys_repairs_a_missing_or_outdated_jwks_and_otherwise_wr
 ) -> None:
     # GIVEN a stage bootstrapped before the JWKS was handed over (no parameter)
     _ok("bootstrap", "--stage", BOOTSTRAPPED)
-    boto3.client("ssm").delete_parameter(Name=release.jwks_parameter(BOOTSTRAPPED))
+    boto3.client("ssm").delete_parameter(Name=stages.jwks_parameter(BOOTSTRAPPED))
 
     # WHEN create-signing-keys runs on its existing ring, THEN the parameter is back
     assert "public keys" in _ok("create-signing-keys", "--stage", BOOTSTRAPPED)
@@ -101,7 +101,7 @@ def test_create_signing_keys_repairs_a_missing_or_outdated_jwks_and_otherwise_wr
 
     # AND an outdated one is written again, from the same ring
     boto3.client("ssm").put_parameter(
-        Name=release.jwks_parameter(BOOTSTRAPPED), Value='{"keys":[]}', Type="String", Overwrite=True
+        Name=stages.jwks_parameter(BOOTSTRAPPED), Value='{"keys":[]}', Type="String", Overwrite=True
     )
     _ok("create-signing-keys", "--stage", BOOTSTRAPPED)
     assert _published() == _compact(jwks_route())

@@ -17,7 +17,7 @@ import pytest
 from tests.deploy.conftest import admin
 from tests.support import services
 from tests.support.repository import fresh_clone
-from tools import release
+from tools import release, stages
 
 pytestmark = [pytest.mark.deploy, pytest.mark.xdist_group("bootstrap")]
 
@@ -44,7 +44,7 @@ def _template(name: str) -> str:
 @pytest.fixture
 def clone(fake_aws: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A fresh clone whose build has left a packaged template per service, the bucket for them, a JWKS."""
-    boto3.client("ssm").put_parameter(Name=release.jwks_parameter(STAGE), Value=JWKS, Type="String")
+    boto3.client("ssm").put_parameter(Name=stages.jwks_parameter(STAGE), Value=JWKS, Type="String")
     root = fresh_clone(tmp_path / "clone")
     for name in services.SERVICES:
         release.template_file(name, root).write_text(_template(name))
@@ -112,7 +112,7 @@ def test_a_change_to_the_bytecode_the_build_adds_to_the_packages_deploys_every_s
 
 
 def _published() -> str:
-    return str(boto3.client("ssm").get_parameter(Name=release.jwks_parameter(STAGE))["Parameter"]["Value"])
+    return str(boto3.client("ssm").get_parameter(Name=stages.jwks_parameter(STAGE))["Parameter"]["Value"])
 
 
 def _handed_over(service: str) -> str:
@@ -141,7 +141,7 @@ def test_a_new_signing_key_deploys_every_stack_with_the_new_public_keys(clone: P
 
 
 def test_a_stage_without_the_public_keys_is_refused_with_the_command_that_writes_them(clone: Path) -> None:
-    boto3.client("ssm").delete_parameter(Name=release.jwks_parameter(STAGE))
+    boto3.client("ssm").delete_parameter(Name=stages.jwks_parameter(STAGE))
 
     with pytest.raises(SystemExit) as refused:
         _release(clone)

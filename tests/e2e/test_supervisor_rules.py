@@ -13,11 +13,14 @@ from tools import chalice_local
 from tools.localstack import (
     BACKOFF_MAX_S,
     CONTROL_SOCKET,
+    LocalStack,
+    Ports,
     SourceWatcher,
     StackError,
     auto_restart_from_env,
     is_healthy,
     is_running,
+    listening,
     request_restart,
     restart_command,
     restart_delay,
@@ -197,3 +200,31 @@ def test_a_running_make_run_is_found_by_its_control_socket(tmp_path: Path) -> No
 
         # THEN it is found while it listens
         assert is_running(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("service", "answer"),
+    [
+        ("nosuch", "unknown service 'nosuch': this `make run` runs auth, location, profile"),
+        ("location now", "unknown request 'restart location now': expected 'restart <service>'"),
+    ],
+)
+def test_a_restart_request_the_stack_cannot_serve_is_answered_with_why(
+    tmp_path: Path, service: str, answer: str
+) -> None:
+    # GIVEN a stack's control socket (nothing started: the answer needs no service)
+    stack = LocalStack(Ports.free(), tmp_path)
+    with listening(stack) as control:
+        assert control is not None
+        asked = threading.Thread(target=lambda: answers.append(request_restart(tmp_path, service, timeout=5)))
+        answers: list[tuple[bool, str]] = []
+        asked.start()
+
+        # WHEN the supervising loop takes the request
+        taken = stack.answer_request(control)
+        asked.join(timeout=5)
+
+    # THEN it restarted nothing and the command says why
+    assert taken == ""
+    assert answers == [(False, answer)]
+    assert not (tmp_path / CONTROL_SOCKET).exists()

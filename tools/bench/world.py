@@ -19,7 +19,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from tools import stages
+from tools import stages, tables
 from tools.jsonserver import HOST, JsonHandler, Server
 
 REGION = "us-east-1"
@@ -219,8 +219,6 @@ def _handler(peers: Peers) -> type[JsonHandler]:
 
 def create_resources(moto: Moto, signing_keys: str, client_secret: str) -> None:
     """The deployed stage's tables, its two secrets and the auth service's own URL (its issuer), in moto."""
-    from tools import tables
-
     dynamodb = moto.client("dynamodb")
     for service in stages.SERVICES:
         tables.create(dynamodb, stages.table_name(service, STAGE), stages.folder(service) / "resources.json")
