@@ -59,8 +59,6 @@ STARTING_ENVIRONMENT = dict(os.environ)
 
 
 def _key_ring() -> Any:
-    if str(stages.ROOT / "shared") not in sys.path:
-        sys.path.insert(0, str(stages.ROOT / "shared"))
     from servicekit.keyring import KeyRing  # the ring's format, shared by the auth service and the tools
 
     return KeyRing.generate()
