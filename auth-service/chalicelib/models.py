@@ -287,10 +287,3 @@ class Jwks(msgspec.Struct):
     """``GET /.well-known/jwks.json``."""
 
     keys: list[Jwk]
-
-
-class Health(msgspec.Struct):
-    """``GET /health``."""
-
-    status: str
-    service: str
