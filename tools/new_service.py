@@ -57,8 +57,12 @@ def _substitute(text: str, name: str) -> str:
     return text.replace(PLACEHOLDER, name)
 
 
-def _copy_template(name: str, root: Path) -> list[Path]:
-    """The template's files, named and written for ``name``; the files written."""
+def render(name: str, root: Path) -> list[Path]:
+    """The template's files, named for ``name``, written into the repository at ``root``; the files written.
+
+    ``<root>/<name>-service/`` gets the service (and its ``vendor/servicekit`` link),
+    ``<root>/tests/<name>/`` its tests. Nothing else is read or written.
+    """
     written = []
     for source in sorted(TEMPLATE.rglob("*")):
         if source.is_dir() or "__pycache__" in source.parts:
@@ -101,7 +105,7 @@ def create(name: str, root: Path = registry.ROOT) -> list[Path]:
     known = registry.load(toml)
     entry = registry_entry(name, next_port(known))
     registry.parse(toml.read_text() + entry)  # refuse before writing anything
-    written = _copy_template(name, root)
+    written = render(name, root)
     with toml.open("a") as file:
         file.write(entry)
     environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), str(root / "shared")])}
