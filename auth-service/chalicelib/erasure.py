@@ -24,7 +24,6 @@ from servicekit.authorizer import Caller
 from servicekit.bodies import Model
 from servicekit.clock import clock
 from servicekit.dynamo import deserialize
-from servicekit.errors import ItemNotFoundError
 from servicekit.observability import correlation_id
 
 from . import attempts, passwords
@@ -56,12 +55,11 @@ def erase(caller: Caller, request: ErasureRequest, address: str) -> Erasure:
     """
     caller.require_user()
     store = auth_store()
-    try:
-        user = store.user(caller.subject)
-    except ItemNotFoundError:
+    user = store.user(caller.subject)
+    if user is None:
         if store.erasure(caller.subject) is not None:
             return Erasure(user_id=caller.subject, status="erasing")
-        raise WrongPasswordError("The password is wrong.") from None
+        raise WrongPasswordError("The password is wrong.")
     try:
         attempt = attempts.attempt(attempts.user(user["username"]), address)
     except TooManyRequestsError:
