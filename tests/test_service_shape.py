@@ -43,8 +43,10 @@ REFERENCE = "location"
 LAYERS = frozenset(f"chalicelib/{name}.py" for name in ("__init__", "access", "errors", "models", "settings", "store"))
 SERVICE_FILES = frozenset({"app.py", ".chalice/config.json", "requirements.txt", "vendor/servicekit", *LAYERS})
 TEST_FILES = frozenset({"__init__.py", "conftest.py"})
-# Made by tools.infra from services.toml, or what only one service's stack has: not the template's.
+# Made by tools.infra from services.toml, or what only one service's stack has: not the template's;
+# and what `chalice package` and `chalice deploy` leave (.gitignore), even while this test reads.
 GENERATED = ("resources.json", "infrastructure.json", ".chalice/policy-*.json")
+LEFT_BY_CHALICE = (".chalice/deployments/", ".chalice/deployed/")
 OWN_SETTINGS = frozenset({"lambda_memory_size"})
 
 
@@ -63,7 +65,11 @@ def _files(folder: Path) -> set[str]:
         for path in folder.rglob("*")  # not into vendor/servicekit: rglob follows no link
         if (path.is_file() or path.is_symlink()) and "__pycache__" not in path.parts
     }
-    return {name for name in found if not any(Path(name).match(pattern) for pattern in GENERATED)}
+    return {
+        name
+        for name in found
+        if not any(Path(name).match(pattern) for pattern in GENERATED) and not name.startswith(LEFT_BY_CHALICE)
+    }
 
 
 def _domain(files: set[str]) -> set[str]:
