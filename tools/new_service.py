@@ -2,10 +2,12 @@
 
     python -m tools.new_service billing      # or: make service NAME=billing
 
-It writes ``billing-service/`` (``app.py`` with ``/health``, ``/openapi.json`` and one
-protected example route with its model, ``chalicelib/``, ``.chalice/config.json`` with the
-local, dev and prod stages, ``requirements.txt``, the ``vendor/servicekit`` link) and its
-route tests in ``tests/billing/``, all from ``tools/service_template/``; adds its entry to
+It writes ``billing-service/`` (``app.py``, made by ``servicekit.service`` with ``/health``
+and ``/openapi.json``, and one protected example route; ``chalicelib/`` with its model,
+access rules and store; ``.chalice/config.json`` with the local, dev and prod stages,
+``requirements.txt``, the ``vendor/servicekit`` link) and its route tests in
+``tests/billing/``, all from ``tools/service_template/`` (``render``; tests/test_service_shape.py
+keeps it in the location service's shape); adds its entry to
 ``services.toml`` (the next free port, its table); then makes again what is generated from
 the registry: its ``resources.json`` and policy files (``tools.infra``), the pipeline
 (``tools.pipeline``) and the services' tables in the docs (``tools.servicedocs``). From
