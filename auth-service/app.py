@@ -1,6 +1,6 @@
 """The auth service: users, tokens and the keys that verify them."""
 
-from chalice import Chalice, Response
+from chalice import Response
 from chalice.app import DynamoDBEvent
 
 from chalicelib import authorize, discovery, erasure, keys, token_requests, tokens, users
@@ -14,7 +14,6 @@ from chalicelib.models import (
     WWW_AUTHENTICATE,
     AuthorizationRequest,
     Grant,
-    Health,
     Jwks,
     LoginForm,
     Metadata,
@@ -25,19 +24,14 @@ from chalicelib.models import (
     User,
 )
 from servicekit import events
-from servicekit.authorizer import Caller, jwt_authorizer
+from servicekit.authorizer import Caller
 from servicekit.bodies import parse, to_builtins
-from servicekit.cors import PUBLIC_READ, answer_preflights, navigated
-from servicekit.deadline import limit_request_time
-from servicekit.headers import secure_headers
-from servicekit.observability import log_requests
-from servicekit.openapi import Answer, Error, document, documented
+from servicekit.cors import PUBLIC_READ, navigated
+from servicekit.openapi import Answer, Error, documented
+from servicekit.service import service
 
-app = Chalice(app_name="auth-service")
-log_requests(app)
-secure_headers(app)
-limit_request_time(app)
-jwt_auth = jwt_authorizer(app, keys.verifier_for)
+# The issuer's authorizer verifies with its own key ring, not with a JWKS fetched from itself.
+app, jwt_auth = service("auth", version="2.0.0", verifier=keys.verifier_for)
 
 PUBLIC_CACHE = {"Cache-Control": "public, max-age=300"}
 # RFC 6749 section 5.2 errors of the two token endpoints, and their headers.
@@ -222,23 +216,7 @@ def publish_erasures(event: DynamoDBEvent) -> None:
     erasure.publish(event)
 
 
-@app.route("/health", methods=["GET"], cors=PUBLIC_READ)
-@documented("Liveness", responses={200: Health})
-def health() -> dict:
-    return {"status": "ok", "service": "auth"}
-
-
-@app.route("/openapi.json", methods=["GET"], cors=PUBLIC_READ)
-@documented("This document", responses={200: dict})
-def openapi() -> dict:
-    return document(app, title="auth-service", version="2.0.0")
-
-
 def _oauth_error(error: OAuthError) -> Response:
     """An error of the token endpoints as RFC 6749 section 5.2 shapes it, never cached."""
     headers = {"Content-Type": "application/json", **NO_STORE, **error.headers()}
     return Response(body=error.body(), status_code=error.STATUS_CODE, headers=headers)
-
-
-# Last: the preflights of the routes above that Chalice's own CORS cannot answer (servicekit.cors).
-answer_preflights(app)

@@ -1,24 +1,17 @@
 """The location service: each user's one location, written only by that user."""
 
-from chalice import Chalice, Response
+from chalice import Response
 from chalice.app import SQSEvent
 
 from chalicelib import access, locations
-from chalicelib.models import Health, Location, LocationChange
+from chalicelib.models import Location, LocationChange
 from servicekit import events
-from servicekit.authorizer import Caller, jwt_authorizer
+from servicekit.authorizer import Caller
 from servicekit.bodies import parse, to_builtins
-from servicekit.cors import PUBLIC_READ, answer_preflights
-from servicekit.deadline import limit_request_time
-from servicekit.headers import secure_headers
-from servicekit.observability import log_requests
-from servicekit.openapi import Error, document, documented
+from servicekit.openapi import Error, documented
+from servicekit.service import service
 
-app = Chalice(app_name="location-service")
-log_requests(app)
-secure_headers(app)
-limit_request_time(app)
-jwt_auth = jwt_authorizer(app)
+app, jwt_auth = service("location", version="1.0.0")
 
 
 @app.route("/locations/{user_id}", methods=["PUT"], authorizer=jwt_auth)
@@ -58,19 +51,3 @@ def delete_location(user_id: str) -> Response:
 @app.on_sqs_message(queue_arn=events.queue_arn("location-service"), batch_size=events.BATCH_SIZE)
 def erase_user(event: SQSEvent) -> None:
     events.each_user_erased(event, locations.erase)
-
-
-@app.route("/health", methods=["GET"], cors=PUBLIC_READ)
-@documented("Liveness", responses={200: Health})
-def health() -> dict:
-    return {"status": "ok", "service": "location"}
-
-
-@app.route("/openapi.json", methods=["GET"], cors=PUBLIC_READ)
-@documented("This document", responses={200: dict})
-def openapi() -> dict:
-    return document(app, title="location-service", version="1.0.0")
-
-
-# Last: the preflights of the routes above that Chalice's own CORS cannot answer (servicekit.cors).
-answer_preflights(app)

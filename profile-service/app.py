@@ -6,26 +6,18 @@ from chalicelib import early
 
 early.start()
 
-from chalice import Chalice, Response
+from chalice import Response
 from chalice.app import SQSEvent
 
 from chalicelib import access, etags, pages, profiles
 from chalicelib.errors import ProfileNotFoundError
-from chalicelib.models import Health, Profile, ProfileChange
+from chalicelib.models import Profile, ProfileChange
 from servicekit import events
-from servicekit.authorizer import Caller, jwt_authorizer
+from servicekit.authorizer import Caller
 from servicekit.bodies import parse, to_builtins
-from servicekit.cors import PUBLIC_READ, answer_preflights
-from servicekit.deadline import limit_request_time
-from servicekit.headers import secure_headers
-from servicekit.observability import log_requests
-from servicekit.openapi import Answer, Error, document, documented
-
-app = Chalice(app_name="profile-service")
-log_requests(app)
-secure_headers(app)
-limit_request_time(app)
-jwt_auth = jwt_authorizer(app)
+from servicekit.cors import PUBLIC_READ
+from servicekit.openapi import Answer, Error, documented
+from servicekit.service import service
 
 DESCRIPTION = """\
 Public profiles. A profile embeds the user's location, read from the location service
@@ -40,6 +32,8 @@ that does not exist, is 412 and writes nothing; a malformed header is 400. Witho
 version. `PUT` replaces the whole profile: an omitted `bio` clears it. `DELETE` needs
 the owner's token with scope `profile:write`.
 """
+
+app, jwt_auth = service("profile", version="1.0.0", description=DESCRIPTION)
 
 
 @app.route("/profiles/{user_id}", methods=["GET"])
@@ -88,23 +82,7 @@ def erase_user(event: SQSEvent) -> None:
     events.each_user_erased(event, profiles.erase)
 
 
-@app.route("/health", methods=["GET"], cors=PUBLIC_READ)
-@documented("Liveness", responses={200: Health})
-def health() -> dict:
-    return {"status": "ok", "service": "profile"}
-
-
-@app.route("/openapi.json", methods=["GET"], cors=PUBLIC_READ)
-@documented("This document", responses={200: dict})
-def openapi() -> dict:
-    return document(app, title="profile-service", version="1.0.0", description=DESCRIPTION)
-
-
 def _with_etag(profile: Profile) -> Response:
     """A profile as the API answers it: JSON, with its version as ``ETag``."""
     headers = {"Content-Type": "application/json", **etags.etag(profile.version)}
     return Response(body=to_builtins(profile), headers=headers)
-
-
-# Last: the preflights of the routes above that Chalice's own CORS cannot answer (servicekit.cors).
-answer_preflights(app)

@@ -2,10 +2,12 @@
 
     python -m tools.new_service billing      # or: make service NAME=billing
 
-It writes ``billing-service/`` (``app.py`` with ``/health``, ``/openapi.json`` and one
-protected example route with its model, ``chalicelib/``, ``.chalice/config.json`` with the
-local, dev and prod stages, ``requirements.txt``, the ``vendor/servicekit`` link) and its
-route tests in ``tests/billing/``, all from ``tools/service_template/``; adds its entry to
+It writes ``billing-service/`` (``app.py``, made by ``servicekit.service`` with ``/health``
+and ``/openapi.json``, and one protected example route; ``chalicelib/`` with its model,
+access rules and store; ``.chalice/config.json`` with the local, dev and prod stages,
+``requirements.txt``, the ``vendor/servicekit`` link) and its route tests in
+``tests/billing/``, all from ``tools/service_template/`` (``render``; tests/test_service_shape.py
+keeps it in the location service's shape); adds its entry to
 ``services.toml`` (the next free port, its table); then makes again what is generated from
 the registry: its ``resources.json`` and policy files (``tools.infra``), the pipeline
 (``tools.pipeline``) and the services' tables in the docs (``tools.servicedocs``). From
@@ -57,8 +59,12 @@ def _substitute(text: str, name: str) -> str:
     return text.replace(PLACEHOLDER, name)
 
 
-def _copy_template(name: str, root: Path) -> list[Path]:
-    """The template's files, named and written for ``name``; the files written."""
+def render(name: str, root: Path) -> list[Path]:
+    """The template's files, named for ``name``, written into the repository at ``root``; the files written.
+
+    ``<root>/<name>-service/`` gets the service (and its ``vendor/servicekit`` link),
+    ``<root>/tests/<name>/`` its tests. Nothing else is read or written.
+    """
     written = []
     for source in sorted(TEMPLATE.rglob("*")):
         if source.is_dir() or "__pycache__" in source.parts:
@@ -101,7 +107,7 @@ def create(name: str, root: Path = registry.ROOT) -> list[Path]:
     known = registry.load(toml)
     entry = registry_entry(name, next_port(known))
     registry.parse(toml.read_text() + entry)  # refuse before writing anything
-    written = _copy_template(name, root)
+    written = render(name, root)
     with toml.open("a") as file:
         file.write(entry)
     environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), str(root / "shared")])}

@@ -26,7 +26,6 @@ from servicekit.bodies import Model
 from servicekit.clock import clock
 from servicekit.correlation import correlation_id
 from servicekit.dynamo import deserialize
-from servicekit.errors import ItemNotFoundError
 
 from . import metrics, tokens
 from .errors import WrongPasswordError
@@ -57,12 +56,11 @@ def erase(caller: Caller, request: ErasureRequest, address: str) -> Erasure:
     """
     caller.require_user()
     store = auth_store()
-    try:
-        user = store.user(caller.subject)
-    except ItemNotFoundError:
+    user = store.user(caller.subject)
+    if user is None:
         if store.erasure(caller.subject) is not None:
             return Erasure(user_id=caller.subject, status="erasing")
-        raise WrongPasswordError("The password is wrong.") from None
+        raise WrongPasswordError("The password is wrong.")
     tokens.check_password(user["username"], request.password, address, lambda: user)
     now = clock().timestamp()
     record: ErasureItem = {

@@ -290,13 +290,6 @@ class Jwks(msgspec.Struct):
     keys: list[Jwk]
 
 
-class Health(msgspec.Struct):
-    """``GET /health``."""
-
-    status: str
-    service: str
-
-
 # The headers the auth service's answers carry, and its client authentication, as its
 # OpenAPI document describes them.
 CACHE_CONTROL = Header("Cache-Control", "`no-store` (RFC 6749 sections 5.1, 5.2).", {"type": "string"})

@@ -221,17 +221,20 @@ class AuthStore:
         except ConditionFailedError:
             raise UsernameClaimedError(user["username"]) from None
 
-    def user(self, user_id: str) -> UserItem:
-        """The user (``ItemNotFoundError`` if none)."""
-        return self._table.get({"pk": f"user#{user_id}"})  # type: ignore[return-value]
+    def user(self, user_id: str) -> UserItem | None:
+        """The user, or None."""
+        try:
+            return self._table.get({"pk": f"user#{user_id}"})  # type: ignore[return-value]
+        except ItemNotFoundError:
+            return None
 
     def user_by_name(self, username: str) -> UserItem | None:
         """The user holding ``username``, or None."""
         try:
             claim = self._table.get({"pk": f"username#{username}"})
-            return self.user(claim["user_id"])
         except ItemNotFoundError:
             return None
+        return self.user(claim["user_id"])
 
     def erase_user(self, user: UserItem, record: ErasureItem) -> None:
         """Delete the user and free the username, writing the erasure's record, in one transaction.
@@ -260,8 +263,10 @@ class AuthStore:
             return None
 
     def set_password_hash(self, user_id: str, password_hash: str) -> None:
-        """Replace the hash (after a parameter upgrade)."""
-        self._table.put({**self.user(user_id), "password_hash": password_hash})
+        """Replace the hash (after a parameter upgrade); nothing if the user is gone meanwhile."""
+        user = self.user(user_id)
+        if user is not None:
+            self._table.put({**user, "password_hash": password_hash})
 
     # Failed logins and anonymous work
 

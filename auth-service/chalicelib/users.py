@@ -6,7 +6,6 @@ import uuid
 
 from servicekit.authorizer import Caller
 from servicekit.clock import clock
-from servicekit.errors import ItemNotFoundError
 
 from . import attempts, metrics, passwords
 from .errors import UsernameTakenError, UserNotFoundError
@@ -36,10 +35,10 @@ def register(registration: Registration, address: str) -> User:
 def current_user(caller: Caller) -> User:
     """The user a token was issued to; 403 for a service client's token."""
     caller.require_user()
-    try:
-        return _public(auth_store().user(caller.subject))
-    except ItemNotFoundError:
-        raise UserNotFoundError("The token's user does not exist.") from None
+    user = auth_store().user(caller.subject)
+    if user is None:
+        raise UserNotFoundError("The token's user does not exist.")
+    return _public(user)
 
 
 def _public(item: UserItem) -> User:

@@ -35,17 +35,25 @@ def get(user_id: str) -> Location:
         # Not a user id, so no location can exist; and the table is not asked about
         # keys it would refuse (over 2 KiB), which would otherwise be a 500.
         raise LocationNotFoundError("There is no location for this id.")
-    return _public(location_store().read(user_id))
+    item = location_store().get(user_id)
+    if item is None:
+        raise _not_found(user_id)
+    return _public(item)
 
 
 def delete(user_id: str) -> None:
     """Delete the user's location; 404 when there is none."""
-    location_store().remove(user_id)
+    if not location_store().delete(user_id):
+        raise _not_found(user_id)
 
 
 def erase(event: UserErased) -> bool:
     """Erase the user's location for good (a ``UserErased`` event); False if it was erased already."""
     return location_store().erase(event.user_id, event.erasure_id, clock().timestamp())
+
+
+def _not_found(user_id: str) -> LocationNotFoundError:
+    return LocationNotFoundError(f"User {user_id} has no location.")
 
 
 def _public(item: LocationItem) -> Location:

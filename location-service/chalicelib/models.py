@@ -67,10 +67,3 @@ class Location(Model):
     country: str | None
     updated_at: Annotated[str, msgspec.Meta(description="ISO 8601, UTC, with milliseconds.")]
     version: Annotated[int, msgspec.Meta(ge=1, description="Grows by one with each write.")]
-
-
-class Health(msgspec.Struct):
-    """``GET /health``."""
-
-    status: str
-    service: str

@@ -22,7 +22,6 @@ from servicekit.dynamo import Table, dynamodb
 from servicekit.errors import ItemNotFoundError
 from servicekit.lazy import Lazy
 
-from .errors import LocationNotFoundError
 from .settings import settings
 
 
@@ -37,10 +36,17 @@ class LocationItem(TypedDict):
 
 
 class LocationStore:
-    """Reads and writes of the location table; a missing item is ``LocationNotFoundError``."""
+    """Reads and writes of the location table: it reports what it found, ``locations`` decides what that means."""
 
     def __init__(self, table: Table) -> None:
         self._table = table
+
+    def get(self, user_id: str) -> LocationItem | None:
+        """The stored location (a strongly consistent read), or None."""
+        try:
+            return self._table.get({"user_id": user_id})  # type: ignore[return-value]
+        except ItemNotFoundError:
+            return None
 
     def write(self, user_id: str, fields: Mapping[str, Any]) -> LocationItem:
         """Set ``fields`` and add one to ``version``, in one atomic write; the new item.
@@ -50,27 +56,17 @@ class LocationStore:
         """
         return self._table.update({"user_id": user_id}, fields)  # type: ignore[return-value]
 
-    def read(self, user_id: str) -> LocationItem:
-        """The stored location (a strongly consistent read)."""
+    def delete(self, user_id: str) -> bool:
+        """Delete the location; False if there was none."""
         try:
-            return self._table.get({"user_id": user_id})  # type: ignore[return-value]
+            self._table.delete({"user_id": user_id}, must_exist=True)
         except ItemNotFoundError:
-            raise LocationNotFoundError(_none(user_id)) from None
+            return False
+        return True
 
     def erase(self, user_id: str, erasure_id: str, now: float) -> bool:
         """Replace whatever the user has with a tombstone; False if it was erased already."""
         return self._table.erase({"user_id": user_id}, erasure_id, now)
-
-    def remove(self, user_id: str) -> None:
-        """Delete the location; ``LocationNotFoundError`` if there was none."""
-        try:
-            self._table.delete({"user_id": user_id}, must_exist=True)
-        except ItemNotFoundError:
-            raise LocationNotFoundError(_none(user_id)) from None
-
-
-def _none(user_id: str) -> str:
-    return f"User {user_id} has no location."
 
 
 location_store = Lazy(lambda: LocationStore(Table(dynamodb(), settings().table_name)))

@@ -79,13 +79,6 @@ class Profile(Model):
     version: int
 
 
-class Health(msgspec.Struct):
-    """``GET /health``."""
-
-    status: str
-    service: str
-
-
 class LocationAnswer(msgspec.Struct, kw_only=True):
     """What ``GET /locations/{user_id}`` of the location service answers (checked before use)."""
 

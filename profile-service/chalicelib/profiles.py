@@ -7,17 +7,19 @@ from servicekit.clock import clock
 from servicekit.events import UserErased
 
 from . import metrics
-from .errors import ProfileNotFoundError
+from .errors import ProfileNotFoundError, VersionMismatchError
 from .etags import IfMatch
 from .locations import LocationLookup, lookup
 from .models import Profile, ProfileChange
-from .store import ProfileItem, profile_store
+from .store import ProfileItem, VersionNotMatchedError, profile_store
+
+NOT_FOUND = "There is no profile for this user."
 
 
 def read(user_id: str) -> Profile:
     """The profile with the user's location; 404 when there is none."""
     if not is_user_id(user_id):
-        raise ProfileNotFoundError("There is no profile for this user.")
+        raise ProfileNotFoundError(NOT_FOUND)
     # The store (its DynamoDB client, on a cold start) before the lookup: the location's
     # budget is for the location service's answer, not for this process's own set-up.
     # The lookup gets its token meanwhile, but calls the location service only for a
@@ -31,7 +33,7 @@ def read(user_id: str) -> Profile:
         raise
     if item is None:
         pending.cancel()
-        raise ProfileNotFoundError("There is no profile for this user.")
+        raise ProfileNotFoundError(NOT_FOUND)
     pending.proceed()
     location = pending.result()
     metrics.count(metrics.PROFILE_READS, location_status=location.status)
@@ -43,7 +45,10 @@ def write(user_id: str, change: ProfileChange, precondition: IfMatch | None) -> 
     pending = lookup(user_id)
     fields = {"display_name": change.display_name, "bio": change.bio, "updated_at": clock().iso()}
     try:
-        item = profile_store().save(user_id, fields, precondition)
+        item = profile_store().write(user_id, fields, precondition)
+    except VersionNotMatchedError:
+        pending.cancel()
+        raise VersionMismatchError("The profile is not at a version If-Match names; nothing was written.") from None
     except BaseException:
         pending.cancel()
         raise
@@ -52,7 +57,8 @@ def write(user_id: str, change: ProfileChange, precondition: IfMatch | None) -> 
 
 def delete(user_id: str) -> None:
     """Delete the profile; 404 when there is none."""
-    profile_store().delete(user_id)
+    if not profile_store().delete(user_id):
+        raise ProfileNotFoundError(NOT_FOUND)
 
 
 def erase(event: UserErased) -> bool:

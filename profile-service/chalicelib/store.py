@@ -16,7 +16,6 @@ from servicekit.dynamo import Table, dynamodb
 from servicekit.errors import ConditionFailedError, ItemNotFoundError
 from servicekit.lazy import Lazy
 
-from .errors import ProfileNotFoundError, VersionMismatchError
 from .etags import IfMatch
 from .settings import settings
 
@@ -31,8 +30,12 @@ class ProfileItem(TypedDict):
     version: int
 
 
+class VersionNotMatchedError(Exception):
+    """The profile is not at a version the precondition names (or there is none); nothing was written."""
+
+
 class ProfileStore:
-    """Reads and (conditional) writes of the profile table."""
+    """Reads and (conditional) writes of the profile table: it reports what it found, ``profiles`` decides."""
 
     def __init__(self, table: Table) -> None:
         self._table = table
@@ -44,8 +47,8 @@ class ProfileStore:
         except ItemNotFoundError:
             return None
 
-    def save(self, user_id: str, fields: Mapping[str, Any], precondition: IfMatch | None) -> ProfileItem:
-        """Set ``fields`` and add one to the version, if ``precondition`` holds (412 otherwise)."""
+    def write(self, user_id: str, fields: Mapping[str, Any], precondition: IfMatch | None) -> ProfileItem:
+        """Set ``fields`` and add one to the version, if ``precondition`` holds (``VersionNotMatchedError`` if not)."""
         key = {KEY: user_id}
         try:
             if precondition is None:
@@ -55,19 +58,20 @@ class ProfileStore:
             else:
                 item = self._table.update(key, fields, expected_versions=precondition.versions)
         except ConditionFailedError:
-            raise VersionMismatchError("The profile is not at a version If-Match names; nothing was written.") from None
+            raise VersionNotMatchedError(user_id) from None
         return cast(ProfileItem, item)
+
+    def delete(self, user_id: str) -> bool:
+        """Delete the profile; False if there was none."""
+        try:
+            self._table.delete({KEY: user_id}, must_exist=True)
+        except ItemNotFoundError:
+            return False
+        return True
 
     def erase(self, user_id: str, erasure_id: str, now: float) -> bool:
         """Replace whatever the user has with a tombstone; False if it was erased already."""
         return self._table.erase({KEY: user_id}, erasure_id, now)
-
-    def delete(self, user_id: str) -> None:
-        """Delete the profile; 404 when there is none."""
-        try:
-            self._table.delete({KEY: user_id}, must_exist=True)
-        except ItemNotFoundError:
-            raise ProfileNotFoundError("There is no profile for this user.") from None
 
 
 profile_store = Lazy(lambda: ProfileStore(Table(dynamodb(), settings().table_name)))

@@ -10,8 +10,9 @@
   service's ``.chalice/config.json``: the allowed origin is echoed, with ``Vary: Origin``.
   Chalice's ``CORSConfig`` cannot say that: it has one fixed ``allow_origin``, and API
   Gateway answers its preflights from a fixed mock. So those paths get an ``OPTIONS``
-  route of their own, answered by the function (``answer_preflights``), and the answers of
-  their other routes get their headers here, in one middleware.
+  route of their own, answered by the function (``preflight_route``, added by
+  ``servicekit.service`` as routes are), and the answers of their other routes get their
+  headers here, in one middleware (``add_cors_headers``).
 
 - **Pages a browser navigates to** (a login page and its form, marked ``@navigated``) are
   no API: a browser never fetches them across origins, so they get no CORS headers and no
@@ -25,7 +26,7 @@ never cookies, so a browser app sends the ``Authorization`` header itself.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from chalice import Chalice, CORSConfig, Response
@@ -93,18 +94,28 @@ def is_public_read(entry: RouteEntry) -> bool:
     return entry.method in _READS and entry.authorizer is None
 
 
-def answer_preflights(app: Chalice) -> None:
-    """Give every path of ``app`` without Chalice's CORS an ``OPTIONS`` route, and CORS headers to its answers.
+def needs_preflight(methods: Mapping[str, RouteEntry]) -> bool:
+    """Whether a path with these routes needs an ``OPTIONS`` route answered by its function.
 
-    Call it after the last route: it answers preflights for the routes defined so far.
+    Not when it has one already, nor when Chalice's own CORS or a page (``@navigated``) is on it.
     """
-    for path, entries in list(app.routes.items()):
-        if "OPTIONS" in entries or any(entry.cors or is_navigated(entry) for entry in entries.values()):
-            continue
-        app.route(path, methods=["OPTIONS"])(_preflight_view(app, path))
+    return "OPTIONS" not in methods and not any(entry.cors or is_navigated(entry) for entry in methods.values())
+
+
+def preflight_route(app: Chalice, path: str) -> RouteEntry:
+    """The ``OPTIONS`` route of ``path``: its preflights, answered by ``preflight_headers``."""
+    view = _preflight_view(app, path)
+    return RouteEntry(view, view.__name__, path, "OPTIONS", content_types=["application/json"])
+
+
+def add_cors_headers(app: Chalice) -> None:
+    """Give the answers of every route of ``app`` without Chalice's CORS their CORS headers.
+
+    Their preflights are answered by the routes ``servicekit.service`` adds (``preflight_route``).
+    """
 
     @app.middleware("http")
-    def add_cors_headers(request: Request, get_response: Callable[[Request], Response]) -> Response:
+    def with_cors_headers(request: Request, get_response: Callable[[Request], Response]) -> Response:
         response = get_response(request)
         # A copy: a view may answer with a module's constant dict (``headers=NO_STORE``), which
         # this and every outer middleware would otherwise change for all later requests.

@@ -10,7 +10,8 @@ from chalice import AuthResponse, Chalice, Response
 from chalice.test import Client
 
 from servicekit import cors
-from servicekit.cors import PUBLIC_READ, Origins, answer_preflights
+from servicekit.cors import PUBLIC_READ, Origins
+from servicekit.service import ServiceApp
 
 APP_ORIGIN = "http://localhost:5173"
 STRANGER = "https://evil.example"
@@ -20,7 +21,8 @@ STAGE_ORIGINS = "http://localhost:*, http://127.0.0.1:*, https://app.example.com
 
 def _app() -> Chalice:
     """A service's shape: a public read and an authenticated write on one path, a public-only path."""
-    app = Chalice(app_name="cors-example")
+    app = ServiceApp("cors-example")
+    cors.add_cors_headers(app)
 
     @app.authorizer()
     def anyone(auth_request: Any) -> AuthResponse:
@@ -42,7 +44,6 @@ def _app() -> Chalice:
     def health() -> dict:
         return {}
 
-    answer_preflights(app)
     return app
 
 
@@ -148,3 +149,37 @@ def test_an_origin_allowed_once_is_not_left_in_an_answers_shared_headers(client:
 
     assert "Access-Control-Allow-Origin" not in later.headers
     assert CONSTANT_HEADERS == {"Cache-Control": "no-store"}
+
+
+def test_a_path_gets_its_preflight_as_its_routes_are_added_and_loses_it_to_chalices_own_cors() -> None:
+    # GIVEN an app whose paths are still being written
+    app = ServiceApp("cors-example")
+
+    @app.route("/later", methods=["POST"])
+    def post() -> dict:
+        return {}
+
+    # THEN a path of ours has its preflight at once, with no call after the last route
+    assert "OPTIONS" in app.routes["/later"]
+
+    # WHEN a later route of the path is a public read with Chalice's own CORS
+    @app.route("/later", methods=["GET"], cors=PUBLIC_READ)
+    def get() -> dict:
+        return {}
+
+    # THEN Chalice answers its preflights (API Gateway's mock), and ours is gone
+    assert set(app.routes["/later"]) == {"POST", "GET"}
+
+
+def test_a_paths_own_options_route_replaces_its_preflight() -> None:
+    app = ServiceApp("cors-example")
+
+    @app.route("/own", methods=["PUT"])
+    def put() -> dict:
+        return {}
+
+    @app.route("/own", methods=["OPTIONS"])
+    def options() -> dict:
+        return {"own": True}
+
+    assert app.routes["/own"]["OPTIONS"].view_function is options

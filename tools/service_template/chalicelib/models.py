@@ -37,10 +37,3 @@ class Note(Model):
     text: str
     updated_at: Annotated[str, msgspec.Meta(description="ISO 8601, UTC, with milliseconds.")]
     version: Annotated[int, msgspec.Meta(ge=1, description="Grows by one with each write.")]
-
-
-class Health(msgspec.Struct):
-    """``GET /health``."""
-
-    status: str
-    service: str

@@ -5,6 +5,7 @@ from __future__ import annotations
 from servicekit.clock import clock
 from servicekit.events import UserErased
 
+from .errors import NoteNotFoundError
 from .models import Note, NoteChange
 from .store import NoteItem, note_store
 
@@ -16,7 +17,10 @@ def put(user_id: str, change: NoteChange) -> Note:
 
 def get(user_id: str) -> Note:
     """The user's note; 404 when there is none."""
-    return _public(note_store().read(user_id))
+    item = note_store().get(user_id)
+    if item is None:
+        raise NoteNotFoundError(f"User {user_id} has no note.")
+    return _public(item)
 
 
 def erase(event: UserErased) -> bool:

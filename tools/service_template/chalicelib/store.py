@@ -20,7 +20,6 @@ from servicekit.dynamo import Table, dynamodb
 from servicekit.errors import ItemNotFoundError
 from servicekit.lazy import Lazy
 
-from .errors import NoteNotFoundError
 from .settings import settings
 
 
@@ -32,10 +31,17 @@ class NoteItem(TypedDict):
 
 
 class NoteStore:
-    """Reads and writes of the scaffold table; a missing item is ``NoteNotFoundError``."""
+    """Reads and writes of the scaffold table: it reports what it found, ``notes`` decides what that means."""
 
     def __init__(self, table: Table) -> None:
         self._table = table
+
+    def get(self, user_id: str) -> NoteItem | None:
+        """The stored note (a strongly consistent read), or None."""
+        try:
+            return self._table.get({"user_id": user_id})  # type: ignore[return-value]
+        except ItemNotFoundError:
+            return None
 
     def write(self, user_id: str, fields: Mapping[str, Any]) -> NoteItem:
         """Set ``fields`` and add one to ``version``, in one atomic write; the new item."""
@@ -44,13 +50,6 @@ class NoteStore:
     def erase(self, user_id: str, erasure_id: str, now: float) -> bool:
         """Replace whatever the user has with a tombstone; False if it was erased already."""
         return self._table.erase({"user_id": user_id}, erasure_id, now)
-
-    def read(self, user_id: str) -> NoteItem:
-        """The stored note (a strongly consistent read)."""
-        try:
-            return self._table.get({"user_id": user_id})  # type: ignore[return-value]
-        except ItemNotFoundError:
-            raise NoteNotFoundError(f"User {user_id} has no note.") from None
 
 
 note_store = Lazy(lambda: NoteStore(Table(dynamodb(), settings().table_name)))
