@@ -26,8 +26,7 @@ from tests.support.threads import at_once
 from tools.localstack import Ports, url
 from tools.stages import SERVICES
 
-# Their own group: they share the module's `make run`, never the session's shared stack.
-pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("make-run")]
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
 BERLIN = {"latitude": 52.52, "longitude": 13.405, "city": "Berlin", "country": "DE"}
 WRITERS = 100
