@@ -12,6 +12,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 HOST = "127.0.0.1"
+# How often the serving thread looks for a stop request: ``stop`` waits up to this long
+# (socketserver's default, 0.5 s, made each of the hundreds of tests with a fake peer wait that).
+POLL_S = 0.01
 
 
 class JsonHandler(BaseHTTPRequestHandler):
@@ -55,7 +58,9 @@ class Server:
         self._http = _QueueingServer((HOST, 0), handler)
         self._http.daemon_threads = True
         self.url = f"http://{HOST}:{self._http.server_address[1]}"
-        self._thread = threading.Thread(target=self._http.serve_forever, name=name, daemon=True)
+        self._thread = threading.Thread(
+            target=self._http.serve_forever, kwargs={"poll_interval": POLL_S}, name=name, daemon=True
+        )
 
     def start(self) -> None:
         self._thread.start()

@@ -162,9 +162,13 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
-    """The address of a moto server on 127.0.0.1."""
+    """The address of a moto server on 127.0.0.1, one per test process (``fake_aws`` empties it for each test).
+
+    The server loads each AWS service's backend on its first request to it: started once, the
+    bootstrap, key and release tests pay that once, not once per module.
+    """
     from moto.server import ThreadedMotoServer
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise

@@ -75,9 +75,17 @@ class Cli:
         return "\n".join(self.lines)
 
     def kill(self) -> None:
+        """Stop it if it still runs, as SIGTERM does (it stops its services first); SIGKILL if it hangs.
+
+        SIGKILL alone would leave its services running: each is in a process group of its own.
+        """
         if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=10)
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=EXIT_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
 
 
 def cli_env(ports: Ports, state_dir: Path, **extra: str) -> dict[str, str]:

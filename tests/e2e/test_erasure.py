@@ -14,11 +14,16 @@ import uuid
 from collections.abc import Callable
 
 import boto3
+import pytest
 import requests
 
 from tests.e2e.api import PASSWORD, Api, User, bearer
 from tests.e2e.conftest import StackFactory, client_secret
 from tools.localstack import LOCAL_REGION, LocalStack
+
+# On the worker of the other end-to-end tests: a test of this file on the other worker would
+# start a second shared stack there, whose services and pollers run to the end of the session.
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
 WITHIN_S = 60.0  # the contract: every trace gone within 60 seconds of the 202
 POLL_S = 0.1

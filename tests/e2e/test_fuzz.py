@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import CheckContext, not_a_server_error
 from schemathesis.generation import GenerationMode
 
-from tests.e2e.api import Api
+from tests.e2e.api import TIMEOUT_S, Api
 from tests.support import addresses
 from tools.localstack import LocalStack
 from tools.registry import SERVICES
@@ -98,6 +98,6 @@ def _fuzz(
     def call(case: Any) -> None:
         if case.path_parameters and "user_id" in case.path_parameters:
             case.path_parameters["user_id"] = user_id
-        case.call_and_validate(session=session, headers=headers, checks=checks, timeout=5)
+        case.call_and_validate(session=session, headers=headers, checks=checks, timeout=TIMEOUT_S)
 
     call()

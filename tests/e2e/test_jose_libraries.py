@@ -19,7 +19,7 @@ import jwt as pyjwt
 import pytest
 from authlib.oauth2.rfc9068 import JWTBearerTokenValidator
 
-from tests.e2e.api import Api, User
+from tests.e2e.api import TIMEOUT_S, Api, User
 from tools import stages
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
@@ -38,9 +38,9 @@ def audience() -> str:
 @pytest.fixture(scope="module")
 def jwks(api: Api, issuer: str) -> dict[str, Any]:
     """The JWKS, found from the issuer through the discovery document."""
-    metadata = api.session.get(issuer + "/.well-known/openid-configuration", timeout=5).json()
+    metadata = api.session.get(issuer + "/.well-known/openid-configuration", timeout=TIMEOUT_S).json()
     assert metadata["issuer"] == issuer
-    return api.session.get(metadata["jwks_uri"], timeout=5).json()  # type: ignore[no-any-return]
+    return api.session.get(metadata["jwks_uri"], timeout=TIMEOUT_S).json()  # type: ignore[no-any-return]
 
 
 @pytest.fixture(scope="module")

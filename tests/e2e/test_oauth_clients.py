@@ -16,7 +16,7 @@ from oauthlib.oauth2 import BackendApplicationClient, LegacyApplicationClient
 from oauthlib.oauth2.rfc6749 import errors as oauthlib_errors
 from requests_oauthlib import OAuth2Session as RequestsOAuthSession
 
-from tests.e2e.api import PASSWORD, Api, User, check_documented
+from tests.e2e.api import PASSWORD, TIMEOUT_S, Api, User, check_documented
 from tests.e2e.conftest import client_secret
 from tools import stages
 from tools.localstack import LocalStack
@@ -67,7 +67,7 @@ def assert_works_refreshes_and_revokes(
 ) -> None:
     """The user's token works on the API through ``session``, its refresh token rotates, and revocation ends it."""
     assert token["token_type"] == "Bearer" and token["refresh_token"]
-    me = session.get(api.urls["auth"] + "/users/me", timeout=5)
+    me = session.get(api.urls["auth"] + "/users/me", timeout=TIMEOUT_S)
     assert me.status_code == 200 and me.json()["user_id"] == user.user_id
 
     # The refresh token rotates
@@ -122,8 +122,10 @@ def test_authlib_raises_invalid_client_for_an_unknown_client(metadata: dict[str,
 def test_requests_oauthlib_logs_in_and_refreshes(api: Api, metadata: dict[str, str], user: User) -> None:
     session = check_documented(RequestsOAuthSession(client=LegacyApplicationClient(client_id=PUBLIC_CLIENT)))
 
-    token = session.fetch_token(metadata["token_endpoint"], username=user.username, password=PASSWORD, timeout=5)
-    me = session.get(api.urls["auth"] + "/users/me", timeout=5)
+    token = session.fetch_token(
+        metadata["token_endpoint"], username=user.username, password=PASSWORD, timeout=TIMEOUT_S
+    )
+    me = session.get(api.urls["auth"] + "/users/me", timeout=TIMEOUT_S)
     # A public client names itself on a refresh too (RFC 6749 section 3.2.1): the token is bound to it.
     refreshed = session.refresh_token(
         metadata["token_endpoint"], refresh_token=token["refresh_token"], client_id=PUBLIC_CLIENT, timeout=5
@@ -137,7 +139,9 @@ def test_requests_oauthlib_raises_invalid_grant_for_a_wrong_password(metadata: d
     session = check_documented(RequestsOAuthSession(client=LegacyApplicationClient(client_id=PUBLIC_CLIENT)))
 
     with pytest.raises(oauthlib_errors.InvalidGrantError):
-        session.fetch_token(metadata["token_endpoint"], username=user.username, password="not the password", timeout=5)
+        session.fetch_token(
+            metadata["token_endpoint"], username=user.username, password="not the password", timeout=TIMEOUT_S
+        )
 
 
 def test_requests_oauthlib_gets_a_service_token_with_basic_and_with_post(
@@ -146,7 +150,7 @@ def test_requests_oauthlib_gets_a_service_token_with_basic_and_with_post(
     client_id, secret = service_client
     session = check_documented(RequestsOAuthSession(client=BackendApplicationClient(client_id=client_id)))
 
-    basic = session.fetch_token(metadata["token_endpoint"], client_secret=secret, timeout=5)
+    basic = session.fetch_token(metadata["token_endpoint"], client_secret=secret, timeout=TIMEOUT_S)
     post = session.fetch_token(
         metadata["token_endpoint"], client_id=client_id, client_secret=secret, include_client_id=True, timeout=5
     )
@@ -158,7 +162,7 @@ def test_requests_oauthlib_raises_invalid_client_for_an_unknown_client(metadata:
     session = check_documented(RequestsOAuthSession(client=BackendApplicationClient(client_id="no-such-client")))
 
     with pytest.raises(oauthlib_errors.InvalidClientError):
-        session.fetch_token(metadata["token_endpoint"], client_secret="guess", timeout=5)
+        session.fetch_token(metadata["token_endpoint"], client_secret="guess", timeout=TIMEOUT_S)
 
 
 def test_the_issuer_is_where_the_metadata_is(api: Api, metadata: dict[str, str]) -> None:
