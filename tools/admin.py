@@ -45,12 +45,13 @@ FILLED_IN_BY_THE_STACK = 128
 
 @cache
 def _aws(kind: str) -> Any:
-    """One client per AWS service and command: each new boto3 session parses botocore's data again."""
-    import boto3
+    """A client of the AWS service ``kind``, from the process's one session (servicekit.aws).
 
+    Each new boto3 session parses botocore's data again (about 0.3 s a command, with several).
+    """
     from servicekit import aws
 
-    return boto3.session.Session().client(kind, region_name=aws.region())
+    return aws.client(kind)
 
 
 def stack_outputs(service: str, stage: str) -> dict[str, str] | None:
