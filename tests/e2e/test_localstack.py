@@ -19,7 +19,9 @@ from tools.localstack import LocalStack, Ports, url
 from tools.registry import SERVICES
 from tools.stages import ROOT
 
-pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
+# Not in the "e2e" group: each test starts the runners it needs, never the shared stack, so
+# xdist may run them on either worker.
+pytestmark = [pytest.mark.e2e]
 
 
 @pytest.fixture

@@ -26,7 +26,8 @@ from tests.support.threads import at_once
 from tools.localstack import Ports, url
 from tools.stages import SERVICES
 
-pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
+# Their own group: they share the module's `make run`, never the session's shared stack.
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("make-run")]
 
 BERLIN = {"latitude": 52.52, "longitude": 13.405, "city": "Berlin", "country": "DE"}
 WRITERS = 100
