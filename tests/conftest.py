@@ -158,3 +158,14 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     total = _checked_here() + sum(_checked_by_workers)
     if total:
         terminalreporter.write_line(f"end-to-end responses checked against their service's OpenAPI document: {total}")
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto``: one worker more than the machine has cores.
+
+    Much of the suite waits: on its local stacks' processes, moto's server, generators and
+    compilers it runs; two workers kept two cores about three quarters busy. Measured on a
+    quiet 2-core machine on 2026-12-05, pytest's own times of the whole suite: 2 workers
+    159 s, 3 workers 140 s, 4 workers 146 s.
+    """
+    return (os.cpu_count() or 1) + 1

@@ -32,7 +32,7 @@ from tests.support import toolchain
 from tools.localstack import LocalStack
 from tools.registry import SERVICES
 
-pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e-generated")]
 
 CLIENTS = Path(__file__).with_name("clients")
 UNKNOWN_USER = "00000000-0000-4000-8000-000000000000"

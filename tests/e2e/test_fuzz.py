@@ -25,7 +25,7 @@ from tests.support import addresses
 from tools.localstack import LocalStack
 from tools.registry import SERVICES
 
-pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e-generated")]
 
 FUZZ = settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 # The answers that refuse a request as malformed. Others are answers about the world, not the
