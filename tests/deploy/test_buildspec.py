@@ -23,6 +23,7 @@ import json
 import os
 import re
 import shlex
+import signal
 import subprocess
 import zipfile
 from collections.abc import Iterator
@@ -94,7 +95,9 @@ def _environment(root: Path, work: Path) -> dict[str, str]:
     inherited = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("PYTEST", "AWS_", "COV_", "LOCAL_", "_")) and k != "STAGE"
+        # MAKEFLAGS and its kin would hand this run's `make` variables (a PYTEST given on its
+        # command line, above all) to the build's own `make test`.
+        if not k.startswith(("PYTEST", "AWS_", "COV_", "LOCAL_", "_", "MAKE", "MFLAGS")) and k != "STAGE"
     }
     python = str(root / ".venv" / "bin" / "python")
     return {
@@ -115,6 +118,26 @@ def _environment(root: Path, work: Path) -> dict[str, str]:
     }
 
 
+def _run_command(command: str, root: Path, environment: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """One buildspec command in bash, in a process group of its own: a timeout stops all it started."""
+    with subprocess.Popen(
+        ["bash", "-c", command],
+        cwd=root,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    ) as process:
+        try:
+            stdout, stderr = process.communicate(timeout=COMMAND_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+            raise
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
 def run_build(root: Path, work: Path) -> Build:
     """Run the buildspec of ``root`` as CodeBuild does; fail at the first command that fails."""
     spec = yaml.safe_load((root / pipeline.BUILDSPEC).read_text())
@@ -125,14 +148,7 @@ def run_build(root: Path, work: Path) -> Build:
             if command == pipeline.RELEASE_COMMAND:
                 skipped.append(command)
                 continue
-            result = subprocess.run(
-                ["bash", "-c", command],
-                cwd=root,
-                env=environment,
-                capture_output=True,
-                text=True,
-                timeout=COMMAND_TIMEOUT_S,
-            )
+            result = _run_command(command, root, environment)
             assert result.returncode == 0, (
                 f"phase {phase}: `{command}` failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
             )
