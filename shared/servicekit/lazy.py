@@ -9,6 +9,14 @@ from collections.abc import Callable
 
 logger = logging.getLogger(__name__)
 
+# Held while a library is imported on first use by more than one module (Powertools: by
+# the logger and by the metrics). CPython lets two threads import one package at once,
+# and when their imports cross, it hands one of them the module half-initialised
+# ("cannot import name 'Metrics' from partially initialized module"). The profile
+# service's early start counts its token fetch on a thread of its own, as the first
+# request's logger is being made: without this lock, that first request was sometimes a 500.
+FIRST_USE_IMPORTS = threading.RLock()
+
 
 class Lazy[T]:
     """An accessor: ``thing()`` builds the value once, on first use, and returns it after.

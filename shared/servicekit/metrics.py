@@ -21,7 +21,7 @@ from collections.abc import Mapping
 
 from . import env
 from .correlation import correlation_id
-from .lazy import Lazy
+from .lazy import FIRST_USE_IMPORTS, Lazy
 
 NAMESPACE = "Profiles"
 BASE_DIMENSIONS = ("service", "stage")
@@ -104,7 +104,8 @@ def measure(metric: Metric, value: float, **dimensions: str) -> None:
         value not in metric.dimensions[name] for name, value in dimensions.items()
     ):
         raise ValueError(f"{metric.name} takes the dimensions {dict(metric.dimensions)}, got {dimensions}")
-    from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
+    with FIRST_USE_IMPORTS:
+        from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
     emf = EphemeralMetrics(namespace=NAMESPACE)
     for name, dimension in {**base_dimensions(), **dimensions}.items():

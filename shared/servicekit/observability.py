@@ -24,7 +24,7 @@ from chalice.app import Request
 
 from . import env, metrics
 from .correlation import CORRELATION_HEADER, accepted_correlation_id, current
-from .lazy import Lazy
+from .lazy import FIRST_USE_IMPORTS, Lazy
 
 # The loggers of the services' own code (``logging.getLogger(__name__)``) write through
 # Powertools' formatter too, so their lines carry the correlation id.
@@ -42,8 +42,9 @@ class _Stdout:
 
 
 def _new_logger() -> Any:
-    from aws_lambda_powertools import Logger
-    from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
+    with FIRST_USE_IMPORTS:
+        from aws_lambda_powertools import Logger
+        from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 
     service = env.optional("POWERTOOLS_SERVICE_NAME") or "service"
     powertools = Logger(service=service, stream=cast("IO[str]", _Stdout()))

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from servicekit.lazy import Lazy
@@ -99,3 +104,55 @@ def test_a_value_provided_once_one_is_built_changes_nothing() -> None:
     thing.provide("at hand")
 
     assert thing() == "first"
+
+
+# In a fresh interpreter: every Powertools module is imported while a thread holds the lock.
+_IMPORTS_UNDER_THE_LOCK = """
+import sys, threading
+from servicekit.lazy import FIRST_USE_IMPORTS
+
+def held() -> bool:
+    free = []
+
+    def try_it() -> None:
+        free.append(FIRST_USE_IMPORTS.acquire(blocking=False))
+        if free[0]:
+            FIRST_USE_IMPORTS.release()
+
+    probe = threading.Thread(target=try_it)
+    probe.start()
+    probe.join()
+    return not free[0]
+
+class Watch:
+    def find_spec(self, name, path=None, target=None):
+        if name.startswith("aws_lambda_powertools"):
+            print(name, held())
+        return None
+
+sys.meta_path.insert(0, Watch())
+from servicekit import metrics, observability
+{use}
+"""
+
+
+@pytest.mark.parametrize(
+    "use", ["metrics.count(metrics.COLD_STARTS)", "observability.logger()"], ids=["metrics", "logger"]
+)
+def test_powertools_is_imported_under_the_first_use_lock_by_the_metrics_and_the_logger_alike(use: str) -> None:
+    # Two threads importing one package at once may get it half-initialised: the profile
+    # service's early start counts its token fetch as the first request makes its logger.
+    shared = Path(__file__).resolve().parents[2] / "shared"
+    env = {**os.environ, "PYTHONPATH": str(shared), "POWERTOOLS_METRICS_NAMESPACE": "Test"}
+    done = subprocess.run(
+        [sys.executable, "-c", _IMPORTS_UNDER_THE_LOCK.format(use=use)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    imports = [line.split() for line in done.stdout.splitlines() if line.startswith("aws_lambda_powertools")]
+
+    assert imports, done.stdout + done.stderr
+    assert [name for name, held in imports if held != "True"] == []
