@@ -1,18 +1,24 @@
-"""The bench's pure parts: prices, the memory rule, the package it models (no timings here)."""
+"""The bench's parts: prices, the memory rule, the package and world it models, what it accepts (no timings here)."""
 
 from __future__ import annotations
 
 import json
+import os
+import re
 from importlib.util import cache_from_source
 from pathlib import Path
+from typing import Any
 
+import boto3
 import pytest
+from moto import mock_aws
 
 from servicekit.keyring import KeyRing
 from servicekit.tokens import KeySet, TokenVerifier
-from tools import stages
+from tools import stages, tables
 from tools.bench import __main__ as bench
-from tools.bench import aws, costs, package, speed, world
+from tools.bench import aws, costs, cpu, package, speed, world
+from tools.bench.model import Function, run_once
 
 
 def test_a_million_invocations_cost_requests_plus_gb_seconds_billed_per_ms() -> None:
@@ -172,3 +178,54 @@ def test_the_token_the_bench_sends_the_authorizers_is_one_they_accept() -> None:
     claims = TokenVerifier(KeySet(ring.jwks, initial=ring.jwks()), issuer=issuer, audience=audience).verify(token)
 
     assert claims.subject == "u-1"
+
+
+class _MotoInProcess:
+    """``world.Moto``'s one method a ``Stage`` uses, under moto's in-process mock."""
+
+    def client(self, service: str) -> Any:
+        return boto3.client(service, region_name=world.REGION)
+
+
+def test_each_process_gets_a_table_of_its_own_holding_what_was_set_up() -> None:
+    # moto copies a whole table on every transaction: a table shared by every run would
+    # slow the bench's later logins with its earlier ones, which DynamoDB does not.
+    with mock_aws():
+        dynamodb = boto3.client("dynamodb", region_name=world.REGION)
+        tables.create(dynamodb, "auth-bench", stages.folder("auth") / "resources.json")
+        user = {"pk": {"S": "user#1"}, "sk": {"S": "user"}, "name": {"S": "Ada"}}
+        dynamodb.put_item(TableName="auth-bench", Item=user)
+        stage = world.Stage(_MotoInProcess(), {"auth": {"TABLE_NAME": "auth-bench", "OTHER": "kept"}})
+
+        first, second = stage.env("auth"), stage.env("auth")
+        dynamodb.put_item(TableName=first["TABLE_NAME"], Item={**user, "sk": {"S": "family#1"}})
+
+        assert len({"auth-bench", first["TABLE_NAME"], second["TABLE_NAME"]}) == 3
+        assert first["OTHER"] == "kept"
+        assert dynamodb.scan(TableName=second["TABLE_NAME"])["Items"] == [user]
+        assert dynamodb.scan(TableName="auth-bench")["Items"] == [user]
+        assert stage.setup_env("auth")["TABLE_NAME"] == "auth-bench"
+
+
+@pytest.mark.parametrize(
+    ("answers", "named"),
+    [
+        ([{"statusCode": 429, "body": "slow down"}], "POST /token answered 429: slow down"),
+        ([{"statusCode": 200, "body": "{}"}, {"statusCode": 400, "body": "invalid_grant"}], "answered 400"),
+        ([{"principalId": "x", "policyDocument": {"Statement": [{"Effect": "Deny"}]}}], "answered None"),
+    ],
+    ids=["cold-429", "warm-400", "authorizer-deny"],
+)
+def test_a_figure_is_only_taken_from_an_invocation_that_succeeded(
+    tmp_path: Path, answers: list[dict[str, Any]], named: str
+) -> None:
+    # A 429 is fast and a retried, failed write slow: neither times the path the figure names.
+    (tmp_path / "app.py").write_text(
+        f"ANSWERS = {answers!r}\n"
+        "def app(event, context):\n"
+        "    return ANSWERS.pop(0) if len(ANSWERS) > 1 else ANSWERS[0]\n"
+    )
+    function = Function("bench", "api", "app", [{"name": "POST /token", "event": {}}], tmp_path)
+
+    with cpu.limited(cpu.FULL_VCPU_MB) as limit, pytest.raises(RuntimeError, match=re.escape(named)):
+        run_once(function, limit, dict(os.environ), warm=2, lambda_handler=False)

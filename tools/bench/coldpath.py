@@ -57,8 +57,14 @@ class Context:
 
 
 def invoke(event: dict) -> dict:
+    """Call the handler; ``ok`` unless it answered with an error status or an authorizer's Deny."""
     answer = handler(event, Context())
-    return {"status": answer.get("statusCode"), "body": answer.get("body"), "policy": answer.get("policyDocument")}
+    status, policy = answer.get("statusCode"), answer.get("policyDocument")
+    if policy is not None:
+        ok = all(statement["Effect"] == "Allow" for statement in policy["Statement"])
+    else:
+        ok = status is not None and status < 400
+    return {"status": status, "body": answer.get("body"), "policy": policy, "ok": ok}
 
 
 first_event = spec["events"][0]["event"]
@@ -97,12 +103,15 @@ dynamo = sys.modules.get("servicekit.dynamo")
 if dynamo is not None and dynamo.dynamodb._built:
     dynamo.dynamodb().meta.events.register("provide-client-params.dynamodb.*", count)
 warm: dict[str, list[dict[str, float]]] = {}
+failed: list[dict] = []  # warm invocations that did not succeed: their figures would time something else
 for entry in spec["events"]:
     runs = []
     for _ in range(spec["warm"]):
         units.update(read=0.0, write=0.0)
         before, before_cpu = time.perf_counter(), time.process_time()
-        invoke(entry["event"])
+        answer = invoke(entry["event"])
         runs.append({"wall_s": time.perf_counter() - before, "cpu_s": time.process_time() - before_cpu, **units})
+        if not answer["ok"]:
+            failed.append({"route": entry["name"], **answer})
     warm[entry["name"]] = runs
-print(MARK + json.dumps({"warm": warm}), flush=True)
+print(MARK + json.dumps({"warm": warm, "failed": failed}), flush=True)

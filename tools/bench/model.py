@@ -85,11 +85,12 @@ def run_once(
         watchdog.start()
         try:
             assert process.stdout is not None
-            first_line = ""
+            first_line, logs = "", []  # the function's own log lines, for an error
             while line := process.stdout.readline():
                 if line.startswith(MARK):
                     first_line = line.removeprefix(MARK)
                     break
+                logs.append(line)
             answered = time.perf_counter()
             rest = process.stdout.read()
             process.wait()
@@ -104,7 +105,11 @@ def run_once(
         # No controller: CPU time at the memory's share, plus the time spent waiting.
         wall = cold["cpu_s"] / limit.cpus + max(0.0, wall - cold["cpu_s"])
     marked = [line.removeprefix(MARK) for line in rest.splitlines() if line.startswith(MARK)]
-    warm_runs = json.loads(marked[0])["warm"] if marked else {}
+    logs += [line for line in rest.splitlines(keepends=True) if not line.startswith(MARK)]
+    later = json.loads(marked[0]) if marked else {}
+    failed = [{"route": function.events[0]["name"], **cold["answer"]}] if not cold["answer"]["ok"] else []
+    _refuse(function, limit, failed + later.get("failed", []), logs)
+    warm_runs = later.get("warm", {})
     if limit.scaled:
         for runs in warm_runs.values():
             for r in runs:
@@ -117,6 +122,21 @@ def run_once(
         warm=warm_runs,
         marks=cold.get("marks", {}),
     )
+
+
+def _refuse(function: Function, limit: cpu.Limit, failed: list[dict[str, Any]], logs: list[str]) -> None:
+    """Stop the bench at an invocation that did not succeed: its time is not the path's.
+
+    A 429 is fast and a timed-out, retried write slow; neither is the login a figure names.
+    """
+    if failed:
+        first = failed[0]
+        # What the function said beyond its access log and metrics: warnings, tracebacks.
+        said = [line for line in logs if '"level":"INFO"' not in line and '{"_aws"' not in line]
+        raise RuntimeError(
+            f"{function.name} at {limit.memory_mb} MB: {first['route']} answered {first['status']}: "
+            f"{first['body'] or first['policy']}\nwhat it logged:\n{''.join(said[-30:])}"
+        )
 
 
 @dataclass

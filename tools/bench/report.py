@@ -414,6 +414,15 @@ Each process imports the service as the pipeline's deployment package holds it:
 after `chalice package` (wheels carry none, and Lambda's `/var/task` is read-only: without
 it every cold start compiles them all); boto3 and the standard library come compiled with
 the runtime. API Gateway's own latency is not in these figures.
+
+A figure is taken only from invocations that succeeded: a 429 is fast and a timed-out,
+retried write slow, and neither is the request the figure names, so any error answer (or
+an authorizer's Deny) stops the bench with what the function logged. Each process gets
+its own copy of its service's table as set up: moto copies a whole table for every
+transaction, where DynamoDB's latency does not grow with a table, and on one shared table
+the bench's own logins slowed its later ones until they timed out. Each kind of request
+has run once, untimed, before any is measured: moto's server answers the first of a kind
+about 100 ms late.
 """
 
 COST_PROSE = """

@@ -232,6 +232,47 @@ def create_resources(moto: Moto, signing_keys: str, client_secret: str) -> None:
         ssm.put_parameter(Name=name, Value=value, Type="SecureString", Overwrite=True)
 
 
+class Stage:
+    """The deployed stage's environments, one per service, and a table of its own for each function process.
+
+    Each process gets a fresh copy of its service's table as set up (the data the cold
+    requests read). moto copies a whole table for every transaction, so its latency grows
+    with the table, where DynamoDB's does not: on one shared table the bench's own logins
+    (a new refresh-token family and an attempt counter each) slowed its later ones, past
+    the deployed stage's 1 s read timeout, and botocore's retry of a transaction moto had
+    applied failed its own condition. A process's table is also its own per-address
+    budget of logins, so the bench's hundreds of logins from one address are never a 429.
+    """
+
+    def __init__(self, moto: Moto, environments: dict[str, dict[str, str]]) -> None:
+        self._moto = moto
+        self._environments = environments
+        self._dynamodb = moto.client("dynamodb")
+        self._lock = threading.Lock()  # boto3's clients may be shared by threads; the counter may not
+        self._copies = 0
+
+    def handing(self, **extra: str) -> Stage:
+        """The same stage, each environment with ``extra`` variables (the JWKS handed over)."""
+        return Stage(self._moto, {s: {**env, **extra} for s, env in self._environments.items()})
+
+    def setup_env(self, service: str) -> dict[str, str]:
+        """The service's environment on the stage's own table, where the set-up writes."""
+        return dict(self._environments[service])
+
+    def env(self, service: str) -> dict[str, str]:
+        """The service's environment for one process: its table a fresh copy of the set-up one."""
+        env = self.setup_env(service)
+        with self._lock:
+            self._copies += 1
+            name = f"{env['TABLE_NAME']}-{self._copies}"
+        tables.create(self._dynamodb, name, stages.folder(service) / "resources.json")
+        pages = self._dynamodb.get_paginator("scan").paginate(TableName=env["TABLE_NAME"], ConsistentRead=True)
+        for item in (item for page in pages for item in page["Items"]):
+            self._dynamodb.put_item(TableName=name, Item=item)
+        env["TABLE_NAME"] = name
+        return env
+
+
 def environment(service: str, moto: Moto, peers: Peers, base: dict[str, str]) -> dict[str, str]:
     """A function's environment: the deployed stage's variables, AWS served by moto."""
     env = {k: v for k, v in base.items() if not k.startswith(("AWS_", "PYTHON"))}
