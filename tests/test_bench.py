@@ -229,3 +229,29 @@ def test_a_figure_is_only_taken_from_an_invocation_that_succeeded(
 
     with cpu.limited(cpu.FULL_VCPU_MB) as limit, pytest.raises(RuntimeError, match=re.escape(named)):
         run_once(function, limit, dict(os.environ), warm=2, lambda_handler=False)
+
+
+def test_the_grant_the_bench_times_is_the_profile_services_and_the_auth_api_grants_it(tmp_path: Path) -> None:
+    # The all-cold read waits for the auth API's answer to this request: the bench must
+    # time a token actually issued, for the client registered as an operator registers it.
+    ring = KeyRing.generate()
+    moto = world.Moto()
+    peers = world.Peers(ring.jwks(), {})
+    try:
+        world.create_resources(moto, ring.dumps())
+        client_id, secret = world.register_client(moto, bench.FETCHING_SERVICE, bench.STARTING_ENVIRONMENT)
+        environment = world.environment("auth", moto, peers, bench.STARTING_ENVIRONMENT)
+        stored = moto.client("dynamodb").scan(TableName=environment["TABLE_NAME"])["Items"]
+        functions = bench._functions(tmp_path, ring, "u-1", "someone", world.ISSUER)
+        grant = bench._grant(functions, client_id, secret)
+
+        with cpu.limited(cpu.FULL_VCPU_MB) as limit:
+            run = run_once(grant, limit, world.Stage(moto, {"auth": environment}).env("auth"), warm=1)
+    finally:
+        peers.stop()
+        moto.stop()
+
+    assert client_id == stages.stage_env("profile", world.STAGE)["CLIENT_ID"]
+    assert secret not in json.dumps(stored)  # stored hashed only
+    assert run.answer["status"] == 200
+    assert json.loads(run.answer["body"])["scope"] == "location:read"

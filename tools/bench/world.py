@@ -19,7 +19,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from tools import stages, tables
+from tools import registry, stages, tables
 from tools.jsonserver import HOST, JsonHandler, Server
 
 REGION = "us-east-1"
@@ -217,19 +217,49 @@ def _handler(peers: Peers) -> type[JsonHandler]:
     return Handler
 
 
-def create_resources(moto: Moto, signing_keys: str, client_secret: str) -> None:
-    """The deployed stage's tables, its two secrets and the auth service's own URL (its issuer), in moto."""
+def create_resources(moto: Moto, signing_keys: str) -> None:
+    """The deployed stage's tables, the auth service's signing keys and its own URL (its issuer), in moto."""
     dynamodb = moto.client("dynamodb")
     for service in stages.SERVICES:
         tables.create(dynamodb, stages.table_name(service, STAGE), stages.folder(service) / "resources.json")
-    ssm = moto.client("ssm")
-    for service, variable, value in (
-        ("auth", "SIGNING_KEYS", signing_keys),
-        ("profile", "CLIENT_SECRET", client_secret),
-        ("auth", "TOKEN_ISSUER", ISSUER),
-    ):
-        name = stages.stage_env(service, STAGE)[variable].removeprefix("ssm:")
-        ssm.put_parameter(Name=name, Value=value, Type="SecureString", Overwrite=True)
+    for variable, value in (("SIGNING_KEYS", signing_keys), ("TOKEN_ISSUER", ISSUER)):
+        moto.client("ssm").put_parameter(
+            Name=_parameter("auth", variable), Value=value, Type="SecureString", Overwrite=True
+        )
+
+
+def register_client(moto: Moto, service: str, base: dict[str, str]) -> tuple[str, str]:
+    """``service``'s client, registered as an operator registers it: its id and its secret.
+
+    ``tools.admin create-client`` stores the secret hashed in the auth table and writes it
+    where the service reads it (SSM, here moto's), from where the bench reads it back.
+    """
+    client_id = stages.stage_env(service, STAGE)["CLIENT_ID"]
+    scope = registry.load().services[service].client
+    if scope is None:
+        raise ValueError(f"{service} has no service client (services.toml)")
+    env = {k: v for k, v in base.items() if not k.startswith(("AWS_", "PYTHON"))}
+    env.update(_aws_env(moto))
+    command = ["-m", "tools.admin", "create-client", client_id, "--scope", scope, "--stage", STAGE]
+    subprocess.run([sys.executable, *command], cwd=stages.ROOT, env=env, check=True, capture_output=True, text=True)
+    answer = moto.client("ssm").get_parameter(Name=_parameter(service, "CLIENT_SECRET"), WithDecryption=True)
+    return client_id, answer["Parameter"]["Value"]
+
+
+def _parameter(service: str, variable: str) -> str:
+    """The SSM parameter the deployed stage reads ``variable`` of ``service`` from."""
+    return stages.stage_env(service, STAGE)[variable].removeprefix("ssm:")
+
+
+def _aws_env(moto: Moto) -> dict[str, str]:
+    """AWS as a process sees it here: moto's server, with any credentials."""
+    return {
+        "AWS_ENDPOINT_URL": moto.url,
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",  # moto accepts any credentials
+        "AWS_REGION": REGION,
+        "AWS_DEFAULT_REGION": REGION,
+    }
 
 
 class Stage:
@@ -278,12 +308,8 @@ def environment(service: str, moto: Moto, peers: Peers, base: dict[str, str]) ->
     env = {k: v for k, v in base.items() if not k.startswith(("AWS_", "PYTHON"))}
     env.update(TOKEN_ISSUER=ISSUER)
     env.update(stages.stage_env(service, STAGE))
+    env.update(_aws_env(moto))
     env.update(
-        AWS_ENDPOINT_URL=moto.url,
-        AWS_ACCESS_KEY_ID="bench",
-        AWS_SECRET_ACCESS_KEY="bench",  # noqa: S106 - moto accepts any credentials
-        AWS_REGION=REGION,
-        AWS_DEFAULT_REGION=REGION,
         AUTH_URL=peers.url,
         LOCATION_URL=peers.url,
         PYTHONDONTWRITEBYTECODE="1",
