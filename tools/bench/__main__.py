@@ -251,7 +251,8 @@ def _choose(
     Only sizes up to one vCPU are chosen from: a cold start runs one thread at a time, so
     the share of a second vCPU above 1,769 MB cannot speed it up (the bench measures them
     to show it; what differs there is noise). The goals hold as measured and normalised
-    to Lambda's vCPU (``factor``, ``Host.factor``): the larger of the two is judged.
+    to Lambda's vCPU (``factor``, ``Host.factor``): the larger of the two is judged, for
+    the slowest of the runs.
     """
     sizes = tuple(mb for mb in sizes if mb <= cpu.FULL_VCPU_MB) or sizes
     chosen, reasons = {}, {}
@@ -259,7 +260,7 @@ def _choose(
         main_route = f.events[0]["name"]
         by_size = {
             mb: (
-                model[(f.name, mb)].cold_ms * max(1.0, factor),
+                model[(f.name, mb)].cold_range_ms[1] * max(1.0, factor),
                 costs.lambda_per_million(mb, model[(f.name, mb)].warm_ms[main_route]),
             )
             for mb in sizes

@@ -41,6 +41,8 @@ def dynamodb_per_million(read_units: float, write_units: float) -> float:
 def choose(kind: str, by_size: dict[int, tuple[float, float]]) -> tuple[int, str]:
     """The memory for a function, and why: ``by_size`` maps MB to (cold ms, $ per million).
 
+    The cold figure is the slowest of the runs at that size: a size meets the goal only if
+    every run did (one whose median meets it by a few percent flips with the host's noise).
     The rule: the cheapest size whose modelled cold start meets the goal; of sizes within
     5 % of that price, the fastest cold start. If no size meets the goal, the cheapest of
     those within 10 % of the fastest cold start (above 1,769 MB a single-threaded start
@@ -55,4 +57,4 @@ def choose(kind: str, by_size: dict[int, tuple[float, float]]) -> tuple[int, str
     cheapest = min(v[1] for v in meeting.values())
     near = {mb: v for mb, v in meeting.items() if v[1] <= cheapest * 1.05}
     chosen = min(near, key=lambda mb: (near[mb][0], mb))
-    return chosen, f"meets {goal:.0f} ms; cheapest within 5 %"
+    return chosen, f"meets {goal:.0f} ms in every run; cheapest within 5 %"
