@@ -4,6 +4,7 @@ from chalice import Response
 from chalice.app import DynamoDBEvent
 
 from chalicelib import authorize, discovery, erasure, keys, token_requests, tokens, users
+from chalicelib.descriptions import AUTHORIZE, JSON_TOO, LOGIN_FORM, REVOCATION
 from chalicelib.errors import NO_STORE, OAuthError, TooManyRequestsError
 from chalicelib.models import (
     CACHE_CONTROL,
@@ -35,25 +36,6 @@ app, jwt_auth = service("auth", version="2.0.0", verifier=keys.verifier_for)
 
 PUBLIC_CACHE = {"Cache-Control": "public, max-age=300"}
 # RFC 6749 section 5.2 errors of the two token endpoints, and their headers.
-# The token endpoints are documented in RFC 6749's form encoding only: openapi-python-client
-# cannot generate a working client for one body in two media types (its issues #1451, #1276).
-JSON_TOO = (
-    "JSON bodies with the same parameter names are accepted too (`Content-Type: application/json`). "
-    "A client authenticates with HTTP Basic or with `client_id` and `client_secret`, never both."
-)
-AUTHORIZE = (
-    "For a browser: an unknown `client_id`, or a `redirect_uri` not registered for it exactly, is a 400 page, "
-    "never a redirect. Any other problem is sent back with a 302 to the `redirect_uri`, with RFC 6749 section "
-    "4.1.2.1's `error` and `error_description`, the `state` and `iss` (RFC 9207). A good request gets the login "
-    "page, and a cookie that binds its form to this browser."
-)
-LOGIN_FORM = (
-    "Posted by the login page with the cookie it set. A successful login: 302 to the client's `redirect_uri` "
-    "with `code` (usable once, within 60 seconds), `state` and `iss`. A wrong password or unknown user: the "
-    "page again with the error (200), counted like any failed login. Locked out: a 429 page. An unknown or "
-    "expired request: a 400 page; a form without the page's cookie, or posted from another site: a 403 page."
-)
-REVOCATION = JSON_TOO + ' Revision 1\'s JSON body `{"refresh_token": ...}` is read as `token`.'
 OAUTH_ERRORS = {
     400: Answer(OAuthErrorBody, (CACHE_CONTROL,)),
     401: Answer(OAuthErrorBody, (CACHE_CONTROL, WWW_AUTHENTICATE)),

@@ -10,6 +10,7 @@ from chalice import Response
 from chalice.app import SQSEvent
 
 from chalicelib import access, etags, pages, profiles
+from chalicelib.descriptions import DESCRIPTION
 from chalicelib.errors import ProfileNotFoundError
 from chalicelib.models import Profile, ProfileChange
 from servicekit import events
@@ -18,20 +19,6 @@ from servicekit.bodies import parse, to_builtins
 from servicekit.cors import PUBLIC_READ
 from servicekit.openapi import Answer, Error, documented
 from servicekit.service import service
-
-DESCRIPTION = """\
-Public profiles. A profile embeds the user's location, read from the location service
-within about one second: `location_status` is `ok`, `none` (the user has no location)
-or `unavailable` (the location service failed or was too slow; the profile is still 200).
-
-Optimistic concurrency: every profile answer carries `ETag: "<version>"`. `PUT` takes an
-optional `If-Match`: `*` (any existing profile) or a list of entity tags, compared
-strongly (a weak tag `W/"3"` never matches). A mismatch, or any `If-Match` on a profile
-that does not exist, is 412 and writes nothing; a malformed header is 400. Without
-`If-Match` a `PUT` creates or replaces the profile, still adding exactly one to its
-version. `PUT` replaces the whole profile: an omitted `bio` clears it. `DELETE` needs
-the owner's token with scope `profile:write`.
-"""
 
 app, jwt_auth = service("profile", version="1.0.0", description=DESCRIPTION)
 
