@@ -198,11 +198,14 @@ def test_each_process_gets_a_table_of_its_own_holding_what_was_set_up() -> None:
         stage = world.Stage(_MotoInProcess(), {"auth": {"TABLE_NAME": "auth-bench", "OTHER": "kept"}})
 
         first, second = stage.env("auth"), stage.env("auth")
+        handed = stage.handing(JWKS="{}").env("auth")  # the same moto: its copies are fresh too
         dynamodb.put_item(TableName=first["TABLE_NAME"], Item={**user, "sk": {"S": "family#1"}})
 
-        assert len({"auth-bench", first["TABLE_NAME"], second["TABLE_NAME"]}) == 3
+        assert len({"auth-bench", first["TABLE_NAME"], second["TABLE_NAME"], handed["TABLE_NAME"]}) == 4
         assert first["OTHER"] == "kept"
+        assert handed["JWKS"] == "{}"
         assert dynamodb.scan(TableName=second["TABLE_NAME"])["Items"] == [user]
+        assert dynamodb.scan(TableName=handed["TABLE_NAME"])["Items"] == [user]
         assert dynamodb.scan(TableName="auth-bench")["Items"] == [user]
         assert stage.setup_env("auth")["TABLE_NAME"] == "auth-bench"
 

@@ -277,9 +277,7 @@ class Stage:
     def __init__(self, moto: Moto, environments: dict[str, dict[str, str]]) -> None:
         self._moto = moto
         self._environments = environments
-        self._dynamodb = moto.client("dynamodb")
-        self._lock = threading.Lock()  # boto3's clients may be shared by threads; the counter may not
-        self._copies = 0
+        self._dynamodb = moto.client("dynamodb")  # boto3's clients may be shared by threads
 
     def handing(self, **extra: str) -> Stage:
         """The same stage, each environment with ``extra`` variables (the JWKS handed over)."""
@@ -292,10 +290,9 @@ class Stage:
     def env(self, service: str) -> dict[str, str]:
         """The service's environment for one process: its table a fresh copy of the set-up one."""
         env = self.setup_env(service)
-        with self._lock:
-            self._copies += 1
-            name = f"{env['TABLE_NAME']}-{self._copies}"
-        tables.create(self._dynamodb, name, stages.folder(service) / "resources.json")
+        name = f"{env['TABLE_NAME']}-{uuid.uuid4().hex[:12]}"  # unique across stages sharing moto
+        if not tables.create(self._dynamodb, name, stages.folder(service) / "resources.json"):
+            raise RuntimeError(f"table {name} existed already: it would not be a fresh copy")
         pages = self._dynamodb.get_paginator("scan").paginate(TableName=env["TABLE_NAME"], ConsistentRead=True)
         for item in (item for page in pages for item in page["Items"]):
             self._dynamodb.put_item(TableName=name, Item=item)
