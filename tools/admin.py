@@ -342,11 +342,11 @@ def _client_secret_reference(service: str, stage: str) -> str:
 
 def _client_matches(stage: str, client_id: str, scope: str, secret: str) -> bool:
     _enter(stage)
-    from chalicelib import passwords
+    from chalicelib import clients
     from chalicelib.store import auth_store
 
     client = auth_store().client(client_id)
-    return client is not None and client["scope"] == scope and passwords.verify(client.get("secret_hash"), secret)
+    return client is not None and client["scope"] == scope and clients.check_secret(client.get("secret_hash"), secret)
 
 
 def create_service_clients(stage: str) -> None:

@@ -1,4 +1,4 @@
-"""Argon2id hashing of passwords and client secrets (argon2-cffi), and which passwords are too common.
+"""Argon2id hashing of passwords (argon2-cffi), and which passwords are too common.
 
 A password is normalised to Unicode NFKC before it is hashed or checked (NIST SP 800-63B),
 so the same password typed on another keyboard (composed or decomposed accents, full-width

@@ -565,6 +565,14 @@ class AuthStore:
         """Create or replace a client."""
         self._table.put(dict(client))
 
+    def replace_client_secret_hash(self, client: ClientItem, secret_hash: str) -> None:
+        """Store the secret's new hash, unless the client's secret changed meanwhile (then nothing)."""
+        unchanged = Condition("secret_hash = :old", values={":old": client["secret_hash"]})
+        try:
+            self._table.put({**client, "secret_hash": secret_hash}, unchanged)
+        except ConditionFailedError:
+            pass  # a new secret, or the client deleted: the hash of before is not the one to replace
+
     def client(self, client_id: str) -> ClientItem | None:
         """The client, or None."""
         try:

@@ -17,7 +17,7 @@ from msgspec import UNSET
 
 from servicekit.clock import clock
 
-from . import attempts, codes, metrics, passwords
+from . import attempts, clients, codes, metrics, passwords
 from .errors import (
     InvalidClientError,
     InvalidCredentialsError,
@@ -262,9 +262,12 @@ def authenticate_client(client: ClientCredentials, address: str) -> ClientItem:
     """The client, if its secret is right; counted like a user's login, in the clients' own counters."""
     attempt = _attempt(attempts.client(client.client_id), address)
     item = auth_store().client(client.client_id)
-    if not passwords.verify(item.get("secret_hash") if item else None, client.secret or "") or item is None:
+    secret = client.secret or ""
+    if not clients.check_secret(item.get("secret_hash") if item else None, secret) or item is None:
         raise InvalidClientError("The client id or secret is wrong.", basic=client.basic)
     attempt.succeeded()
+    if clients.needs_rehash(item["secret_hash"]):
+        auth_store().replace_client_secret_hash(item, clients.hash_secret(secret))
     return item
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import statistics
 import time
 from typing import Any
@@ -526,3 +528,63 @@ def test_a_json_body_sent_as_a_form_is_invalid_request_without_echoing_the_body(
     assert_oauth_error(response, 400, "invalid_request")
     assert b"my secret password" not in response.body
     assert b"alice" not in response.body
+
+
+# Service-client secrets: 32 random bytes, stored as their SHA-256 (docs/security.md)
+
+
+def _stored_client(client_id: str = "profile-service") -> dict[str, Any]:
+    with services.load("auth").environment():
+        item = services.load("auth").module("store").auth_store().client(client_id)
+    assert item is not None
+    return item  # type: ignore[no-any-return]
+
+
+def _client_login(auth: Any, secret: str) -> Any:
+    return post(
+        auth, "/token", {"grant_type": "client_credentials", "client_id": "profile-service", "client_secret": secret}
+    )
+
+
+def test_a_service_clients_secret_is_stored_only_as_its_sha256(auth: Any) -> None:
+    secret = _create_client()
+
+    stored = _stored_client()["secret_hash"]
+
+    assert stored == "sha256$" + hashlib.sha256(secret.encode()).hexdigest()
+    assert secret not in json.dumps(_stored_client())
+
+
+def test_a_secret_hashed_with_argon2id_before_still_logs_in_and_is_stored_as_its_sha256_after(auth: Any) -> None:
+    secret = _create_client()
+    with services.load("auth").environment():
+        store = services.load("auth").module("store").auth_store()
+        argon2 = services.load("auth").module("passwords").hash_password(secret)
+        store.put_client({**_stored_client(), "secret_hash": argon2})
+
+    first, second = _client_login(auth, secret), _client_login(auth, secret)
+
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert _stored_client()["secret_hash"] == "sha256$" + hashlib.sha256(secret.encode()).hexdigest()
+
+
+def test_rehashing_an_old_secret_never_undoes_a_new_one(auth: Any) -> None:
+    # A login with the old secret checked it just before an operator gave the client a new one.
+    old = _create_client()
+    with services.load("auth").environment():
+        clients = services.load("auth").module("clients")
+        store = services.load("auth").module("store").auth_store()
+        checked = {**_stored_client(), "secret_hash": services.load("auth").module("passwords").hash_password(old)}
+        new = clients.create_client("profile-service", "location:read")
+
+        store.replace_client_secret_hash(checked, clients.hash_secret(old))
+
+    assert _client_login(auth, new).status_code == 200
+    assert _client_login(auth, old).status_code == 401
+
+
+def test_a_client_secret_given_shorter_than_32_random_bytes_make_is_refused(aws: Any) -> None:
+    clients = services.load("auth").module("clients")
+
+    with services.load("auth").environment(), pytest.raises(ValueError, match="at least 43 characters"):
+        clients.create_client("profile-service", "location:read", "s3cret-but-short")
