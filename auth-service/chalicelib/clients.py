@@ -55,11 +55,12 @@ def hash_secret(secret: str) -> str:
 def check_secret(stored_hash: str | None, secret: str) -> bool:
     """Whether ``secret`` is the one ``stored_hash`` was made of (an Argon2id hash of before, too).
 
-    With no hash (an unknown client) the same work is done, so the two cannot be told apart.
+    With no hash (an unknown client) the secret is hashed all the same, so the two cost alike.
     """
-    if stored_hash is not None and not stored_hash.startswith(SECRET_HASH_PREFIX):
+    if stored_hash is not None and needs_rehash(stored_hash):
         return passwords.verify(stored_hash, secret)
-    return hmac.compare_digest(hash_secret(secret), stored_hash or hash_secret("")) and stored_hash is not None
+    digest = hash_secret(secret)
+    return stored_hash is not None and hmac.compare_digest(digest, stored_hash)
 
 
 def needs_rehash(stored_hash: str) -> bool:

@@ -182,7 +182,8 @@ def _warm_up(functions: list[Function], stage: world.Stage) -> None:
 
 
 def _run_held(function: Function, memory_mb: int, stage: world.Stage, warm: int) -> Run:
-    env = stage.env(function.service)
+    # An authorizer reads no table: only an API function's process needs a copy of its own.
+    env = stage.env(function.service) if function.kind == "api" else stage.setup_env(function.service)
     with cpu.limited(memory_mb) as limit:
         return run_once(function, limit, env, warm)
 
